@@ -1,0 +1,1 @@
+"""Curves → events (t_fit, t_gen), phases and verdicts."""

@@ -1,0 +1,88 @@
+"""Events and phases of a finished curve, as DESIGN.md defines them.
+
+- t_fit: first eval step from which train accuracy stays ≥ τ to the end of the run.
+- t_gen: first eval step from which test accuracy stays ≥ τ to the end of the run
+  (a flicker above τ is not generalization).
+- Phases (after Liu et al. 2022, "Towards understanding grokking", and Huang et al. 2024,
+  "Unifying grokking and double descent"):
+  confusion (train never fits); comprehension (t_gen ≤ k·t_fit); grokking (t_gen > k·t_fit);
+  semi-grokking (train fits, test ends well above chance but below τ); memorization (train
+  fits, test ends near chance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+TAU = 0.99  # accuracy that counts as fitted / generalized
+COMPREHENSION_K = 2.0  # t_gen ≤ k · t_fit is comprehension, beyond it grokking
+SEMI_GROK_MIN = 0.25  # final test accuracy, as a fraction of the way from chance to 1, that
+# separates semi-grokking from memorization
+FINAL_WINDOW = 5  # final test accuracy = median of the last this many evaluations
+
+PHASES = ("comprehension", "grokking", "semi-grokking", "memorization", "confusion")
+
+
+def first_sustained(steps: Sequence[int], values: Sequence[float], tau: float) -> int | None:
+    """The first step from which every later value is ≥ tau; None if the last one is below."""
+    first = None
+    for step, value in zip(steps, values, strict=True):
+        if value >= tau:
+            if first is None:
+                first = step
+        else:
+            first = None
+    return first
+
+
+def final_value(values: Sequence[float], window: int = FINAL_WINDOW) -> float:
+    tail = sorted(values[-window:])
+    return tail[len(tail) // 2] if tail else float("nan")
+
+
+@dataclass(frozen=True)
+class Events:
+    t_fit: int | None
+    t_gen: int | None
+    delay: int | None  # t_gen − t_fit
+    ratio: float | None  # t_gen / t_fit
+    final_train_acc: float
+    final_test_acc: float
+    phase: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def classify(
+    steps: Sequence[int],
+    train_acc: Sequence[float],
+    test_acc: Sequence[float],
+    chance: float,
+    tau: float = TAU,
+    k: float = COMPREHENSION_K,
+    semi_min: float = SEMI_GROK_MIN,
+) -> Events:
+    """t_fit, t_gen and the phase of one member's finished accuracy curves."""
+    t_fit = first_sustained(steps, train_acc, tau)
+    t_gen = first_sustained(steps, test_acc, tau)
+    final_test = final_value(test_acc)
+    if t_fit is None:
+        phase = "confusion"
+    elif t_gen is not None:
+        phase = "comprehension" if t_gen <= k * t_fit else "grokking"
+    elif (final_test - chance) / (1 - chance) >= semi_min:
+        phase = "semi-grokking"
+    else:
+        phase = "memorization"
+    both = t_fit is not None and t_gen is not None
+    return Events(
+        t_fit=t_fit,
+        t_gen=t_gen,
+        delay=t_gen - t_fit if both else None,
+        ratio=t_gen / t_fit if both and t_fit > 0 else None,
+        final_train_acc=final_value(train_acc),
+        final_test_acc=final_test,
+        phase=phase,
+    )

@@ -1,0 +1,150 @@
+"""Typed, frozen run configs; canonical JSON; run ids.
+
+A run config is three sections owned by their components: the task (`tasks.modular`), the model
+(`models`) and the training (`train`). Every leaf field has a name unique across sections, so that
+the CLI can offer `--FIELD VALUE` for each and a flat dict can name any field.
+
+The run id is a hash of the canonical config: only fields that differ from their defaults, plus
+`phenolab.RUN_FORMAT`. New fields therefore default to a no-op and old ids stay valid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from phenolab import RUN_FORMAT
+from phenolab.errors import ConfigError
+from phenolab.models import ModelConfig
+from phenolab.tasks.modular import TaskConfig
+from phenolab.train.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One training run (one ensemble member): task, model and training."""
+
+    task: TaskConfig = field(default_factory=TaskConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    # -- flat view -------------------------------------------------------------------------
+    def flat(self) -> dict[str, Any]:
+        """All leaf fields as one dict {name: value}."""
+        out: dict[str, Any] = {}
+        for section in SECTIONS:
+            out.update(dataclasses.asdict(getattr(self, section)))
+        return out
+
+    def replace(self, **overrides: Any) -> RunConfig:
+        """A copy with leaf fields replaced by name, values coerced and validated."""
+        return from_flat({**self.flat(), **overrides})
+
+    # -- identity ---------------------------------------------------------------------------
+    def canonical(self) -> dict[str, Any]:
+        """Fields that differ from their defaults, sorted: the saved identity of the run."""
+        default = RunConfig().flat()
+        return {k: _jsonable(v) for k, v in sorted(self.flat().items()) if v != default[k]}
+
+    def run_id(self) -> str:
+        payload = json.dumps({"config": self.canonical(), "format": RUN_FORMAT}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+    def to_json(self) -> dict[str, Any]:
+        """The full config, every field, nested by section."""
+        return {s: {k: _jsonable(v) for k, v in dataclasses.asdict(getattr(self, s)).items()}
+                for s in SECTIONS}
+
+
+SECTIONS = ("task", "model", "train")
+_SECTION_TYPES = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+def field_specs() -> dict[str, tuple[str, dataclasses.Field]]:
+    """{leaf name: (section, dataclass field)} for every config field."""
+    specs: dict[str, tuple[str, dataclasses.Field]] = {}
+    for section, cls in _SECTION_TYPES.items():
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            assert f.name not in specs, f"config field {f.name} defined twice"
+            f.type = hints[f.name]
+            specs[f.name] = (section, f)
+    return specs
+
+
+def from_flat(values: dict[str, Any]) -> RunConfig:
+    """Build a config from {leaf name: value} (strings are parsed); unknown names are errors."""
+    specs = field_specs()
+    unknown = sorted(set(values) - set(specs))
+    if unknown:
+        raise ConfigError(
+            f"unknown config field {', '.join(map(repr, unknown))} "
+            f"(valid fields: {', '.join(sorted(specs))})"
+        )
+    sections: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    for name, value in values.items():
+        section, f = specs[name]
+        sections[section][name] = coerce(name, f.type, value)
+    return RunConfig(**{s: _SECTION_TYPES[s](**kw) for s, kw in sections.items()})
+
+
+def from_json(data: dict[str, Any]) -> RunConfig:
+    """Build a config from a nested {section: {field: value}} or flat {field: value} dict."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in SECTIONS and isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return from_flat(flat)
+
+
+def coerce(name: str, typ: Any, value: Any) -> Any:
+    """Convert `value` (maybe a CLI string) to the field's type, or raise a ConfigError."""
+    origin = typing.get_origin(typ)
+    args = typing.get_args(typ)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null", "")):
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return coerce(name, inner, value)
+    if origin is tuple:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(coerce(name, args[0], v) for v in items)
+        if len(items) != len(args):
+            raise ConfigError(f"{name}: expected {len(args)} comma-separated values, got {value!r}")
+        return tuple(coerce(name, a, v) for a, v in zip(args, items, strict=True))
+    try:
+        if typ is bool:
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError
+            return bool(value)
+        if typ is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            if isinstance(value, str):
+                return int(float(value)) if float(value).is_integer() else int(value)
+            return int(value)
+        if typ is float:
+            return float(value)
+        if typ is str:
+            return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{name}: expected {getattr(typ, '__name__', typ)}, got {value!r}"
+        ) from None
+    return value
+
+
+def _jsonable(v: Any) -> Any:
+    return list(v) if isinstance(v, tuple) else v

@@ -1,0 +1,67 @@
+"""Progress measures: pure observers of (model, data) → one value per member, keyed
+`family/stat`. A measure never changes training.
+
+Register with `@measure("name")`; a run lists the measures it wants by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from phenolab.errors import ConfigError
+from phenolab.tasks.data import TaskData
+from phenolab.train.losses import Loss, accuracy
+
+Values = dict[str, torch.Tensor]  # key → [E]
+
+
+@dataclass
+class Context:
+    model: torch.nn.Module
+    data: TaskData
+    loss_fn: Loss
+
+
+MEASURES: dict[str, Callable[[Context], Values]] = {}
+
+
+def measure(name: str):
+    def register(fn: Callable[[Context], Values]) -> Callable[[Context], Values]:
+        MEASURES[name] = fn
+        return fn
+
+    return register
+
+
+def compute(names: list[str] | tuple[str, ...], ctx: Context) -> Values:
+    out: Values = {}
+    for name in names:
+        if name not in MEASURES:
+            raise ConfigError(f"unknown measure {name!r} (valid: {', '.join(sorted(MEASURES))})")
+        out.update(MEASURES[name](ctx))
+    return out
+
+
+@measure("performance")
+def performance(ctx: Context) -> Values:
+    """Loss (the training loss function) and accuracy on the train and test sets."""
+    out: Values = {}
+    for split, x, y in (("train", ctx.data.x_train, ctx.data.y_train),
+                        ("test", ctx.data.x_test, ctx.data.y_test)):
+        logits = ctx.model(x)  # [E, N, classes]
+        out[f"{split}/loss"] = ctx.loss_fn(logits, y)
+        out[f"{split}/acc"] = accuracy(logits, y)
+    return out
+
+
+@measure("norm")
+def weight_norm(ctx: Context) -> Values:
+    """L2 norm of all weights of each member: ‖θ‖ = (Σ_params Σ θ²)^½ (Liu et al. 2023, Omnigrok)."""
+    sq = sum(p.detach().pow(2).flatten(1).sum(dim=1) for p in ctx.model.parameters())
+    return {"norm/total": sq.sqrt()}
+
+
+DEFAULT_MEASURES = ("performance", "norm")

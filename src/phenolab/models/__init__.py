@@ -1,0 +1,52 @@
+"""Models with a leading member dimension E: one module holds E independent networks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from phenolab.errors import ConfigError
+from phenolab.fields import param
+
+MODEL_KINDS = ("mlp", "transformer")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture and initialisation."""
+
+    model: str = param("mlp", "architecture: mlp (embedding MLP) or transformer")
+    width: int = param(128, "mlp: hidden width")
+    d_embed: int = param(64, "mlp: embedding dimension of each operand")
+    d_model: int = param(128, "transformer: residual stream width")
+    n_heads: int = param(4, "transformer: attention heads")
+    d_mlp: int = param(512, "transformer: MLP hidden width")
+    n_layers: int = param(1, "transformer: number of blocks (1 or 2)")
+    layernorm: bool = param(False, "transformer: pre-LayerNorm in each block and before unembed")
+    init_scale: float = param(1.0, "init scale α: every initial weight is multiplied by it")
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_KINDS:
+            raise ConfigError(f"model: unknown {self.model!r} (valid: {', '.join(MODEL_KINDS)})")
+        for name in ("width", "d_embed", "d_model", "n_heads", "d_mlp", "n_layers"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: must be a positive integer, got {getattr(self, name)}")
+        if self.d_model % self.n_heads:
+            raise ConfigError(f"n_heads: {self.n_heads} does not divide d_model {self.d_model}")
+        if self.model == "transformer" and self.n_layers > 2:
+            raise ConfigError(f"n_layers: 1 or 2 supported, got {self.n_layers}")
+        if not self.init_scale > 0:
+            raise ConfigError(f"init_scale: must be positive, got {self.init_scale}")
+
+
+def build_model(
+    cfg: ModelConfig, vocab: int, n_classes: int, seq_len: int, seeds: list[int]
+) -> torch.nn.Module:
+    """E = len(seeds) members; member e is initialised from torch.Generator(seeds[e])."""
+    from phenolab.models.mlp import EmbedMLP
+    from phenolab.models.transformer import Transformer
+
+    if cfg.model == "mlp":
+        return EmbedMLP(cfg, vocab, n_classes, seeds)
+    return Transformer(cfg, vocab, n_classes, seq_len, seeds)

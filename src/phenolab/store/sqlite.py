@@ -1,0 +1,185 @@
+"""One SQLite file (WAL mode) holding runs, their metric series and their latest checkpoint.
+
+Metrics are committed at every evaluation, so a crash loses at most what came after the last
+checkpoint, and resuming recomputes exactly that (same config, same state → same values).
+Every write is one transaction: a Ctrl-C or a kill never leaves a half-written run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from phenolab.errors import StoreError
+
+DEFAULT_PATH = "phenolab.db"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,          -- full config JSON
+    status TEXT NOT NULL,          -- running | interrupted | finished | failed
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    seconds REAL NOT NULL DEFAULT 0,   -- training wall time, across resumes
+    env TEXT NOT NULL,             -- versions, device, threads, precision settings (JSON)
+    summary TEXT                   -- events and phase once finished (JSON)
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (run_id, name, step)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    run_id TEXT PRIMARY KEY,
+    step INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    state BLOB NOT NULL
+);
+"""
+
+
+@dataclass
+class RunRecord:
+    id: str
+    config: dict[str, Any]
+    status: str
+    created: float
+    updated: float
+    seconds: float
+    env: dict[str, Any]
+    summary: dict[str, Any] | None
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike = DEFAULT_PATH) -> None:
+        self.path = os.fspath(path)
+        parent = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(parent):
+            raise StoreError(f"store: directory {parent!r} does not exist")
+        if os.path.isdir(self.path):
+            raise StoreError(f"store: {self.path!r} is a directory, not a file")
+        if not os.access(parent, os.W_OK) or (
+            os.path.exists(self.path) and not os.access(self.path, os.W_OK)
+        ):
+            raise StoreError(f"store: {self.path!r} is not writable")
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"store: cannot open {self.path!r} as a phenolab store ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs -------------------------------------------------------------------------------
+    def create_run(self, run_id: str, config: dict[str, Any], env: dict[str, Any]) -> None:
+        now = time.time()
+        with self.db:
+            self.db.execute(
+                "INSERT INTO runs (id, config, status, created, updated, env) VALUES (?,?,?,?,?,?)",
+                (run_id, json.dumps(config), "running", now, now, json.dumps(env)),
+            )
+
+    def set_status(self, run_id: str, status: str, seconds: float | None = None,
+                   summary: dict[str, Any] | None = None, env: dict[str, Any] | None = None) -> None:
+        sets, args = ["status = ?", "updated = ?"], [status, time.time()]
+        for column, value in (("seconds", seconds), ("summary", summary), ("env", env)):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                args.append(value if column == "seconds" else json.dumps(value))
+        with self.db:
+            self.db.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*args, run_id))
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        row = self.db.execute(
+            "SELECT id, config, status, created, updated, seconds, env, summary FROM runs "
+            "WHERE id = ?", (run_id,)).fetchone()
+        return _record(row) if row else None
+
+    def find_run(self, prefix: str) -> RunRecord:
+        """The run whose id starts with `prefix` (ids are hex; a unique prefix is enough)."""
+        rows = self.db.execute(
+            "SELECT id, config, status, created, updated, seconds, env, summary FROM runs "
+            "WHERE id LIKE ? || '%'", (prefix,)).fetchall()
+        if not rows:
+            raise StoreError(f"no run {prefix!r} in {self.path}")
+        if len(rows) > 1:
+            raise StoreError(f"run id {prefix!r} is ambiguous: {', '.join(r[0] for r in rows)}")
+        return _record(rows[0])
+
+    def runs(self) -> Iterator[RunRecord]:
+        for row in self.db.execute(
+            "SELECT id, config, status, created, updated, seconds, env, summary FROM runs "
+            "ORDER BY created"):
+            yield _record(row)
+
+    # -- metrics ----------------------------------------------------------------------------
+    def append_metrics(self, run_id: str, step: int, values: dict[str, float],
+                       seconds: float | None = None) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO metrics (run_id, step, name, value) VALUES (?,?,?,?)",
+                [(run_id, step, k, float(v)) for k, v in values.items()],
+            )
+            if seconds is not None:
+                self.db.execute("UPDATE runs SET seconds = ?, updated = ? WHERE id = ?",
+                                (seconds, time.time(), run_id))
+
+    def metrics(self, run_id: str) -> dict[str, tuple[list[int], list[float]]]:
+        """{name: (steps, values)} in step order."""
+        out: dict[str, tuple[list[int], list[float]]] = {}
+        for name, step, value in self.db.execute(
+            "SELECT name, step, value FROM metrics WHERE run_id = ? ORDER BY name, step", (run_id,)
+        ):
+            steps, values = out.setdefault(name, ([], []))
+            steps.append(step)
+            values.append(value)
+        return out
+
+    def drop_metrics_after(self, run_id: str, step: int) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, step))
+
+    # -- checkpoints ------------------------------------------------------------------------
+    def save_checkpoint(self, run_id: str, step: int, seconds: float, state: dict) -> None:
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO checkpoints (run_id, step, seconds, state) VALUES (?,?,?,?)",
+                (run_id, step, seconds, buf.getvalue()),
+            )
+
+    def load_checkpoint(self, run_id: str) -> tuple[int, float, dict] | None:
+        row = self.db.execute(
+            "SELECT step, seconds, state FROM checkpoints WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        step, seconds, blob = row
+        return step, seconds, torch.load(io.BytesIO(blob), weights_only=True)
+
+
+def _record(row: tuple) -> RunRecord:
+    rid, config, status, created, updated, seconds, env, summary = row
+    return RunRecord(rid, json.loads(config), status, created, updated, seconds,
+                     json.loads(env), json.loads(summary) if summary else None)

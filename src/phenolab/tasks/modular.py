@@ -1,0 +1,142 @@
+"""Modular arithmetic tasks of Power et al. (2022), "Grokking: generalization beyond overfitting
+on small algorithmic datasets" (arXiv:2201.02177): every pair (x, y) in Z_p × Z_p labelled by
+x ∘ y mod p, split at random into train and test.
+
+Encodings: an MLP reads the operand pair [x, y]; a transformer reads the token sequence
+`x op y =` (vocabulary: p numbers, then the op token, then `=`) and predicts at the last position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from phenolab.errors import ConfigError
+from phenolab.fields import param
+from phenolab.tasks.data import TaskData
+
+Op = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
+
+
+def _div(x: torch.Tensor, y: torch.Tensor, p: int) -> torch.Tensor:
+    # y^(p-2) is y's inverse mod a prime p (Fermat); int64 is exact for p < 2^31.
+    inv = torch.ones_like(y)
+    base, e = y.clone(), p - 2
+    while e:
+        if e & 1:
+            inv = inv * base % p
+        base = base * base % p
+        e >>= 1
+    return x * inv % p
+
+
+# name → x ∘ y mod p. Power et al. (2022), Table/Fig. 4's operations (the permutation-group one
+# lives with the finite-group tasks).
+OPERATIONS: dict[str, Op] = {
+    "x+y": lambda x, y, p: (x + y) % p,
+    "x-y": lambda x, y, p: (x - y) % p,
+    "x*y": lambda x, y, p: x * y % p,
+    "x/y": _div,
+    "x^2+y^2": lambda x, y, p: (x * x + y * y) % p,
+    "x^2+xy+y^2": lambda x, y, p: (x * x + x * y + y * y) % p,
+    "x^2+xy+y^2+x": lambda x, y, p: (x * x + x * y + y * y + x) % p,
+    "x^3+xy": lambda x, y, p: (x * x * x + x * y) % p,
+    "x^3+xy^2+y": lambda x, y, p: (x * x * x + x * y * y + y) % p,
+}
+# Operations whose table excludes y = 0 (division) and needs a prime modulus.
+NONZERO_Y = {"x/y"}
+
+
+def normalize_op(op: str) -> str:
+    """Accept common spellings: spaces, `**` for `^`, `·`/`×` for `*`, `−` for `-`, `÷` for `/`."""
+    s = op.replace(" ", "").replace("**", "^").replace("·", "*").replace("×", "*")
+    s = s.replace("−", "-").replace("÷", "/").replace("²", "^2").replace("³", "^3")
+    return _ALIASES.get(s, s)
+
+
+_ALIASES = {k.replace("xy", "x*y"): k for k in OPERATIONS if "xy" in k}
+
+
+def is_prime(n: int) -> bool:
+    return n >= 2 and all(n % d for d in range(2, int(n**0.5) + 1))
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """Binary operation x ∘ y mod p, split into train and test."""
+
+    op: str = param("x+y", "operation: " + ", ".join(OPERATIONS))
+    p: int = param(97, "modulus (prime for x/y)")
+    frac: float = param(0.3, "fraction of all pairs used for training, in (0, 1)")
+    split_seed: int = param(0, "seed of the random train/test split")
+
+    def __post_init__(self) -> None:
+        op = normalize_op(self.op)
+        if op not in OPERATIONS:
+            raise ConfigError(f"op: unknown operation {self.op!r} (valid: {', '.join(OPERATIONS)})")
+        object.__setattr__(self, "op", op)
+        if self.p < 2:
+            raise ConfigError(f"p: modulus must be at least 2, got {self.p}")
+        if op in NONZERO_Y and not is_prime(self.p):
+            raise ConfigError(f"p: {op} needs a prime modulus (inverses mod p), got {self.p}")
+        if not 0.0 < self.frac < 1.0:
+            raise ConfigError(f"frac: train fraction must be in (0, 1), got {self.frac}")
+        if round(self.frac * n_pairs(self)) < 1:
+            raise ConfigError(f"frac: {self.frac} of {n_pairs(self)} pairs leaves no training data")
+
+
+def n_pairs(cfg: TaskConfig) -> int:
+    return cfg.p * (cfg.p - 1 if cfg.op in NONZERO_Y else cfg.p)
+
+
+def table(cfg: TaskConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """All valid operand pairs [N, 2] (int64) and their answers [N], x-major order."""
+    p = cfg.p
+    x = torch.arange(p).repeat_interleave(p)
+    y = torch.arange(p).repeat(p)
+    if cfg.op in NONZERO_Y:
+        keep = y != 0
+        x, y = x[keep], y[keep]
+    return torch.stack([x, y], dim=1), OPERATIONS[cfg.op](x, y, p)
+
+
+def split(n: int, frac: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random permutation of range(n) cut into train (round(frac·n) items) and test indices."""
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_train = round(frac * n)
+    return perm[:n_train], perm[n_train:]
+
+
+def encode(pairs: torch.Tensor, p: int, kind: str) -> torch.Tensor:
+    """Model inputs for operand pairs [N, 2]: the pairs for an MLP, `x op y =` for a transformer."""
+    if kind == "mlp":
+        return pairs
+    n = pairs.shape[0]
+    op_tok = torch.full((n, 1), p)
+    eq_tok = torch.full((n, 1), p + 1)
+    return torch.cat([pairs[:, :1], op_tok, pairs[:, 1:], eq_tok], dim=1)  # [N, 4]
+
+
+
+
+def build(cfgs: list[TaskConfig], kind: str) -> TaskData:
+    """Stack the data of E members (one TaskConfig each) along a leading member dimension."""
+    xs_tr, ys_tr, xs_te, ys_te = [], [], [], []
+    for cfg in cfgs:
+        pairs, answers = table(cfg)
+        tr, te = split(len(answers), cfg.frac, cfg.split_seed)
+        inputs = encode(pairs, cfg.p, kind)
+        xs_tr.append(inputs[tr])
+        ys_tr.append(answers[tr])
+        xs_te.append(inputs[te])
+        ys_te.append(answers[te])
+    if len({(c.p, c.op, round(c.frac * n_pairs(c))) for c in cfgs}) != 1:
+        raise ConfigError("members of one ensemble must share p, op and train-set size")
+    p = cfgs[0].p
+    return TaskData(
+        x_train=torch.stack(xs_tr), y_train=torch.stack(ys_tr),
+        x_test=torch.stack(xs_te), y_test=torch.stack(ys_te),
+        n_classes=p, vocab=p + (0 if kind == "mlp" else 2),
+    )

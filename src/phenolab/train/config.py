@@ -1,0 +1,51 @@
+"""Training hyperparameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from phenolab.errors import ConfigError
+from phenolab.fields import param
+
+OPTIMIZERS = ("adamw", "sgd")
+LOSSES = ("cross_entropy", "mse")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimizer, loss, schedule and budget."""
+
+    optimizer: str = param("adamw", "optimizer: adamw or sgd")
+    lr: float = param(1e-2, "learning rate (after warmup)")
+    wd: float = param(1.0, "weight decay (decoupled for adamw, L2 for sgd)")
+    betas: tuple[float, float] = param((0.9, 0.98), "adamw: (beta1, beta2)")
+    eps: float = param(1e-8, "adamw: epsilon")
+    momentum: float = param(0.0, "sgd: momentum")
+    warmup: int = param(10, "linear learning-rate warmup over this many steps (0: none)")
+    batch_size: int = param(0, "minibatch size; 0 means full batch")
+    steps: int = param(3000, "optimizer steps")
+    loss: str = param("cross_entropy", "loss: cross_entropy or mse (on one-hot targets)")
+    seed: int = param(0, "seed of the initialisation and of the minibatch order")
+    eval_every: int = param(25, "evaluate every this many steps (denser, log-spaced, early on)")
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                f"optimizer: unknown {self.optimizer!r} (valid: {', '.join(OPTIMIZERS)})"
+            )
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss: unknown {self.loss!r} (valid: {', '.join(LOSSES)})")
+        if not self.lr > 0:
+            raise ConfigError(f"lr: must be positive, got {self.lr}")
+        if self.wd < 0:
+            raise ConfigError(f"wd: must be non-negative, got {self.wd}")
+        if not all(0 <= b < 1 for b in self.betas):
+            raise ConfigError(f"betas: each must be in [0, 1), got {self.betas}")
+        if not 0 <= self.momentum < 1:
+            raise ConfigError(f"momentum: must be in [0, 1), got {self.momentum}")
+        for name in ("warmup", "batch_size"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name}: must be non-negative, got {getattr(self, name)}")
+        for name in ("steps", "eval_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: must be at least 1, got {getattr(self, name)}")

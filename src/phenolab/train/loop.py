@@ -1,0 +1,106 @@
+"""The one training loop. It knows nothing about phenomena or storage: behaviour comes in through
+callbacks (`on_train_start`, `after_backward`, `on_step_end`, `on_eval`, `on_train_end`) that
+receive the TrainState; only interventions may change training from there."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from phenolab.tasks.data import TaskData
+from phenolab.train.batches import EpochSampler
+from phenolab.train.losses import Loss
+from phenolab.train.optim import MemberOptimizer, warmup_factor
+
+Metrics = dict[str, torch.Tensor]  # name → [E]
+
+
+@dataclass
+class TrainState:
+    model: torch.nn.Module
+    optimizer: MemberOptimizer
+    data: TaskData
+    step: int = 0
+    seconds: float = 0.0  # training wall time so far, across resumes
+    loss: torch.Tensor | None = None  # [E] training loss of the last step
+    metrics: Metrics = field(default_factory=dict)  # last evaluation
+    stop: str | None = None  # set by a callback to end training after this step
+
+
+class Callback:
+    def on_train_start(self, state: TrainState) -> None: ...
+    def after_backward(self, state: TrainState) -> None: ...
+    def on_step_end(self, state: TrainState) -> None: ...
+    def on_eval(self, state: TrainState) -> None: ...
+    def on_train_end(self, state: TrainState) -> None: ...
+
+
+@dataclass
+class Plan:
+    steps: int
+    eval_steps: Sequence[int]
+    loss_fn: Loss
+    warmup: int = 0
+    sampler: EpochSampler | None = None  # None: full batch
+    measure: Callable[[TrainState], Metrics] = lambda state: {}
+
+
+def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> TrainState:
+    """Train from `state.step` to `plan.steps`, evaluating at `plan.eval_steps`."""
+    eval_steps = set(plan.eval_steps)
+    clock = time.perf_counter()
+
+    def tick() -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        state.seconds += now - clock
+        clock = now
+
+    def evaluate() -> None:
+        state.model.eval()
+        with torch.no_grad():
+            state.metrics = plan.measure(state)
+        state.model.train()
+        tick()
+        for cb in callbacks:
+            cb.on_eval(state)
+
+    for cb in callbacks:
+        cb.on_train_start(state)
+    if state.step == 0 and 0 in eval_steps:
+        evaluate()
+
+    data = state.data
+    while state.step < plan.steps and state.stop is None:
+        step = state.step + 1
+        # -- batch
+        if plan.sampler is None:
+            x, y = data.x_train, data.y_train
+        else:
+            idx = plan.sampler.next().to(data.x_train.device)  # [E, B]
+            x = torch.gather(data.x_train, 1, idx[..., None].expand(-1, -1, data.x_train.shape[2]))
+            y = torch.gather(data.y_train, 1, idx)
+        # -- forward / backward
+        state.optimizer.zero_grad()
+        loss = plan.loss_fn(state.model(x), y)  # [E]
+        loss.sum().backward()  # members are independent: each gets its own gradient
+        state.loss = loss.detach()
+        for cb in callbacks:
+            cb.after_backward(state)
+        # -- update
+        state.optimizer.step(warmup_factor(step, plan.warmup))
+        state.step = step
+        for cb in callbacks:
+            cb.on_step_end(state)
+        # -- evaluate
+        if step in eval_steps:
+            evaluate()
+        else:
+            tick()
+
+    for cb in callbacks:
+        cb.on_train_end(state)
+    return state
