@@ -130,7 +130,7 @@ def run(
         return RunResult(record, events_of(record, store.metrics(run_id)), None, cached=True)
 
     device = torch.device(device) if device is not None else default_device()
-    data = modular.build([cfg.task], cfg.model.model).to(device)
+    data = modular.build([cfg.task], cfg.model.model, [cfg.train.seed]).to(device)
     model = build_model(cfg.model, data.vocab, data.n_classes, data.x_train.shape[2],
                         seeds=[cfg.train.seed]).to(device)
     optimizer = make_optimizer(cfg, model)

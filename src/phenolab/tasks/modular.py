@@ -70,7 +70,7 @@ class TaskConfig:
     op: str = param("x+y", "operation: " + ", ".join(OPERATIONS))
     p: int = param(97, "modulus (prime for x/y)")
     frac: float = param(0.3, "fraction of all pairs used for training, in (0, 1)")
-    split_seed: int = param(0, "seed of the random train/test split")
+    split_seed: int | None = param(None, "seed of the random train/test split (default: --seed)")
 
     def __post_init__(self) -> None:
         op = normalize_op(self.op)
@@ -121,12 +121,14 @@ def encode(pairs: torch.Tensor, p: int, kind: str) -> torch.Tensor:
 
 
 
-def build(cfgs: list[TaskConfig], kind: str) -> TaskData:
-    """Stack the data of E members (one TaskConfig each) along a leading member dimension."""
+def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
+    """Stack the data of E members (one TaskConfig each) along a leading member dimension.
+    A member whose split_seed is None splits with its run seed `seeds[e]`."""
     xs_tr, ys_tr, xs_te, ys_te = [], [], [], []
-    for cfg in cfgs:
+    for cfg, seed in zip(cfgs, seeds, strict=True):
         pairs, answers = table(cfg)
-        tr, te = split(len(answers), cfg.frac, cfg.split_seed)
+        split_seed = seed if cfg.split_seed is None else cfg.split_seed
+        tr, te = split(len(answers), cfg.frac, split_seed)
         inputs = encode(pairs, cfg.p, kind)
         xs_tr.append(inputs[tr])
         ys_tr.append(answers[tr])

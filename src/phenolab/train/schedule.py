@@ -18,8 +18,9 @@ def every(n: int, last: int) -> list[int]:
 
 
 def eval_grid(total_steps: int, eval_every: int) -> list[int]:
-    """Step 0 (init), log-spaced steps up to `eval_every`, then every `eval_every`, and the end."""
+    """Step 0 (init), 30 log-spaced steps up to 10·`eval_every` (to resolve the fast fit), every
+    `eval_every` steps, and the last step."""
     steps = {0, total_steps}
-    steps.update(log_spaced(min(eval_every, total_steps)))
+    steps.update(log_spaced(min(10 * eval_every, total_steps), points=30))
     steps.update(every(eval_every, total_steps))
     return sorted(steps)

@@ -1,0 +1,5 @@
+import sys
+
+from phenolab.cli import main
+
+sys.exit(main())

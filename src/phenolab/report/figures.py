@@ -1,0 +1,70 @@
+"""Matplotlib figures of a run's curves, drawn the way the grokking papers draw them: step on a
+log axis, train and test together, the grokking gap between t_fit and t_gen shaded."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+TRAIN, TEST = "#d62728", "#1f77b4"  # red train / blue test, as in Power et al. Fig. 1
+Series = tuple[list[int], list[float]]
+
+
+def _positive(series: Series) -> Series:
+    steps, values = series
+    keep = [i for i, s in enumerate(steps) if s > 0]  # a log axis has no step 0
+    return [steps[i] for i in keep], [values[i] for i in keep]
+
+
+def _mark_events(ax, t_fit: int | None, t_gen: int | None) -> None:
+    if t_fit:
+        ax.axvline(t_fit, color=TRAIN, ls=":", lw=1, label=f"$t_{{fit}}$ = {t_fit:,}")
+    if t_gen:
+        ax.axvline(t_gen, color=TEST, ls=":", lw=1, label=f"$t_{{gen}}$ = {t_gen:,}")
+    if t_fit and t_gen and t_gen > t_fit:
+        ax.axvspan(t_fit, t_gen, color="0.85", alpha=0.5, lw=0, label="grokking gap")
+
+
+def curves_figure(metrics: dict[str, Series], t_fit: int | None, t_gen: int | None,
+                  title: str) -> plt.Figure:
+    """Accuracy, loss and weight norm against optimisation step (log axis)."""
+    panels = [("acc", "accuracy"), ("loss", "loss")]
+    has_norm = "norm/total" in metrics
+    fig, axes = plt.subplots(1, 2 + has_norm, figsize=(5.2 * (2 + has_norm), 4.0))
+    for ax, (key, label) in zip(axes, panels, strict=False):
+        for split, color in (("train", TRAIN), ("test", TEST)):
+            if f"{split}/{key}" in metrics:
+                ax.plot(*_positive(metrics[f"{split}/{key}"]), color=color, lw=1.8, label=split)
+        ax.set_xscale("log")
+        if key == "loss":
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(-0.02, 1.02)
+        _mark_events(ax, t_fit, t_gen)
+        ax.set_xlabel("optimization step")
+        ax.set_ylabel(label)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(loc="best", fontsize=9)
+    if has_norm:
+        ax = axes[-1]
+        ax.plot(*_positive(metrics["norm/total"]), color="0.2", lw=1.8, label="‖θ‖₂")
+        ax.set_xscale("log")
+        _mark_events(ax, t_fit, t_gen)
+        ax.set_xlabel("optimization step")
+        ax.set_ylabel("L2 norm of all weights")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(loc="best", fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def to_png(fig: plt.Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()

@@ -1,0 +1,89 @@
+"""One self-contained HTML file per report: figures embedded as base64 PNG, no external assets."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import time
+
+from phenolab.analysis.events import Events
+from phenolab.report.figures import curves_figure, to_png
+from phenolab.store import RunRecord
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
+table { border-collapse: collapse; margin: 0.5em 0; }
+td, th { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: left; font-size: 0.92em; }
+th { background: #f3f3f3; } img { max-width: 100%; } .muted { color: #777; font-size: 0.85em; }
+.phase { font-weight: bold; }
+"""
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _table(rows: list[tuple[str, object]]) -> str:
+    cells = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(_fmt(v))}</td></tr>" for k, v in rows
+    )
+    return f"<table>{cells}</table>"
+
+
+def run_title(record: RunRecord) -> str:
+    task, model = record.config["task"], record.config["model"]
+    return (f"{task['op']} mod {task['p']}, {task['frac']:.0%} train, {model['model']} "
+            f"— run {record.id}")
+
+
+def run_report(record: RunRecord, metrics: dict, events: Events) -> str:
+    """The HTML text of one run's report."""
+    png = to_png(curves_figure(metrics, events.t_fit, events.t_gen, run_title(record)))
+    img = base64.b64encode(png).decode()
+    time_to_gen = (record.summary or {}).get("time_to_gen")
+    summary = [
+        ("phase", events.phase),
+        ("t_fit (train acc ≥ 0.99 sustained)", events.t_fit),
+        ("t_gen (test acc ≥ 0.99 sustained)", events.t_gen),
+        ("grokking delay t_gen − t_fit", events.delay),
+        ("ratio t_gen / t_fit", events.ratio),
+        ("final train accuracy", events.final_train_acc),
+        ("final test accuracy", events.final_test_acc),
+        ("time to grok (s of training)", time_to_gen),
+        ("training wall time (s)", record.seconds),
+        ("status", record.status),
+    ]
+    config_rows = [(f"{section}.{k}", json.dumps(v) if isinstance(v, list) else v)
+                   for section, fields in record.config.items() for k, v in fields.items()]
+    env_rows = list(record.env.items())
+    created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>phenolab run {record.id}</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(run_title(record))}</h1>
+<p>Phase: <span class="phase">{html.escape(events.phase)}</span>.
+<span class="muted">Created {created}.</span></p>
+<img alt="accuracy, loss and weight norm against step" src="data:image/png;base64,{img}">
+<h2>Summary</h2>{_table(summary)}
+<h2>Config</h2>{_table(config_rows)}
+<h2>Environment</h2>{_table(env_rows)}
+<p class="muted">Written by phenolab from the run store. Phase definitions: DESIGN.md
+(τ = 0.99; comprehension if t_gen ≤ 2·t_fit).</p>
+</body></html>
+"""
+
+
+def write_run_report(record: RunRecord, metrics: dict, events: Events, path: str) -> str:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(run_report(record, metrics, events))
+    return path
