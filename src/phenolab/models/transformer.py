@@ -4,8 +4,12 @@ mechanistic interpretability" (arXiv:2301.05217): learned token and position emb
 unembedding read at the last position. Initial scales follow the paper's code description:
 N(0, 1/d_model) for all weights except W_U ~ N(0, 1/classes).
 
-Only the last position's output is used, so the last block computes its query, MLP and
-residual at that position alone (keys and values still see every position). This is exact.
+Two exact shortcuts make full-batch training cheap:
+- only the last position's output is used, so the last block computes its query, MLP and
+  residual at that position alone (keys and values still see every position);
+- the first block's input at position j is W_E[token] + W_pos[j], a function of (j, token)
+  only, so its queries, keys and values are rows of small [T·vocab, d] tables computed once per
+  step and gathered, instead of matmuls over every [batch, T] position.
 """
 
 from __future__ import annotations
@@ -33,9 +37,17 @@ class Transformer(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [E, B, T] token ids → logits [E, B, classes] at the last position."""
-        resid = gather_rows(self.W_E, x) + self.W_pos[:, None]  # [E, B, T, d]
+        e, b, t = x.shape
+        vocab, d = self.W_E.shape[1], self.W_E.shape[2]
+        table = (self.W_pos[:, :, None] + self.W_E[:, None]).reshape(e, t * vocab, d)  # [E,T·V,d]
+        rows = x + torch.arange(t, device=x.device) * vocab  # [E, B, T] row of (j, token)
+        resid = None
         for i, block in enumerate(self.blocks):
-            resid = block(resid, self.n_heads, last_only=i == len(self.blocks) - 1)
+            last_only = i == len(self.blocks) - 1
+            if i == 0:
+                resid = block.first(table, rows, self.n_heads, last_only)
+            else:
+                resid = block(resid, self.n_heads, last_only)
         resid = resid[:, :, -1]  # [E, B, d]
         if self.ln_final is not None:
             resid = self.ln_final(resid)
@@ -59,21 +71,37 @@ class Block(torch.nn.Module):
 
     def forward(self, resid: torch.Tensor, n_heads: int, last_only: bool) -> torch.Tensor:
         """resid [E, B, T, d] → [E, B, T', d], T' = 1 if last_only else T."""
-        e, b, t, d = resid.shape
         normed = self.ln_attn(resid) if self.ln_attn is not None else resid
         q_in = normed[:, :, -1:] if last_only else normed  # [E, B, Tq, d]
-        tq = q_in.shape[2]
+        q, k, v = bmm(q_in, self.W_Q), bmm(normed, self.W_K), bmm(normed, self.W_V)
+        resid = resid[:, :, -1:] if last_only else resid
+        return self._attend_and_mlp(resid, q, k, v, n_heads, last_only)
+
+    def first(self, table: torch.Tensor, rows: torch.Tensor, n_heads: int,
+              last_only: bool) -> torch.Tensor:
+        """The same block on the embedding: input row (j, token) of `table` [E, T·V, d] at
+        rows [E, B, T]; projections are computed on the table and gathered."""
+        normed = self.ln_attn(table) if self.ln_attn is not None else table  # [E, T·V, d]
+        q_rows = rows[:, :, -1:] if last_only else rows  # [E, B, Tq]
+        q = gather_rows(bmm(normed, self.W_Q), q_rows)  # [E, B, Tq, d]
+        k = gather_rows(bmm(normed, self.W_K), rows)  # [E, B, T, d]
+        v = gather_rows(bmm(normed, self.W_V), rows)
+        resid = gather_rows(table, q_rows)  # [E, B, Tq, d]
+        return self._attend_and_mlp(resid, q, k, v, n_heads, last_only)
+
+    def _attend_and_mlp(self, resid, q, k, v, n_heads: int, last_only: bool) -> torch.Tensor:
+        e, b, tq, d = q.shape
+        t = k.shape[2]
 
         def heads(z: torch.Tensor, length: int) -> torch.Tensor:
             return z.view(e, b, length, n_heads, d // n_heads).transpose(2, 3)  # [E,B,H,len,dh]
 
-        q = heads(bmm(q_in, self.W_Q), tq)
-        k = heads(bmm(normed, self.W_K), t)
-        v = heads(bmm(normed, self.W_V), t)
         # The last query sees every position, so causality needs no mask in that case.
-        z = F.scaled_dot_product_attention(q, k, v, is_causal=not last_only)  # [E,B,H,Tq,dh]
+        z = F.scaled_dot_product_attention(
+            heads(q, tq), heads(k, t), heads(v, t), is_causal=not last_only
+        )  # [E, B, H, Tq, d_head]
         z = z.transpose(2, 3).reshape(e, b, tq, d)  # [E, B, Tq, heads·d_head]
-        resid = (resid[:, :, -1:] if last_only else resid) + bmm(z, self.W_O)
+        resid = resid + bmm(z, self.W_O)
         normed = self.ln_mlp(resid) if self.ln_mlp is not None else resid
         hidden = torch.relu(bmm(normed, self.W_in) + self.b_in[:, None, None])
         return resid + bmm(hidden, self.W_out) + self.b_out[:, None, None]
