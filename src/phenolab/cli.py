@@ -10,6 +10,7 @@ Mistakes in the input get one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -30,9 +31,15 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         if message.startswith("unrecognized arguments"):
-            bad = message.split(":", 1)[1].strip()
-            message = (f"unknown option or config field: {bad} "
-                       f"(see `{self.prog} --help` for the config fields)")
+            bad = message.split(":", 1)[1].split()
+            option = next((a for a in bad if a.startswith("--")), bad[0])
+            known = [_flag(name)[0] for name in field_specs()]
+            close = difflib.get_close_matches(option.split("=")[0], known, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            message = (
+                f"unknown option or config field: {' '.join(bad)} "
+                f"({hint}see `phenolab run --help` for the config fields)"
+            )
         self.exit(EXIT_USAGE, f"phenolab: error: {message}\n")
 
 
@@ -42,28 +49,48 @@ def _flag(name: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="phenolab", description="Reproduce, measure and explain grokking.",
-                     allow_abbrev=False)
+    parser = _Parser(
+        prog="phenolab", description="Reproduce, measure and explain grokking.", allow_abbrev=False
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="train one run (or fetch/resume it) and write its report",
-                         allow_abbrev=False)
-    run.add_argument("preset_name", nargs="?", metavar="PRESET",
-                     help="preset: " + "; ".join(f"{k} ({v[0]})" for k, v in PRESETS.items()))
-    run.add_argument("--preset", dest="preset_flag", metavar="PRESET",
-                     help="same as the positional PRESET (default: grokking)")
+    run = sub.add_parser(
+        "run", help="train one run (or fetch/resume it) and write its report", allow_abbrev=False
+    )
+    presets = "; ".join(f"{k}: {v[0]}" for k, v in PRESETS.items()).replace("%", "%%")
+    run.add_argument("preset_name", nargs="?", metavar="PRESET", help=f"preset ({presets})")
+    run.add_argument(
+        "--preset",
+        dest="preset_flag",
+        metavar="PRESET",
+        help="same as the positional PRESET (default: grokking)",
+    )
     run.add_argument("--config", metavar="FILE", help="JSON config file (nested or flat fields)")
     _store_flag(run)
     run.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
     run.add_argument("--report", metavar="PATH", help="where to write the HTML report")
     run.add_argument("--no-report", action="store_true", help="do not write a report")
-    run.add_argument("--checkpoint-seconds", type=float, default=30.0,
-                     help="checkpoint at most this often (s of wall time; default 30)")
+    run.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=30.0,
+        help="checkpoint at most this often (s of wall time; default 30)",
+    )
     fields = run.add_argument_group("config fields (override the preset)")
-    for name, (section, f) in field_specs().items():
-        fields.add_argument(*_flag(name), dest=f"field_{name}", metavar="VALUE",
-                            help=f"{f.metadata.get('help', '')} [{section}; default of preset]")
+    defaults = preset("grokking").flat()
+    for name, (_, f) in field_specs().items():
+        default = (
+            ",".join(map(str, defaults[name]))
+            if isinstance(defaults[name], tuple)
+            else defaults[name]
+        )
+        fields.add_argument(
+            *_flag(name),
+            dest=f"field_{name}",
+            metavar="VALUE",
+            help=f"{f.metadata['help']} (grokking preset: {default})",
+        )
 
     runs = sub.add_parser("runs", help="list stored runs", allow_abbrev=False)
     _store_flag(runs)
@@ -77,13 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _store_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", default=DEFAULT_PATH,
-                   help=f"SQLite run store (default: ./{DEFAULT_PATH})")
+    p.add_argument(
+        "--store", default=DEFAULT_PATH, help=f"SQLite run store (default: ./{DEFAULT_PATH})"
+    )
 
 
 def default_report_path(store_path: str, run_id: str) -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(store_path)), "phenolab_reports",
-                        f"{run_id}.html")
+    return os.path.join(
+        os.path.dirname(os.path.abspath(store_path)), "phenolab_reports", f"{run_id}.html"
+    )
 
 
 def _config_from_args(args: argparse.Namespace):
@@ -125,13 +154,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_id = cfg.run_id()
     t, m = cfg.task, cfg.model
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
-    say(f"run {run_id}: {t.op} mod {t.p}, {t.frac:.0%} train, {m.model}, "
+    say(
+        f"run {run_id}: {t.op} mod {t.p}, {t.frac:.0%} train, {m.model}, "
         f"{cfg.train.optimizer} lr {cfg.train.lr:g} wd {cfg.train.wd:g}, "
-        f"{cfg.train.steps:,} steps, seed {cfg.train.seed}")
+        f"{cfg.train.steps:,} steps, seed {cfg.train.seed}"
+    )
     progress = [ProgressBar(cfg.train.steps)] if sys.stderr.isatty() else []
     try:
-        result = run(cfg, store, device=device, callbacks=progress,
-                     checkpoint_seconds=args.checkpoint_seconds)
+        result = run(
+            cfg,
+            store,
+            device=device,
+            callbacks=progress,
+            checkpoint_seconds=args.checkpoint_seconds,
+        )
     except RunInterrupted as exc:
         print(f"\nphenolab: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -153,7 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "final_test_acc": ev.final_test_acc,
         "report": report,
         "cached": result.cached,
-        "train_started_unix": progress[0].started_unix if progress else None,
+        "train_started_unix": result.started_unix,
         "device": result.record.env.get("device"),
         "config": cfg.canonical(),
     }
@@ -192,14 +228,18 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not records:
         print(f"no runs in {args.store}")
         return 0
-    header = f"{'run id':<12}  {'status':<11}  {'task':<20} {'model':<11} {'steps':>7}  " \
-             f"{'t_fit':>6} {'t_gen':>7}  {'phase':<13} {'seconds':>8}  created"
+    header = (
+        f"{'run id':<12}  {'status':<11}  {'task':<20} {'model':<11} {'steps':>7}  "
+        f"{'t_fit':>6} {'t_gen':>7}  {'phase':<13} {'seconds':>8}  created"
+    )
     print(header)
     for r in records:
         row = _run_row(r)
-        print(f"{row['run_id']:<12}  {row['status']:<11}  {row['task']:<20} {row['model']:<11} "
-              f"{row['steps']:>7,}  {_opt(row['t_fit']):>6} {_opt(row['t_gen']):>7}  "
-              f"{row['phase'] or '—':<13} {row['seconds']:>8.1f}  {row['created']}")
+        print(
+            f"{row['run_id']:<12}  {row['status']:<11}  {row['task']:<20} {row['model']:<11} "
+            f"{row['steps']:>7,}  {_opt(row['t_fit']):>6} {_opt(row['t_gen']):>7}  "
+            f"{row['phase'] or '—':<13} {row['seconds']:>8.1f}  {row['created']}"
+        )
     return 0
 
 
@@ -236,15 +276,21 @@ COMMANDS = {"run": cmd_run, "runs": cmd_runs, "report": cmd_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already reported in one line
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:
         print(f"phenolab: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("\nphenolab: interrupted; the last checkpoint is intact: run the same command "
-              "to resume", file=sys.stderr)
+        print(
+            "\nphenolab: interrupted; the last checkpoint is intact: run the same command "
+            "to resume",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
 
 

@@ -57,8 +57,10 @@ class RunConfig:
 
     def to_json(self) -> dict[str, Any]:
         """The full config, every field, nested by section."""
-        return {s: {k: _jsonable(v) for k, v in dataclasses.asdict(getattr(self, s)).items()}
-                for s in SECTIONS}
+        return {
+            s: {k: _jsonable(v) for k, v in dataclasses.asdict(getattr(self, s)).items()}
+            for s in SECTIONS
+        }
 
 
 SECTIONS = ("task", "model", "train")

@@ -21,8 +21,14 @@ PRESETS: dict[str, tuple[str, RunConfig]] = {
         "Nanda et al. 2023: x+y mod 113, 30% train, 1-layer transformer, AdamW lr 1e-3, wd 1,"
         " full batch, 25,000 steps",
         RunConfig().replace(
-            p=113, model="transformer", lr=1e-3, wd=1.0, betas=(0.9, 0.98), warmup=10,
-            steps=25_000, eval_every=100,
+            p=113,
+            model="transformer",
+            lr=1e-3,
+            wd=1.0,
+            betas=(0.9, 0.98),
+            warmup=10,
+            steps=25_000,
+            eval_every=100,
         ),
     ),
 }

@@ -12,10 +12,8 @@ class ProgressBar(Callback):
     def __init__(self, total: int, stream=sys.stderr, width: int = 28, interval: float = 0.1):
         self.total, self.stream, self.width, self.interval = total, stream, width, interval
         self.last_draw = 0.0
-        self.started_unix: float | None = None
 
     def on_train_start(self, state: TrainState) -> None:
-        self.started_unix = time.time()
         self.draw(state)
 
     def on_step_end(self, state: TrainState) -> None:

@@ -34,6 +34,7 @@ class RunResult:
     events: Events
     resumed_from: int | None  # step a resume started from; None for a fresh or stored run
     cached: bool  # True when the finished run was found in the store
+    started_unix: float | None = None  # wall clock when this call started training
 
 
 def default_device() -> torch.device:
@@ -77,8 +78,7 @@ def events_of(record: RunRecord, metrics: dict) -> Events:
 class _Recorder(Callback):
     """Writes each evaluation to the store; checkpoints every `checkpoint_seconds`."""
 
-    def __init__(self, store: Store, run_id: str, checkpoint_seconds: float,
-                 snapshot) -> None:
+    def __init__(self, store: Store, run_id: str, checkpoint_seconds: float, snapshot) -> None:
         self.store, self.run_id = store, run_id
         self.checkpoint_seconds = checkpoint_seconds
         self.snapshot = snapshot
@@ -131,8 +131,9 @@ def run(
 
     device = torch.device(device) if device is not None else default_device()
     data = modular.build([cfg.task], cfg.model.model, [cfg.train.seed]).to(device)
-    model = build_model(cfg.model, data.vocab, data.n_classes, data.x_train.shape[2],
-                        seeds=[cfg.train.seed]).to(device)
+    model = build_model(
+        cfg.model, data.vocab, data.n_classes, data.x_train.shape[2], seeds=[cfg.train.seed]
+    ).to(device)
     optimizer = make_optimizer(cfg, model)
     t = cfg.train
     sampler = EpochSampler(data.x_train.shape[1], t.batch_size, [t.seed]) if t.batch_size else None
@@ -172,6 +173,7 @@ def run(
         store.set_status(run_id, "running", env=env)
 
     recorder = _Recorder(store, run_id, checkpoint_seconds, snapshot)
+    started_unix = time.time()
     try:
         train(state, plan, [recorder, _StopOnSignal(), *callbacks])
     except KeyboardInterrupt:
@@ -193,7 +195,7 @@ def run(
     store.set_status(run_id, "finished", seconds=state.seconds, summary=summary)
     record = store.get_run(run_id)
     assert record is not None
-    return RunResult(record, events, resumed_from, cached=False)
+    return RunResult(record, events, resumed_from, cached=False, started_unix=started_unix)
 
 
 def _time_at(metrics: dict, step: int | None) -> float | None:

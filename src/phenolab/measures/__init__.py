@@ -49,8 +49,10 @@ def compute(names: list[str] | tuple[str, ...], ctx: Context) -> Values:
 def performance(ctx: Context) -> Values:
     """Loss (the training loss function) and accuracy on the train and test sets."""
     out: Values = {}
-    for split, x, y in (("train", ctx.data.x_train, ctx.data.y_train),
-                        ("test", ctx.data.x_test, ctx.data.y_test)):
+    for split, x, y in (
+        ("train", ctx.data.x_train, ctx.data.y_train),
+        ("test", ctx.data.x_test, ctx.data.y_test),
+    ):
         logits = ctx.model(x)  # [E, N, classes]
         out[f"{split}/loss"] = ctx.loss_fn(logits, y)
         out[f"{split}/acc"] = accuracy(logits, y)
@@ -59,7 +61,10 @@ def performance(ctx: Context) -> Values:
 
 @measure("norm")
 def weight_norm(ctx: Context) -> Values:
-    """L2 norm of all weights of each member: ‖θ‖ = (Σ_params Σ θ²)^½ (Liu et al. 2023, Omnigrok)."""
+    """L2 norm of all weights of each member, ‖θ‖ = (Σ_params Σ θ²)^½.
+
+    The quantity of Liu et al. (2023), "Omnigrok": grokking as the norm decays to a
+    "Goldilocks zone"."""
     sq = sum(p.detach().pow(2).flatten(1).sum(dim=1) for p in ctx.model.parameters())
     return {"norm/total": sq.sqrt()}
 

@@ -25,7 +25,7 @@ def bmm(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
 
 
 def gather_rows(table: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """Per-member lookup: table [E, V, d], idx [E, ...] → [E, ..., d] (rows of each member's table)."""
+    """Per-member lookup: table [E, V, d], idx [E, ...] → [E, ..., d], rows of member e's table."""
     e, v, d = table.shape
     offset = (torch.arange(e, device=idx.device) * v).view(e, *([1] * (idx.dim() - 1)))
     return torch.nn.functional.embedding(idx + offset, table.reshape(e * v, d))

@@ -77,8 +77,9 @@ class Block(torch.nn.Module):
         resid = resid[:, :, -1:] if last_only else resid
         return self._attend_and_mlp(resid, q, k, v, n_heads, last_only)
 
-    def first(self, table: torch.Tensor, rows: torch.Tensor, n_heads: int,
-              last_only: bool) -> torch.Tensor:
+    def first(
+        self, table: torch.Tensor, rows: torch.Tensor, n_heads: int, last_only: bool
+    ) -> torch.Tensor:
         """The same block on the embedding: input row (j, token) of `table` [E, T·V, d] at
         rows [E, B, T]; projections are computed on the table and gathered."""
         normed = self.ln_attn(table) if self.ln_attn is not None else table  # [E, T·V, d]

@@ -29,8 +29,9 @@ def _mark_events(ax, t_fit: int | None, t_gen: int | None) -> None:
         ax.axvspan(t_fit, t_gen, color="0.85", alpha=0.5, lw=0, label="grokking gap")
 
 
-def curves_figure(metrics: dict[str, Series], t_fit: int | None, t_gen: int | None,
-                  title: str) -> plt.Figure:
+def curves_figure(
+    metrics: dict[str, Series], t_fit: int | None, t_gen: int | None, title: str
+) -> plt.Figure:
     """Accuracy, loss and weight norm against optimisation step (log axis)."""
     panels = [("acc", "accuracy"), ("loss", "loss")]
     has_norm = "norm/total" in metrics

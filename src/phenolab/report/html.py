@@ -41,8 +41,10 @@ def _table(rows: list[tuple[str, object]]) -> str:
 
 def run_title(record: RunRecord) -> str:
     task, model = record.config["task"], record.config["model"]
-    return (f"{task['op']} mod {task['p']}, {task['frac']:.0%} train, {model['model']} "
-            f"— run {record.id}")
+    return (
+        f"{task['op']} mod {task['p']}, {task['frac']:.0%} train, {model['model']} "
+        f"— run {record.id}"
+    )
 
 
 def run_report(record: RunRecord, metrics: dict, events: Events) -> str:
@@ -62,8 +64,11 @@ def run_report(record: RunRecord, metrics: dict, events: Events) -> str:
         ("training wall time (s)", record.seconds),
         ("status", record.status),
     ]
-    config_rows = [(f"{section}.{k}", json.dumps(v) if isinstance(v, list) else v)
-                   for section, fields in record.config.items() for k, v in fields.items()]
+    config_rows = [
+        (f"{section}.{k}", json.dumps(v) if isinstance(v, list) else v)
+        for section, fields in record.config.items()
+        for k, v in fields.items()
+    ]
     env_rows = list(record.env.items())
     created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
     return f"""<!DOCTYPE html>

@@ -78,8 +78,12 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"store: {self.path!r} is not writable ({exc})") from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"store: cannot open {self.path!r} as a phenolab store ({exc})") from None
+            raise StoreError(
+                f"store: cannot open {self.path!r} as a phenolab store ({exc})"
+            ) from None
 
     def close(self) -> None:
         self.db.close()
@@ -99,8 +103,14 @@ class Store:
                 (run_id, json.dumps(config), "running", now, now, json.dumps(env)),
             )
 
-    def set_status(self, run_id: str, status: str, seconds: float | None = None,
-                   summary: dict[str, Any] | None = None, env: dict[str, Any] | None = None) -> None:
+    def set_status(
+        self,
+        run_id: str,
+        status: str,
+        seconds: float | None = None,
+        summary: dict[str, Any] | None = None,
+        env: dict[str, Any] | None = None,
+    ) -> None:
         sets, args = ["status = ?", "updated = ?"], [status, time.time()]
         for column, value in (("seconds", seconds), ("summary", summary), ("env", env)):
             if value is not None:
@@ -112,14 +122,18 @@ class Store:
     def get_run(self, run_id: str) -> RunRecord | None:
         row = self.db.execute(
             "SELECT id, config, status, created, updated, seconds, env, summary FROM runs "
-            "WHERE id = ?", (run_id,)).fetchone()
+            "WHERE id = ?",
+            (run_id,),
+        ).fetchone()
         return _record(row) if row else None
 
     def find_run(self, prefix: str) -> RunRecord:
         """The run whose id starts with `prefix` (ids are hex; a unique prefix is enough)."""
         rows = self.db.execute(
             "SELECT id, config, status, created, updated, seconds, env, summary FROM runs "
-            "WHERE id LIKE ? || '%'", (prefix,)).fetchall()
+            "WHERE id LIKE ? || '%'",
+            (prefix,),
+        ).fetchall()
         if not rows:
             raise StoreError(f"no run {prefix!r} in {self.path}")
         if len(rows) > 1:
@@ -129,20 +143,24 @@ class Store:
     def runs(self) -> Iterator[RunRecord]:
         for row in self.db.execute(
             "SELECT id, config, status, created, updated, seconds, env, summary FROM runs "
-            "ORDER BY created"):
+            "ORDER BY created"
+        ):
             yield _record(row)
 
     # -- metrics ----------------------------------------------------------------------------
-    def append_metrics(self, run_id: str, step: int, values: dict[str, float],
-                       seconds: float | None = None) -> None:
+    def append_metrics(
+        self, run_id: str, step: int, values: dict[str, float], seconds: float | None = None
+    ) -> None:
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO metrics (run_id, step, name, value) VALUES (?,?,?,?)",
                 [(run_id, step, k, float(v)) for k, v in values.items()],
             )
             if seconds is not None:
-                self.db.execute("UPDATE runs SET seconds = ?, updated = ? WHERE id = ?",
-                                (seconds, time.time(), run_id))
+                self.db.execute(
+                    "UPDATE runs SET seconds = ?, updated = ? WHERE id = ?",
+                    (seconds, time.time(), run_id),
+                )
 
     def metrics(self, run_id: str) -> dict[str, tuple[list[int], list[float]]]:
         """{name: (steps, values)} in step order."""
@@ -165,7 +183,8 @@ class Store:
         torch.save(state, buf)
         with self.db:
             self.db.execute(
-                "INSERT OR REPLACE INTO checkpoints (run_id, step, seconds, state) VALUES (?,?,?,?)",
+                "INSERT OR REPLACE INTO checkpoints (run_id, step, seconds, state) "
+                "VALUES (?,?,?,?)",
                 (run_id, step, seconds, buf.getvalue()),
             )
 
@@ -181,5 +200,13 @@ class Store:
 
 def _record(row: tuple) -> RunRecord:
     rid, config, status, created, updated, seconds, env, summary = row
-    return RunRecord(rid, json.loads(config), status, created, updated, seconds,
-                     json.loads(env), json.loads(summary) if summary else None)
+    return RunRecord(
+        rid,
+        json.loads(config),
+        status,
+        created,
+        updated,
+        seconds,
+        json.loads(env),
+        json.loads(summary) if summary else None,
+    )

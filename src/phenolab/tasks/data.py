@@ -24,6 +24,10 @@ class TaskData:
 
     def to(self, device: torch.device | str) -> TaskData:
         return TaskData(
-            self.x_train.to(device), self.y_train.to(device),
-            self.x_test.to(device), self.y_test.to(device), self.n_classes, self.vocab,
+            self.x_train.to(device),
+            self.y_train.to(device),
+            self.x_test.to(device),
+            self.y_test.to(device),
+            self.n_classes,
+            self.vocab,
         )

@@ -119,8 +119,6 @@ def encode(pairs: torch.Tensor, p: int, kind: str) -> torch.Tensor:
     return torch.cat([pairs[:, :1], op_tok, pairs[:, 1:], eq_tok], dim=1)  # [N, 4]
 
 
-
-
 def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
     """Stack the data of E members (one TaskConfig each) along a leading member dimension.
     A member whose split_seed is None splits with its run seed `seeds[e]`."""
@@ -138,7 +136,10 @@ def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
         raise ConfigError("members of one ensemble must share p, op and train-set size")
     p = cfgs[0].p
     return TaskData(
-        x_train=torch.stack(xs_tr), y_train=torch.stack(ys_tr),
-        x_test=torch.stack(xs_te), y_test=torch.stack(ys_te),
-        n_classes=p, vocab=p + (0 if kind == "mlp" else 2),
+        x_train=torch.stack(xs_tr),
+        y_train=torch.stack(ys_tr),
+        x_test=torch.stack(xs_te),
+        y_test=torch.stack(ys_te),
+        n_classes=p,
+        vocab=p + (0 if kind == "mlp" else 2),
     )

@@ -12,7 +12,9 @@ Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     e, b, c = logits.shape
-    per_example = F.cross_entropy(logits.reshape(e * b, c), targets.reshape(e * b), reduction="none")
+    per_example = F.cross_entropy(
+        logits.reshape(e * b, c), targets.reshape(e * b), reduction="none"
+    )
     return per_example.view(e, b).mean(dim=1)
 
 

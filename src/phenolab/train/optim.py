@@ -32,12 +32,15 @@ class MemberOptimizer:
             p.grad = None
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: ([t.clone() for t in v] if isinstance(v, list) else v)
-                for k, v in self.state.items()}
+        return {
+            k: ([t.clone() for t in v] if isinstance(v, list) else v) for k, v in self.state.items()
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.state = {k: ([t.to(self.params[0].device) for t in v] if isinstance(v, list) else v)
-                      for k, v in state.items()}
+        self.state = {
+            k: ([t.to(self.params[0].device) for t in v] if isinstance(v, list) else v)
+            for k, v in state.items()
+        }
 
 
 class AdamW(MemberOptimizer):
@@ -58,8 +61,9 @@ class AdamW(MemberOptimizer):
         decay = 1 - lr * self.wd
         step_size = lr / (1 - beta1**t)
         bias_correction2_sqrt = (1 - beta2**t) ** 0.5
-        for p, m, v in zip(self.params, self.state["exp_avg"], self.state["exp_avg_sq"],
-                           strict=True):
+        for p, m, v in zip(
+            self.params, self.state["exp_avg"], self.state["exp_avg_sq"], strict=True
+        ):
             if p.grad is None:
                 continue
             g = p.grad

@@ -1,0 +1,124 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from phenolab.cli import main
+from tests.conftest import TINY
+
+TINY_ARGS = [f"--{k.replace('_', '-')}={v}" for k, v in TINY.items()]
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_end_to_end_run_groks_prints_json_and_writes_report(tmp_path, capsys):
+    store = str(tmp_path / "runs.db")
+    code, out, err = run_cli(capsys, "run", "grokking", *TINY_ARGS, "--store", store, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert {"run_id", "t_fit", "t_gen", "phase", "seconds", "report"} <= set(result)
+    assert result["phase"] == "grokking" and result["t_gen"] > 2 * result["t_fit"]
+    html = open(result["report"], encoding="utf-8").read()
+    assert "data:image/png;base64," in html and "grokking" in html and "t_gen" in html
+    assert "<script src" not in html and "<link" not in html  # self-contained
+
+    # the identical config is found, not trained again; `runs` lists it
+    code, out, _ = run_cli(capsys, "run", *TINY_ARGS, "--store", store, "--json")
+    again = json.loads(out)
+    assert again["cached"] and again["run_id"] == result["run_id"]
+    code, out, _ = run_cli(capsys, "runs", "--store", store)
+    assert code == 0 and result["run_id"] in out and "grokking" in out
+    code, out, _ = run_cli(capsys, "runs", "--store", store, "--json")
+    assert json.loads(out)[0]["run_id"] == result["run_id"]
+
+    # `report` by id prefix
+    target = tmp_path / "r.html"
+    code, out, _ = run_cli(
+        capsys, "report", result["run_id"][:6], "--store", store, "--out", str(target)
+    )
+    assert code == 0 and target.exists()
+
+
+def test_human_output_names_events_phase_and_report(tmp_path, capsys):
+    code, out, _ = run_cli(
+        capsys, "run", *TINY_ARGS, "--steps", "300", "--store", str(tmp_path / "runs.db")
+    )
+    assert code == 0
+    for word in ("t_fit", "t_gen", "phase", "report"):
+        assert word in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "--op", "x%y"], "op: unknown operation 'x%y'"),
+        (["run", "--op", "x/y", "--p", "96"], "p: x/y needs a prime modulus"),
+        (["run", "--frac", "1.2"], "frac: train fraction must be in (0, 1)"),
+        (["run", "--frac", "0"], "frac: train fraction must be in (0, 1)"),
+        (["run", "--widht", "3"], "unknown option or config field: --widht"),
+        (["run", "--widht", "3"], "did you mean --width?"),
+        (["run", "--p", "ninety"], "p: expected int"),
+        (["run", "--model", "cnn"], "model: unknown 'cnn'"),
+        (["run", "nope"], "unknown preset 'nope'"),
+        (["run", "--store", "/proc/phenolab.db"], "not writable"),
+        (["run", "--store", "/no/such/dir/x.db"], "does not exist"),
+        (["run", "--config", "/no/such/file.json"], "config: cannot read"),
+        (["report", "ffff", "--store", "STORE"], "no run 'ffff'"),
+    ],
+)
+def test_bad_input_gets_one_line_and_exit_status_2(argv, message, tmp_path, capsys):
+    argv = [str(tmp_path / "runs.db") if a == "STORE" else a for a in argv]
+    if "--store" not in argv:
+        argv += ["--store", str(tmp_path / "runs.db")]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert err.startswith("phenolab: error: ") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unknown_field_in_config_file(tmp_path, capsys):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"task": {"p": 31, "colour": "red"}}))
+    code, _, err = run_cli(
+        capsys, "run", "--config", str(path), "--store", str(tmp_path / "runs.db")
+    )
+    assert code == 2 and "unknown config field 'colour'" in err
+
+
+def test_console_script_runs_in_a_fresh_process(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "phenolab",
+            "run",
+            *TINY_ARGS,
+            "--steps",
+            "100",
+            "--no-report",
+            "--store",
+            str(tmp_path / "runs.db"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["run_id"]
+    bad = subprocess.run(
+        [sys.executable, "-m", "phenolab", "run", "--op", "x%y"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1

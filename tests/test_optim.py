@@ -1,0 +1,78 @@
+import pytest
+import torch
+
+from phenolab.train.optim import SGD, AdamW, warmup_factor
+
+
+def _problem(seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(1, 6, 4, generator=g)
+    b = torch.randn(1, 4, generator=g)
+    x = torch.randn(32, 6, generator=g)
+    y = torch.randn(32, 4, generator=g)
+    return w, b, x, y
+
+
+def _loss(w, b, x, y):
+    return ((x @ w[0] + b[0] - y) ** 2).mean()
+
+
+def _run(make_ours, make_torch, steps=25):
+    w, b, x, y = _problem()
+    ours = [w.clone().requires_grad_(), b.clone().requires_grad_()]
+    ref = [w.clone().requires_grad_(), b.clone().requires_grad_()]
+    opt, ref_opt = make_ours(ours), make_torch(ref)
+    for _ in range(steps):
+        for params, o in ((ours, opt), (ref, ref_opt)):
+            o.zero_grad()
+            _loss(*params, x, y).backward()
+            o.step()
+    return ours, ref
+
+
+def test_adamw_matches_torch_for_one_member():
+    ours, ref = _run(
+        lambda p: AdamW(p, lr=[3e-2], wd=[0.5], betas=(0.9, 0.98), eps=1e-8),
+        lambda p: torch.optim.AdamW(p, lr=3e-2, weight_decay=0.5, betas=(0.9, 0.98), eps=1e-8),
+    )
+    for a, b in zip(ours, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_matches_torch_for_one_member(momentum):
+    ours, ref = _run(
+        lambda p: SGD(p, lr=[0.05], wd=[0.1], momentum=momentum),
+        lambda p: torch.optim.SGD(p, lr=0.05, weight_decay=0.1, momentum=momentum),
+    )
+    for a, b in zip(ours, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", [AdamW, SGD])
+def test_per_member_learning_rate_and_weight_decay_apply_to_their_member_only(cls):
+    p = torch.ones(3, 2, 2, requires_grad=True)
+    opt = cls([p], lr=[0.0, 0.1, 0.1], wd=[0.0, 0.0, 1.0])
+    p.grad = torch.zeros_like(p)  # no gradient: only weight decay moves weights
+    opt.step()
+    assert torch.equal(p[0], torch.ones(2, 2))  # lr 0: frozen
+    assert torch.equal(p[1], torch.ones(2, 2))  # wd 0, zero gradient: unchanged
+    assert (p[2] < 1).all()  # wd 1: decayed
+
+
+def test_optimizer_state_round_trips():
+    w, b, x, y = _problem()
+    params = [w.clone().requires_grad_()]
+    opt = AdamW(params, lr=[1e-2], wd=[1.0])
+    _loss(params[0], b, x, y).backward()
+    opt.step()
+    state = opt.state_dict()
+    clone = AdamW([params[0].detach().clone().requires_grad_()], lr=[1e-2], wd=[1.0])
+    clone.load_state_dict(state)
+    assert clone.state["step"] == 1
+    torch.testing.assert_close(clone.state["exp_avg"][0], opt.state["exp_avg"][0])
+
+
+def test_linear_warmup():
+    assert [warmup_factor(s, 4) for s in (1, 2, 4, 10)] == [0.25, 0.5, 1.0, 1.0]
+    assert warmup_factor(1, 0) == 1.0
