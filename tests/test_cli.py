@@ -70,6 +70,8 @@ def test_human_output_names_events_phase_and_report(tmp_path, capsys):
         (["run", "--store", "/no/such/dir/x.db"], "does not exist"),
         (["run", "--config", "/no/such/file.json"], "config: cannot read"),
         (["report", "ffff", "--store", "STORE"], "no run 'ffff'"),
+        (["run", "--device", "cuda:7"], "device:"),
+        (["run", "--device", "tpu"], "device:"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_status_2(argv, message, tmp_path, capsys):

@@ -3,6 +3,7 @@ import sqlite3
 
 import pytest
 
+from phenolab.config import RunConfig
 from phenolab.errors import StoreError
 from phenolab.runner import RunInterrupted, run
 from phenolab.store import Store
@@ -128,3 +129,40 @@ def test_store_in_a_read_only_directory_is_a_clear_error(tmp_path):
             Store(readonly / "runs.db")
     finally:
         readonly.chmod(0o700)
+
+
+@pytest.mark.parametrize("n_layers", [1, 2])
+def test_transformer_trains_end_to_end(tmp_path, n_layers):
+    cfg = RunConfig().replace(
+        model="transformer",
+        p=23,
+        frac=0.5,
+        d_model=32,
+        d_mlp=64,
+        n_layers=n_layers,
+        steps=300,
+        eval_every=50,
+        lr=3e-3,
+    )
+    result = run(cfg, Store(tmp_path / "r.db"), device="cpu")
+    metrics = Store(tmp_path / "r.db").metrics(cfg.run_id())
+    assert result.events.final_train_acc > 0.9  # it fits the training set
+    assert metrics["train/loss"][1][-1] < metrics["train/loss"][1][0]
+
+
+def test_minibatch_sgd_and_mse_train(tmp_path):
+    cfg = RunConfig().replace(
+        p=23,
+        frac=0.5,
+        optimizer="sgd",
+        lr=0.5,
+        momentum=0.9,
+        wd=1e-4,
+        loss="mse",
+        batch_size=64,
+        steps=100,
+        eval_every=20,
+    )
+    run(cfg, Store(tmp_path / "r.db"), device="cpu")
+    _, loss = Store(tmp_path / "r.db").metrics(cfg.run_id())["train/loss"]
+    assert loss[-1] < loss[0]

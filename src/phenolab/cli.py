@@ -135,21 +135,11 @@ def _config_from_args(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import torch
-
     from phenolab.progress import ProgressBar
-    from phenolab.runner import RunInterrupted, run
+    from phenolab.runner import RunInterrupted, resolve_device, run
 
     cfg = _config_from_args(args)
-    if args.device:
-        try:
-            device = torch.device(args.device)
-        except RuntimeError:
-            raise ConfigError(f"device: unknown device {args.device!r}") from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ConfigError(f"device: {args.device!r} requested but CUDA is not available")
-    else:
-        device = None
+    device = resolve_device(args.device) if args.device else None
     store = Store(args.store)
     run_id = cfg.run_id()
     t, m = cfg.task, cfg.model

@@ -17,6 +17,7 @@ import torch
 import phenolab
 from phenolab.analysis.events import Events, classify
 from phenolab.config import RunConfig
+from phenolab.errors import ConfigError
 from phenolab.measures import DEFAULT_MEASURES, Context, compute
 from phenolab.models import build_model
 from phenolab.store import RunRecord, Store
@@ -39,6 +40,22 @@ class RunResult:
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def resolve_device(name: str) -> torch.device:
+    """A torch device from a user's string, checked to exist here."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"device: unknown device {name!r} (valid: cpu, cuda, cuda:N)") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device: {name!r} requested but CUDA is not available")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(f"device: {name!r} but only {torch.cuda.device_count()} GPU(s)")
+    elif device.type != "cpu":
+        raise ConfigError(f"device: {name!r} is not supported (valid: cpu, cuda, cuda:N)")
+    return device
 
 
 def environment(device: torch.device) -> dict:
