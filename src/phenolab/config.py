@@ -64,6 +64,24 @@ class RunConfig:
 
 
 SECTIONS = ("task", "model", "train")
+
+# Fields that may differ between the members of one ensemble (trained in lockstep, one process).
+# Every other field must be shared: it fixes shapes, the task or the optimizer's kind.
+MEMBER_FIELDS = ("seed", "split_seed", "frac", "lr", "wd", "init_scale", "warmup")
+
+
+def check_ensemble(configs: list[RunConfig]) -> None:
+    """Raise a ConfigError naming the first field, other than MEMBER_FIELDS, that differs."""
+    first = configs[0].flat()
+    for cfg in configs[1:]:
+        for name, value in cfg.flat().items():
+            if name not in MEMBER_FIELDS and value != first[name]:
+                raise ConfigError(
+                    f"{name}: cannot differ within an ensemble ({first[name]!r} vs {value!r}); "
+                    f"fields that can: {', '.join(MEMBER_FIELDS)}"
+                )
+
+
 _SECTION_TYPES = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
 
 

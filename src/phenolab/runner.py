@@ -16,7 +16,7 @@ import torch
 
 import phenolab
 from phenolab.analysis.events import Events, classify
-from phenolab.config import RunConfig
+from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
 from phenolab.measures import DEFAULT_MEASURES, Context, compute
 from phenolab.models import build_model
@@ -25,6 +25,7 @@ from phenolab.tasks import modular
 from phenolab.train.batches import EpochSampler
 from phenolab.train.loop import Callback, Plan, TrainState, train
 from phenolab.train.losses import LOSSES
+from phenolab.train.members import member_slice, stack_members
 from phenolab.train.optim import SGD, AdamW, MemberOptimizer
 from phenolab.train.schedule import eval_grid
 
@@ -79,11 +80,14 @@ def environment(device: torch.device) -> dict:
     return env
 
 
-def make_optimizer(cfg: RunConfig, model: torch.nn.Module) -> MemberOptimizer:
-    t = cfg.train
+def make_optimizer(configs: list[RunConfig], model: torch.nn.Module) -> MemberOptimizer:
+    """The shared optimizer kind with each member's lr and weight decay."""
+    t = configs[0].train
+    lr = [c.train.lr for c in configs]
+    wd = [c.train.wd for c in configs]
     if t.optimizer == "adamw":
-        return AdamW(model.parameters(), lr=[t.lr], wd=[t.wd], betas=t.betas, eps=t.eps)
-    return SGD(model.parameters(), lr=[t.lr], wd=[t.wd], momentum=t.momentum)
+        return AdamW(model.parameters(), lr=lr, wd=wd, betas=t.betas, eps=t.eps)
+    return SGD(model.parameters(), lr=lr, wd=wd, momentum=t.momentum)
 
 
 def events_of(record: RunRecord, metrics: dict) -> Events:
@@ -93,23 +97,46 @@ def events_of(record: RunRecord, metrics: dict) -> Events:
 
 
 class _Recorder(Callback):
-    """Writes each evaluation to the store; checkpoints every `checkpoint_seconds`."""
+    """Writes each evaluation to the store (one run per member); checkpoints every
+    `checkpoint_seconds` of wall time."""
 
-    def __init__(self, store: Store, run_id: str, checkpoint_seconds: float, snapshot) -> None:
-        self.store, self.run_id = store, run_id
+    def __init__(
+        self,
+        store: Store,
+        run_ids: list[str],
+        seconds_before: list[float],
+        checkpoint_seconds: float,
+        snapshot,
+    ) -> None:
+        self.store, self.run_ids = store, run_ids
+        self.seconds_before = seconds_before  # training time of each member before this call
         self.checkpoint_seconds = checkpoint_seconds
         self.snapshot = snapshot
         self.last_checkpoint = time.monotonic()
 
+    def seconds(self, state: TrainState) -> list[float]:
+        return [before + state.seconds for before in self.seconds_before]
+
     def on_eval(self, state: TrainState) -> None:
-        values = {k: v[0].item() for k, v in state.metrics.items()}
-        values["time/seconds"] = state.seconds
-        self.store.append_metrics(self.run_id, state.step, values, seconds=state.seconds)
+        values = {k: v.tolist() for k, v in state.metrics.items()}  # name → E values
+        rows = {}
+        for e, (run_id, seconds) in enumerate(zip(self.run_ids, self.seconds(state), strict=True)):
+            rows[run_id] = {k: v[e] for k, v in values.items()} | {"time/seconds": seconds}
+        self.store.append_metrics(state.step, rows)
         if time.monotonic() - self.last_checkpoint >= self.checkpoint_seconds:
             self.checkpoint(state)
 
     def checkpoint(self, state: TrainState) -> None:
-        self.store.save_checkpoint(self.run_id, state.step, state.seconds, self.snapshot(state))
+        members = self.snapshot(state)
+        self.store.save_checkpoints(
+            state.step,
+            {
+                run_id: (seconds, member)
+                for run_id, seconds, member in zip(
+                    self.run_ids, self.seconds(state), members, strict=True
+                )
+            },
+        )
         self.last_checkpoint = time.monotonic()
 
 
@@ -120,7 +147,7 @@ class _StopOnSignal(Callback):
     def on_train_start(self, state: TrainState) -> None:
         self.state = state
         self.previous = signal.getsignal(signal.SIGINT)
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        if self.previous is signal.default_int_handler:
             signal.signal(signal.SIGINT, self._handle)
 
     def _handle(self, signum, frame) -> None:
@@ -141,78 +168,142 @@ def run(
     checkpoint_seconds: float = 30.0,
 ) -> RunResult:
     """Train `cfg` (or fetch / resume it from `store`) and return the finished run."""
-    run_id = cfg.run_id()
-    record = store.get_run(run_id)
-    if record is not None and record.status == "finished":
-        return RunResult(record, events_of(record, store.metrics(run_id)), None, cached=True)
+    return run_ensemble([cfg], store, device, callbacks, checkpoint_seconds)[0]
 
+
+def run_ensemble(
+    configs: list[RunConfig],
+    store: Store,
+    device: torch.device | str | None = None,
+    callbacks: Sequence[Callback] = (),
+    checkpoint_seconds: float = 30.0,
+) -> list[RunResult]:
+    """Train E member configs in lockstep as one ensemble and return one result per config.
+
+    Members differ only in MEMBER_FIELDS. Finished members are read from the store; unfinished
+    ones resume from their checkpoints, grouped by the step they stopped at (members stopped
+    at different steps cannot share a lockstep loop).
+    """
+    check_ensemble(configs)
     device = torch.device(device) if device is not None else default_device()
-    data = modular.build([cfg.task], cfg.model.model, [cfg.train.seed]).to(device)
+    results: dict[str, RunResult] = {}
+    pending: dict[int, list[tuple[RunConfig, tuple | None]]] = {}
+    for cfg in dict.fromkeys(configs):  # de-duplicated, in order
+        run_id = cfg.run_id()
+        record = store.get_run(run_id)
+        if record is not None and record.status == "finished":
+            results[run_id] = RunResult(
+                record, events_of(record, store.metrics(run_id)), None, cached=True
+            )
+            continue
+        checkpoint = store.load_checkpoint(run_id) if record is not None else None
+        pending.setdefault(checkpoint[0] if checkpoint else 0, []).append((cfg, checkpoint))
+    for group in pending.values():
+        for result in _train_members(group, store, device, callbacks, checkpoint_seconds):
+            results[result.record.id] = result
+    return [results[cfg.run_id()] for cfg in configs]
+
+
+def _train_members(
+    members: list[tuple[RunConfig, tuple | None]],
+    store: Store,
+    device: torch.device,
+    callbacks: Sequence[Callback],
+    checkpoint_seconds: float,
+) -> list[RunResult]:
+    configs = [cfg for cfg, _ in members]
+    run_ids = [cfg.run_id() for cfg in configs]
+    shared = configs[0]
+    seeds = [c.train.seed for c in configs]
+    data = modular.build([c.task for c in configs], shared.model.model, seeds).to(device)
     model = build_model(
-        cfg.model, data.vocab, data.n_classes, data.x_train.shape[2], seeds=[cfg.train.seed]
+        shared.model,
+        data.vocab,
+        data.n_classes,
+        data.x_train.shape[2],
+        seeds,
+        init_scales=[c.model.init_scale for c in configs],
     ).to(device)
-    optimizer = make_optimizer(cfg, model)
-    t = cfg.train
-    sampler = EpochSampler(data.x_train.shape[1], t.batch_size, [t.seed]) if t.batch_size else None
+    optimizer = make_optimizer(configs, model)
+    t = shared.train
+    sampler = EpochSampler(data.train_sizes(), t.batch_size, seeds) if t.batch_size else None
     loss_fn = LOSSES[t.loss]
     plan = Plan(
         steps=t.steps,
         eval_steps=eval_grid(t.steps, t.eval_every),
         loss_fn=loss_fn,
-        warmup=t.warmup,
+        warmup=torch.tensor([c.train.warmup for c in configs], device=device),
         sampler=sampler,
         measure=lambda s: compute(DEFAULT_MEASURES, Context(s.model, s.data, loss_fn)),
     )
     state = TrainState(model=model, optimizer=optimizer, data=data)
 
-    def snapshot(s: TrainState) -> dict:
-        return {
-            "model": s.model.state_dict(),
-            "optimizer": s.optimizer.state_dict(),
-            "sampler": sampler.state_dict() if sampler else None,
-        }
+    def snapshot(s: TrainState) -> list[dict]:
+        model_state, optim_state = s.model.state_dict(), s.optimizer.state_dict()
+        return [
+            {
+                "model": member_slice(model_state, e),
+                "optimizer": member_slice(optim_state, e),
+                "sampler": sampler.member_state(e) if sampler else None,
+            }
+            for e in range(len(configs))
+        ]
 
-    env = environment(device)
-    resumed_from = None
-    if record is None:
-        store.create_run(run_id, cfg.to_json(), env)
-    else:
-        checkpoint = store.load_checkpoint(run_id)
-        resumed_from = 0
-        if checkpoint is not None:
-            resumed_from, state.seconds, saved = checkpoint
-            state.step = resumed_from
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
+    env = environment(device) | {"ensemble_members": len(configs)}
+    checkpoints = [checkpoint for _, checkpoint in members]
+    resumed_from = checkpoints[0][0] if checkpoints[0] else None
+    for cfg, run_id, checkpoint in zip(configs, run_ids, checkpoints, strict=True):
+        if store.get_run(run_id) is None:
+            store.create_run(run_id, cfg.to_json(), env)
+        else:
+            store.drop_metrics_after(run_id, checkpoint[0] if checkpoint else -1)
+            store.set_status(run_id, "running", env=env)
+    if resumed_from is not None:
+        saved = [checkpoint[2] for checkpoint in checkpoints]
+        model.load_state_dict(stack_members([m["model"] for m in saved]))
+        optimizer.load_state_dict(stack_members([m["optimizer"] for m in saved]))
+        for e, m in enumerate(saved):
             if sampler:
-                sampler.load_state_dict(saved["sampler"])
-        store.drop_metrics_after(run_id, resumed_from if checkpoint else -1)
-        store.set_status(run_id, "running", env=env)
+                sampler.load_member_state(e, m["sampler"])
+        state.step = resumed_from
+    seconds_before = [checkpoint[1] if checkpoint else 0.0 for checkpoint in checkpoints]
 
-    recorder = _Recorder(store, run_id, checkpoint_seconds, snapshot)
+    recorder = _Recorder(store, run_ids, seconds_before, checkpoint_seconds, snapshot)
     started_unix = time.time()
+
+    def set_status(status: str, summaries: list | None = None) -> None:
+        for e, (run_id, seconds) in enumerate(zip(run_ids, recorder.seconds(state), strict=True)):
+            store.set_status(
+                run_id, status, seconds=seconds, summary=summaries[e] if summaries else None
+            )
+
     try:
         train(state, plan, [recorder, _StopOnSignal(), *callbacks])
     except KeyboardInterrupt:
-        store.set_status(run_id, "interrupted", seconds=state.seconds)
+        set_status("interrupted")
         raise
     except BaseException:
-        store.set_status(run_id, "failed", seconds=state.seconds)
+        set_status("failed")
         raise
     recorder.checkpoint(state)
     if state.stop is not None:
-        store.set_status(run_id, "interrupted", seconds=state.seconds)
-        raise RunInterrupted(run_id, state.step)
+        set_status("interrupted")
+        raise RunInterrupted(run_ids, state.step)
 
-    record = store.get_run(run_id)
-    assert record is not None
-    events = events_of(record, store.metrics(run_id))
-    summary = events.as_dict()
-    summary["time_to_gen"] = _time_at(store.metrics(run_id), events.t_gen)
-    store.set_status(run_id, "finished", seconds=state.seconds, summary=summary)
-    record = store.get_run(run_id)
-    assert record is not None
-    return RunResult(record, events, resumed_from, cached=False, started_unix=started_unix)
+    results, summaries = [], []
+    for run_id in run_ids:
+        record = store.get_run(run_id)
+        metrics = store.metrics(run_id)
+        events = events_of(record, metrics)
+        summaries.append(events.as_dict() | {"time_to_gen": _time_at(metrics, events.t_gen)})
+        results.append(events)
+    set_status("finished", summaries)
+    return [
+        RunResult(
+            store.get_run(run_id), events, resumed_from, cached=False, started_unix=started_unix
+        )
+        for run_id, events in zip(run_ids, results, strict=True)
+    ]
 
 
 def _time_at(metrics: dict, step: int | None) -> float | None:
@@ -224,6 +315,7 @@ def _time_at(metrics: dict, step: int | None) -> float | None:
 
 
 class RunInterrupted(Exception):
-    def __init__(self, run_id: str, step: int) -> None:
-        super().__init__(f"run {run_id} interrupted at step {step}; run the same command to resume")
-        self.run_id, self.step = run_id, step
+    def __init__(self, run_ids: list[str], step: int) -> None:
+        runs = f"run {run_ids[0]}" if len(run_ids) == 1 else f"{len(run_ids)} runs"
+        super().__init__(f"{runs} interrupted at step {step}; run the same command to resume")
+        self.run_ids, self.step = run_ids, step

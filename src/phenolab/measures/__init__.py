@@ -49,13 +49,14 @@ def compute(names: list[str] | tuple[str, ...], ctx: Context) -> Values:
 def performance(ctx: Context) -> Values:
     """Loss (the training loss function) and accuracy on the train and test sets."""
     out: Values = {}
-    for split, x, y in (
-        ("train", ctx.data.x_train, ctx.data.y_train),
-        ("test", ctx.data.x_test, ctx.data.y_test),
+    d = ctx.data
+    for split, x, y, mask in (
+        ("train", d.x_train, d.y_train, d.train_mask),
+        ("test", d.x_test, d.y_test, d.test_mask),
     ):
         logits = ctx.model(x)  # [E, N, classes]
-        out[f"{split}/loss"] = ctx.loss_fn(logits, y)
-        out[f"{split}/acc"] = accuracy(logits, y)
+        out[f"{split}/loss"] = ctx.loss_fn(logits, y, mask)
+        out[f"{split}/acc"] = accuracy(logits, y, mask)
     return out
 
 

@@ -41,12 +41,19 @@ class ModelConfig:
 
 
 def build_model(
-    cfg: ModelConfig, vocab: int, n_classes: int, seq_len: int, seeds: list[int]
+    cfg: ModelConfig,
+    vocab: int,
+    n_classes: int,
+    seq_len: int,
+    seeds: list[int],
+    init_scales: list[float] | None = None,
 ) -> torch.nn.Module:
-    """E = len(seeds) members; member e is initialised from torch.Generator(seeds[e])."""
+    """E = len(seeds) members; member e is initialised from torch.Generator(seeds[e]) with init
+    scale init_scales[e] (default: cfg.init_scale for every member)."""
     from phenolab.models.mlp import EmbedMLP
     from phenolab.models.transformer import Transformer
 
+    scales = init_scales if init_scales is not None else [cfg.init_scale] * len(seeds)
     if cfg.model == "mlp":
-        return EmbedMLP(cfg, vocab, n_classes, seeds)
-    return Transformer(cfg, vocab, n_classes, seq_len, seeds)
+        return EmbedMLP(cfg, vocab, n_classes, seeds, scales)
+    return Transformer(cfg, vocab, n_classes, seq_len, seeds, scales)

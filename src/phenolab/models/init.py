@@ -6,10 +6,12 @@ import torch
 
 
 def stacked_normal(
-    gens: list[torch.Generator], shape: tuple[int, ...], std: float, scale: float
+    gens: list[torch.Generator], shape: tuple[int, ...], std: float, scales: list[float]
 ) -> torch.nn.Parameter:
-    """[E, *shape] with member e drawn from N(0, std²) by gens[e], times the init scale α."""
-    w = torch.stack([torch.randn(shape, generator=g) for g in gens]) * (std * scale)
+    """[E, *shape]: member e drawn from N(0, std²) by gens[e], times its init scale α_e."""
+    w = torch.stack(
+        [torch.randn(shape, generator=g) * (std * a) for g, a in zip(gens, scales, strict=True)]
+    )
     return torch.nn.Parameter(w)
 
 

@@ -14,10 +14,12 @@ from phenolab.models.init import bmm, gather_rows, stacked_normal, zeros
 
 
 class EmbedMLP(torch.nn.Module):
-    def __init__(self, cfg, vocab: int, n_classes: int, seeds: list[int]) -> None:
+    def __init__(
+        self, cfg, vocab: int, n_classes: int, seeds: list[int], scales: list[float]
+    ) -> None:
         super().__init__()
         gens = [torch.Generator().manual_seed(s) for s in seeds]
-        e, d, h, a = len(seeds), cfg.d_embed, cfg.width, cfg.init_scale
+        e, d, h, a = len(seeds), cfg.d_embed, cfg.width, scales
         self.W_E = stacked_normal(gens, (vocab, d), d**-0.5, a)  # [E, vocab, d]
         self.W_in = stacked_normal(gens, (2 * d, h), (2 * d) ** -0.5, a)  # [E, 2d, width]
         self.b_in = zeros(e, h)  # [E, width]

@@ -21,10 +21,18 @@ from phenolab.models.init import bmm, gather_rows, stacked_normal, zeros
 
 
 class Transformer(torch.nn.Module):
-    def __init__(self, cfg, vocab: int, n_classes: int, seq_len: int, seeds: list[int]) -> None:
+    def __init__(
+        self,
+        cfg,
+        vocab: int,
+        n_classes: int,
+        seq_len: int,
+        seeds: list[int],
+        scales: list[float],
+    ) -> None:
         super().__init__()
         gens = [torch.Generator().manual_seed(s) for s in seeds]
-        e, d, a = len(seeds), cfg.d_model, cfg.init_scale
+        e, d, a = len(seeds), cfg.d_model, scales
         std = d**-0.5
         self.n_heads = cfg.n_heads
         self.W_E = stacked_normal(gens, (vocab, d), std, a)  # [E, vocab, d]
@@ -55,7 +63,7 @@ class Transformer(torch.nn.Module):
 
 
 class Block(torch.nn.Module):
-    def __init__(self, gens, d: int, d_mlp: int, layernorm: bool, scale: float) -> None:
+    def __init__(self, gens, d: int, d_mlp: int, layernorm: bool, scale: list[float]) -> None:
         super().__init__()
         e, std = len(gens), d**-0.5
         self.W_Q = stacked_normal(gens, (d, d), std, scale)  # [E, d, heads·d_head]

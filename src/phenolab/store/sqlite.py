@@ -148,19 +148,23 @@ class Store:
             yield _record(row)
 
     # -- metrics ----------------------------------------------------------------------------
-    def append_metrics(
-        self, run_id: str, step: int, values: dict[str, float], seconds: float | None = None
-    ) -> None:
+    def append_metrics(self, step: int, rows: dict[str, dict[str, float]]) -> None:
+        """Record one evaluation of several runs: {run_id: {name: value}}, in one transaction.
+        A `time/seconds` value also becomes the run's training time."""
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO metrics (run_id, step, name, value) VALUES (?,?,?,?)",
-                [(run_id, step, k, float(v)) for k, v in values.items()],
+                [
+                    (rid, step, k, float(v))
+                    for rid, values in rows.items()
+                    for k, v in values.items()
+                ],
             )
-            if seconds is not None:
-                self.db.execute(
-                    "UPDATE runs SET seconds = ?, updated = ? WHERE id = ?",
-                    (seconds, time.time(), run_id),
-                )
+            now = time.time()
+            self.db.executemany(
+                "UPDATE runs SET seconds = ?, updated = ? WHERE id = ?",
+                [(v["time/seconds"], now, rid) for rid, v in rows.items() if "time/seconds" in v],
+            )
 
     def metrics(self, run_id: str) -> dict[str, tuple[list[int], list[float]]]:
         """{name: (steps, values)} in step order."""
@@ -178,14 +182,18 @@ class Store:
             self.db.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, step))
 
     # -- checkpoints ------------------------------------------------------------------------
-    def save_checkpoint(self, run_id: str, step: int, seconds: float, state: dict) -> None:
-        buf = io.BytesIO()
-        torch.save(state, buf)
+    def save_checkpoints(self, step: int, members: dict[str, tuple[float, dict]]) -> None:
+        """Replace the checkpoints of several runs at `step`: {run_id: (seconds, state)}."""
+        rows = []
+        for run_id, (seconds, state) in members.items():
+            buf = io.BytesIO()
+            torch.save(state, buf)
+            rows.append((run_id, step, seconds, buf.getvalue()))
         with self.db:
-            self.db.execute(
+            self.db.executemany(
                 "INSERT OR REPLACE INTO checkpoints (run_id, step, seconds, state) "
                 "VALUES (?,?,?,?)",
-                (run_id, step, seconds, buf.getvalue()),
+                rows,
             )
 
     def load_checkpoint(self, run_id: str) -> tuple[int, float, dict] | None:

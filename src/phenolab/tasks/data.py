@@ -9,7 +9,11 @@ import torch
 
 @dataclass
 class TaskData:
-    """Train and test sets of E members. Inputs are token ids, targets class ids."""
+    """Train and test sets of E members. Inputs are token ids, targets class ids.
+
+    Members whose sets differ in size (e.g. different train fractions) are padded to the largest;
+    a mask [E, N] then marks the real examples. A mask is None when every member's set is full.
+    """
 
     x_train: torch.Tensor  # [E, N_train, T] int64
     y_train: torch.Tensor  # [E, N_train] int64
@@ -17,17 +21,45 @@ class TaskData:
     y_test: torch.Tensor  # [E, N_test] int64
     n_classes: int
     vocab: int  # number of distinct input tokens
+    train_mask: torch.Tensor | None = None  # [E, N_train] bool
+    test_mask: torch.Tensor | None = None  # [E, N_test] bool
 
     @property
     def members(self) -> int:
         return self.x_train.shape[0]
 
+    def train_sizes(self) -> list[int]:
+        """Number of real training examples of each member."""
+        if self.train_mask is None:
+            return [self.x_train.shape[1]] * self.members
+        return self.train_mask.sum(dim=1).tolist()
+
     def to(self, device: torch.device | str) -> TaskData:
+        def move(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t.to(device)
+
         return TaskData(
-            self.x_train.to(device),
-            self.y_train.to(device),
-            self.x_test.to(device),
-            self.y_test.to(device),
+            move(self.x_train),
+            move(self.y_train),
+            move(self.x_test),
+            move(self.y_test),
             self.n_classes,
             self.vocab,
+            move(self.train_mask),
+            move(self.test_mask),
         )
+
+
+def pad_members(
+    xs: list[torch.Tensor], ys: list[torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Stack per-member inputs [N_e, T] and targets [N_e] into [E, N_max, T], [E, N_max] and a
+    mask [E, N_max] (None when all N_e are equal). Padding repeats a member's first example."""
+    sizes = [len(y) for y in ys]
+    n = max(sizes)
+    if min(sizes) == n:
+        return torch.stack(xs), torch.stack(ys), None
+    x = torch.stack([torch.cat([xi, xi[:1].expand(n - len(xi), -1)]) for xi in xs])
+    y = torch.stack([torch.cat([yi, yi[:1].expand(n - len(yi))]) for yi in ys])
+    mask = torch.arange(n)[None, :] < torch.tensor(sizes)[:, None]  # [E, N_max]
+    return x, y, mask

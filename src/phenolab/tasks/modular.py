@@ -15,7 +15,7 @@ import torch
 
 from phenolab.errors import ConfigError
 from phenolab.fields import param
-from phenolab.tasks.data import TaskData
+from phenolab.tasks.data import TaskData, pad_members
 
 Op = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
 
@@ -121,25 +121,32 @@ def encode(pairs: torch.Tensor, p: int, kind: str) -> torch.Tensor:
 
 def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
     """Stack the data of E members (one TaskConfig each) along a leading member dimension.
-    A member whose split_seed is None splits with its run seed `seeds[e]`."""
-    xs_tr, ys_tr, xs_te, ys_te = [], [], [], []
+
+    A member whose split_seed is None splits with its run seed `seeds[e]`. Members may differ
+    in split and train fraction; shorter sets are padded and masked (see TaskData).
+    """
+    if len({(c.p, c.op) for c in cfgs}) != 1:
+        raise ConfigError("p and op: members of one ensemble must share the task")
+    splits = []
     for cfg, seed in zip(cfgs, seeds, strict=True):
         pairs, answers = table(cfg)
+        inputs = encode(pairs, cfg.p, kind)
         split_seed = seed if cfg.split_seed is None else cfg.split_seed
         tr, te = split(len(answers), cfg.frac, split_seed)
-        inputs = encode(pairs, cfg.p, kind)
-        xs_tr.append(inputs[tr])
-        ys_tr.append(answers[tr])
-        xs_te.append(inputs[te])
-        ys_te.append(answers[te])
-    if len({(c.p, c.op, round(c.frac * n_pairs(c))) for c in cfgs}) != 1:
-        raise ConfigError("members of one ensemble must share p, op and train-set size")
+        splits.append((inputs[tr], answers[tr], inputs[te], answers[te]))
+    x_train, y_train, train_mask = pad_members([s[0] for s in splits], [s[1] for s in splits])
+    x_test, y_test, test_mask = pad_members([s[2] for s in splits], [s[3] for s in splits])
     p = cfgs[0].p
     return TaskData(
-        x_train=torch.stack(xs_tr),
-        y_train=torch.stack(ys_tr),
-        x_test=torch.stack(xs_te),
-        y_test=torch.stack(ys_te),
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
         n_classes=p,
-        vocab=p + (0 if kind == "mlp" else 2),
+        vocab=p + (0 if kind == "mlp" else VOCAB_EXTRA),
+        train_mask=train_mask,
+        test_mask=test_mask,
     )
+
+
+VOCAB_EXTRA = 2  # the op and `=` tokens of the transformer encoding

@@ -1,5 +1,6 @@
-"""Minibatches: each member draws its own shuffled epochs from its own generator, so a member's
-batch order depends only on its seed (an ensemble member sees what it would see alone)."""
+"""Minibatches: each member draws its own shuffled epochs of its own training set from its own
+generator, so a member's batch order depends only on its seed and data (an ensemble member
+sees exactly what it would see alone)."""
 
 from __future__ import annotations
 
@@ -11,25 +12,26 @@ import torch
 class EpochSampler:
     """Per-member epochs without replacement; state can be saved and restored exactly."""
 
-    def __init__(self, n: int, batch_size: int, seeds: list[int]) -> None:
-        self.n, self.batch_size = n, batch_size
+    def __init__(self, sizes: list[int], batch_size: int, seeds: list[int]) -> None:
+        self.sizes, self.batch_size = sizes, batch_size
         self.gens = [torch.Generator().manual_seed(s + 1_000_003) for s in seeds]
-        self.perms = [torch.randperm(n, generator=g) for g in self.gens]
-        self.pos = 0
+        self.perms = [torch.randperm(n, generator=g) for n, g in zip(sizes, self.gens, strict=True)]
+        self.pos = [0] * len(sizes)
 
     def next(self) -> torch.Tensor:
         """Indices [E, batch_size] into each member's training set."""
-        if self.pos + self.batch_size > self.n:
-            self.perms = [torch.randperm(self.n, generator=g) for g in self.gens]
-            self.pos = 0
-        idx = torch.stack([p[self.pos : self.pos + self.batch_size] for p in self.perms])
-        self.pos += self.batch_size
-        return idx
+        rows = []
+        for e, n in enumerate(self.sizes):
+            if self.pos[e] + self.batch_size > n:  # start a new epoch (drop the ragged tail)
+                self.perms[e] = torch.randperm(n, generator=self.gens[e])
+                self.pos[e] = 0
+            rows.append(self.perms[e][self.pos[e] : self.pos[e] + self.batch_size])
+            self.pos[e] += self.batch_size
+        return torch.stack(rows)
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"gens": [g.get_state() for g in self.gens], "perms": self.perms, "pos": self.pos}
+    def member_state(self, e: int) -> dict[str, Any]:
+        return {"gen": self.gens[e].get_state(), "perm": self.perms[e], "pos": self.pos[e]}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        for g, s in zip(self.gens, state["gens"], strict=True):
-            g.set_state(s)
-        self.perms, self.pos = state["perms"], state["pos"]
+    def load_member_state(self, e: int, state: dict[str, Any]) -> None:
+        self.gens[e].set_state(state["gen"])
+        self.perms[e], self.pos[e] = state["perm"], state["pos"]

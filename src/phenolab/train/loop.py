@@ -43,7 +43,7 @@ class Plan:
     steps: int
     eval_steps: Sequence[int]
     loss_fn: Loss
-    warmup: int = 0
+    warmup: torch.Tensor | int = 0  # warmup steps, per member [E] or shared
     sampler: EpochSampler | None = None  # None: full batch
     measure: Callable[[TrainState], Metrics] = lambda state: {}
 

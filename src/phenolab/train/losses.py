@@ -1,4 +1,8 @@
-"""Per-member losses and accuracy: logits [E, B, C], targets [E, B] → [E]."""
+"""Per-member losses and accuracy: logits [E, B, C], targets [E, B], mask [E, B] | None → [E].
+
+A mask marks the real examples of members padded to a common size (see TaskData); the mean is
+taken over those only.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,34 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Mask = torch.Tensor | None
+Loss = Callable[[torch.Tensor, torch.Tensor, Mask], torch.Tensor]
 
 
-def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def member_mean(values: torch.Tensor, mask: Mask) -> torch.Tensor:
+    """[E, B] → [E]: the mean over each member's real examples."""
+    if mask is None:
+        return values.mean(dim=1)
+    mask = mask.to(values.dtype)
+    return (values * mask).sum(dim=1) / mask.sum(dim=1)
+
+
+def cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> torch.Tensor:
     e, b, c = logits.shape
     per_example = F.cross_entropy(
         logits.reshape(e * b, c), targets.reshape(e * b), reduction="none"
     )
-    return per_example.view(e, b).mean(dim=1)
+    return member_mean(per_example.view(e, b), mask)
 
 
-def mse(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def mse(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> torch.Tensor:
     """Mean over examples and classes of (logit − one-hot target)², as in Liu et al. (2022)."""
     onehot = F.one_hot(targets, logits.shape[-1]).to(logits.dtype)
-    return (logits - onehot).pow(2).mean(dim=(1, 2))
+    return member_mean((logits - onehot).pow(2).mean(dim=2), mask)
 
 
-def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return (logits.argmax(dim=-1) == targets).to(logits.dtype).mean(dim=1)
+def accuracy(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> torch.Tensor:
+    return member_mean((logits.argmax(dim=-1) == targets).to(logits.dtype), mask)
 
 
 LOSSES: dict[str, Loss] = {"cross_entropy": cross_entropy, "mse": mse}

@@ -17,6 +17,9 @@ def _per_member(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return values.to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
 
 
+LrFactor = float | torch.Tensor  # a multiplier of the learning rate, shared or per member [E]
+
+
 class MemberOptimizer:
     """Shared plumbing: parameters, per-member lr/wd, zero_grad and state (de)serialisation."""
 
@@ -53,7 +56,7 @@ class AdamW(MemberOptimizer):
         self.state["exp_avg_sq"] = [torch.zeros_like(p) for p in self.params]
 
     @torch.no_grad()
-    def step(self, lr_factor: float = 1.0) -> None:
+    def step(self, lr_factor: LrFactor = 1.0) -> None:
         self.state["step"] += 1
         t = self.state["step"]
         beta1, beta2 = self.betas
@@ -84,7 +87,7 @@ class SGD(MemberOptimizer):
         self.state["momentum_buffer"] = [torch.zeros_like(p) for p in self.params]
 
     @torch.no_grad()
-    def step(self, lr_factor: float = 1.0) -> None:
+    def step(self, lr_factor: LrFactor = 1.0) -> None:
         self.state["step"] += 1
         lr = self.lr * lr_factor
         for p, buf in zip(self.params, self.state["momentum_buffer"], strict=True):
@@ -100,6 +103,9 @@ class SGD(MemberOptimizer):
             p.sub_(g * _per_member(lr, p))
 
 
-def warmup_factor(step: int, warmup: int) -> float:
-    """Linear warmup: the lr multiplier at 1-based `step` is min(1, step / warmup)."""
+def warmup_factor(step: int, warmup: int | torch.Tensor) -> LrFactor:
+    """Linear warmup: the lr multiplier at 1-based `step` is min(1, step / warmup) (1 for no
+    warmup). `warmup` is one int or a tensor [E] of per-member warmups (float64 result)."""
+    if isinstance(warmup, torch.Tensor):
+        return (step / warmup.clamp(min=1).double()).clamp(max=1.0)
     return 1.0 if warmup <= 0 else min(1.0, step / warmup)
