@@ -17,10 +17,11 @@ import sys
 import time
 from collections.abc import Sequence
 
-from phenolab.config import field_specs, from_flat, from_json
+from phenolab.config import MEMBER_FIELDS, RunConfig, field_specs, from_json
 from phenolab.errors import ConfigError, UserError
 from phenolab.presets import PRESETS, preset
 from phenolab.store import DEFAULT_PATH, RunRecord, Store
+from phenolab.sweep.grid import expand
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -72,6 +73,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", metavar="PATH", help="where to write the HTML report")
     run.add_argument("--no-report", action="store_true", help="do not write a report")
     run.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help="train N seeds (from --seed on) of every config, as one ensemble",
+    )
+    run.add_argument(
+        "--max-members",
+        type=int,
+        metavar="N",
+        help="at most N members per ensemble shard (default: what memory allows)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="shards trained side by side in processes (default: CPU cores on CPU, 1 on GPU)",
+    )
+    run.add_argument(
         "--checkpoint-seconds",
         type=float,
         default=30.0,
@@ -115,11 +134,12 @@ def default_report_path(store_path: str, run_id: str) -> str:
     )
 
 
-def _config_from_args(args: argparse.Namespace):
+def _configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
+    """The member configs asked for: preset, then config file, then options; a comma list in a
+    member field, or --seeds N, makes a grid."""
     if args.preset_name and args.preset_flag and args.preset_name != args.preset_flag:
         raise ConfigError(f"two presets given: {args.preset_name!r} and {args.preset_flag!r}")
-    cfg = preset(args.preset_name or args.preset_flag or "grokking")
-    values = cfg.flat()
+    values = preset(args.preset_name or args.preset_flag or "grokking").flat()
     if args.config:
         try:
             with open(args.config, encoding="utf-8") as f:
@@ -128,57 +148,55 @@ def _config_from_args(args: argparse.Namespace):
             raise ConfigError(f"config: cannot read {args.config!r} ({exc.strerror})") from None
         except json.JSONDecodeError as exc:
             raise ConfigError(f"config: {args.config!r} is not valid JSON ({exc})") from None
+    grid: dict[str, list[str]] = {}
     for key, value in vars(args).items():
         if key.startswith("field_") and value is not None:
-            values[key.removeprefix("field_")] = value
-    return from_flat(values)
+            name = key.removeprefix("field_")
+            if name in MEMBER_FIELDS and "," in value:
+                grid[name] = [v.strip() for v in value.split(",")]
+            else:
+                values[name] = value
+    return expand(values, grid, args.seeds)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from phenolab.progress import ProgressBar
-    from phenolab.runner import RunInterrupted, resolve_device, run
+    from phenolab.runner import RunInterrupted, default_device, resolve_device
 
-    cfg = _config_from_args(args)
-    device = resolve_device(args.device) if args.device else None
+    configs = _configs_from_args(args)
+    device = resolve_device(args.device) if args.device else default_device()
+    if args.max_members is not None and args.max_members < 1:
+        raise ConfigError(f"max-members: must be at least 1, got {args.max_members}")
     store = Store(args.store)
+    say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+    try:
+        if len(configs) == 1:
+            return _run_single(configs[0], store, device, args, say)
+        return _run_ensemble(configs, store, device, args, say)
+    except RunInterrupted as exc:
+        print(f"\nphenolab: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
+    from phenolab.progress import ProgressBar
+    from phenolab.runner import run
+
     run_id = cfg.run_id()
     t, m = cfg.task, cfg.model
-    say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     say(
         f"run {run_id}: {t.op} mod {t.p}, {t.frac:.0%} train, {m.model}, "
         f"{cfg.train.optimizer} lr {cfg.train.lr:g} wd {cfg.train.wd:g}, "
         f"{cfg.train.steps:,} steps, seed {cfg.train.seed}"
     )
     progress = [ProgressBar(cfg.train.steps)] if sys.stderr.isatty() else []
-    try:
-        result = run(
-            cfg,
-            store,
-            device=device,
-            callbacks=progress,
-            checkpoint_seconds=args.checkpoint_seconds,
-        )
-    except RunInterrupted as exc:
-        print(f"\nphenolab: {exc}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    result = run(cfg, store, device, progress, args.checkpoint_seconds)
     if result.cached:
         say(f"found finished run {run_id} in {args.store}: not training again")
     elif result.resumed_from is not None:
         say(f"resumed from step {result.resumed_from:,}")
     report = None if args.no_report else _write_report(store, result.record, args.report)
-    ev, summary = result.events, result.record.summary or {}
-    out = {
-        "run_id": run_id,
-        "t_fit": ev.t_fit,
-        "t_gen": ev.t_gen,
-        "delay": ev.delay,
-        "phase": ev.phase,
-        "seconds": round(result.record.seconds, 3),
-        "time_to_gen": summary.get("time_to_gen"),
-        "final_train_acc": ev.final_train_acc,
-        "final_test_acc": ev.final_test_acc,
+    out = _member_json(result) | {
         "report": report,
-        "cached": result.cached,
         "train_started_unix": result.started_unix,
         "device": result.record.env.get("device"),
         "config": cfg.canonical(),
@@ -186,6 +204,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out))
         return 0
+    ev = result.events
     gen = f"{ev.t_gen:,}" if ev.t_gen is not None else "never (test acc < 0.99 at the end)"
     ttg = out["time_to_gen"]
     print(f"t_fit   {ev.t_fit:,}" if ev.t_fit is not None else "t_fit   never")
@@ -198,14 +217,149 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _member_json(result) -> dict:
+    ev, summary = result.events, result.record.summary or {}
+    return {
+        "run_id": result.record.id,
+        "t_fit": ev.t_fit,
+        "t_gen": ev.t_gen,
+        "delay": ev.delay,
+        "phase": ev.phase,
+        "seconds": round(result.record.seconds, 3),
+        "time_to_gen": summary.get("time_to_gen"),
+        "final_train_acc": ev.final_train_acc,
+        "final_test_acc": ev.final_test_acc,
+        "cached": result.cached,
+    }
+
+
+def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> int:
+    from phenolab.analysis.ensemble import summarize_group
+    from phenolab.progress import ProgressBar, StorePoller
+    from phenolab.sweep.grid import varying_fields
+    from phenolab.sweep.local import cpu_workers, run_shards
+    from phenolab.sweep.shards import plan_shards
+
+    varying = varying_fields(configs)
+    workers = args.workers or (cpu_workers(len(configs)) if device.type == "cpu" else 1)
+    plan = plan_shards(configs, device, args.max_members, min_shards=workers)
+    workers = min(workers, len(plan.shards))
+    say(
+        f"ensemble of {len(configs)} members varying {', '.join(varying)} on {device}: "
+        f"{plan.describe()}; {workers} worker process(es)"
+    )
+    steps = configs[0].train.steps
+    tty = sys.stderr.isatty()
+    callbacks = [ProgressBar(steps)] if tty and workers == 1 else []
+    poller = (
+        StorePoller(store, [c.run_id() for c in configs], steps) if tty and workers > 1 else None
+    )
+    t0 = time.perf_counter()
+    results = run_shards(
+        plan.shards, store, device, workers, callbacks, args.checkpoint_seconds, on_poll=poller
+    )
+    if poller:
+        poller.finish()
+    wall = time.perf_counter() - t0
+
+    def label(cfg: RunConfig) -> str:
+        flat = cfg.flat()
+        return ", ".join(f"{f}={flat[f]}" for f in varying if f != "seed") or "all"
+
+    by_group: dict[str, list[tuple[RunConfig, object]]] = {}
+    for cfg, result in zip(configs, results, strict=True):
+        by_group.setdefault(label(cfg), []).append((cfg, result))
+    groups = []
+    for members in by_group.values():
+        flat = members[0][0].flat()
+        groups.append(
+            summarize_group(
+                {f: flat[f] for f in varying if f != "seed"},
+                [r.events.t_gen for _, r in members],
+                [r.events.phase for _, r in members],
+            )
+        )
+    report = None
+    if not args.no_report:
+        report = _write_ensemble_report(
+            store, configs, results, groups, varying, label, wall, plan.describe(), args.report
+        )
+    if args.json:
+        members = []
+        for cfg, result in zip(configs, results, strict=True):
+            flat = cfg.flat()
+            members.append(_member_json(result) | {f: flat[f] for f in varying})
+        print(
+            json.dumps(
+                {
+                    "members": members,
+                    "groups": [g.as_dict() for g in groups],
+                    "varying": varying,
+                    "seconds": round(wall, 3),
+                    "shards": [len(s) for s in plan.shards],
+                    "workers": workers,
+                    "device": str(device),
+                    "report": report,
+                }
+            )
+        )
+        return 0
+    header = f"{'run id':<12}  " + "".join(f"{f:>10}" for f in varying)
+    print(header + f"  {'t_fit':>6} {'t_gen':>7}  phase")
+    for cfg, result in zip(configs, results, strict=True):
+        flat, ev = cfg.flat(), result.events
+        print(
+            f"{result.record.id:<12}  "
+            + "".join(f"{flat[f]!s:>10}" for f in varying)
+            + f"  {_opt(ev.t_fit):>6} {_opt(ev.t_gen):>7}  {ev.phase}"
+        )
+    print()
+    print(f"{'group':<24} {'generalized':>11} {'median t_gen':>13} {'IQR':>18}  phases")
+    for g in groups:
+        name = ", ".join(f"{k}={v}" for k, v in g.values.items()) or "all"
+        iqr = f"[{_opt(g.t_gen_q1)}, {_opt(g.t_gen_q3)}]"
+        phases = ", ".join(f"{p}×{n}" for p, n in g.phases.items())
+        print(
+            f"{name:<24} {g.generalized:>5}/{g.members:<5} {_opt(g.median_t_gen):>13} "
+            f"{iqr:>18}  {phases}"
+        )
+    print(
+        f"time    {wall:.1f} s wall for {len(configs)} members "
+        f"({len(configs) * steps / wall:,.0f} model-steps/s)"
+    )
+    if report:
+        print(f"report  {report}")
+    return 0
+
+
+def _write_ensemble_report(
+    store, configs, results, groups, varying, label, wall, shards, path
+) -> str:
+    import hashlib
+
+    from phenolab.report.html import ensemble_report, write_html
+
+    members = [
+        (r.record, store.metrics(r.record.id), r.events, label(c))
+        for c, r in zip(configs, results, strict=True)
+    ]
+    text = ensemble_report(members, groups, varying, wall, shards)
+    key = hashlib.sha256(" ".join(sorted(c.run_id() for c in configs)).encode()).hexdigest()
+    path = path or default_report_path(store.path, f"ensemble-{key[:12]}")
+    try:
+        return write_html(text, path)
+    except OSError as exc:
+        raise UserError(f"report: cannot write {path!r} ({exc.strerror})") from None
+
+
 def _write_report(store: Store, record: RunRecord, path: str | None) -> str:
-    from phenolab.report.html import write_run_report
+    from phenolab.report.html import run_report, write_html
     from phenolab.runner import events_of
 
     metrics = store.metrics(record.id)
     path = path or default_report_path(store.path, record.id)
     try:
-        return write_run_report(record, metrics, events_of(record, metrics), path)
+        return write_html(run_report(record, metrics, events_of(record, metrics)), path)
     except OSError as exc:
         raise UserError(f"report: cannot write {path!r} ({exc.strerror})") from None
 
@@ -234,7 +388,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _opt(v) -> str:
-    return "—" if v is None else f"{v:,}"
+    if v is None:
+        return "—"
+    return f"{v:,.0f}" if isinstance(v, float) else f"{v:,}"
 
 
 def _run_row(r: RunRecord) -> dict:

@@ -141,23 +141,31 @@ class _Recorder(Callback):
 
 
 class _StopOnSignal(Callback):
-    """First Ctrl-C: finish the current step, then stop (the runner checkpoints).
-    A second Ctrl-C raises at once; the last checkpoint is still intact."""
+    """Ctrl-C or SIGTERM: finish the current step, then stop (the runner checkpoints).
+    A second Ctrl-C raises at once; the last checkpoint is still intact. Handlers are only
+    installed where the default ones are in place (main thread, not ignored)."""
+
+    DEFAULTS = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
 
     def on_train_start(self, state: TrainState) -> None:
         self.state = state
-        self.previous = signal.getsignal(signal.SIGINT)
-        if self.previous is signal.default_int_handler:
-            signal.signal(signal.SIGINT, self._handle)
+        self.previous = {}
+        for sig, default in self.DEFAULTS.items():
+            if signal.getsignal(sig) is default:
+                try:
+                    signal.signal(sig, self._handle)
+                    self.previous[sig] = default
+                except ValueError:  # not the main thread
+                    pass
 
     def _handle(self, signum, frame) -> None:
-        if self.state.stop == "interrupted":
+        if self.state.stop == "interrupted" and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.state.stop = "interrupted"
 
     def on_train_end(self, state: TrainState) -> None:
-        if signal.getsignal(signal.SIGINT) == self._handle:
-            signal.signal(signal.SIGINT, self.previous)
+        for sig, previous in self.previous.items():
+            signal.signal(sig, previous)
 
 
 def run(

@@ -69,3 +69,68 @@ def to_png(fig: plt.Figure) -> bytes:
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
     return buf.getvalue()
+
+
+def ensemble_figure(
+    members: list[tuple[str, dict[str, Series], int | None]], title: str
+) -> plt.Figure:
+    """Test (solid) and train (faint) accuracy of every member, one colour per group, and the
+    t_gen of every member by group. `members`: (group label, metrics, t_gen)."""
+    groups = list(dict.fromkeys(label for label, _, _ in members))
+    colors = plt.get_cmap("viridis" if len(groups) > 10 else "tab10")
+    color_of = {
+        g: colors(i / max(len(groups) - 1, 1) if len(groups) > 10 else i)
+        for i, g in enumerate(groups)
+    }
+    fig, (ax, ax_t) = plt.subplots(
+        1, 2, figsize=(12.5, 4.2), gridspec_kw={"width_ratios": [1.6, 1]}
+    )
+    seen = set()
+    for label, metrics, _ in members:
+        c = color_of[label]
+        if "train/acc" in metrics:
+            ax.plot(*_positive(metrics["train/acc"]), color=c, lw=0.8, alpha=0.35, ls="--")
+        ax.plot(
+            *_positive(metrics["test/acc"]),
+            color=c,
+            lw=1.2,
+            alpha=0.85,
+            label=None if label in seen else label,
+        )
+        seen.add(label)
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("optimization step")
+    ax.set_ylabel("accuracy (test solid, train dashed)")
+    ax.grid(True, alpha=0.3)
+    if len(groups) <= 12:
+        ax.legend(loc="best", fontsize=8)
+    for i, g in enumerate(groups):
+        t_gens = [t for label, _, t in members if label == g]
+        done = [t for t in t_gens if t is not None]
+        ax_t.scatter([i] * len(done), done, color=color_of[g], s=22, zorder=3)
+        if done:
+            ax_t.hlines(sorted(done)[len(done) // 2], i - 0.3, i + 0.3, color="k", lw=1.5)
+        if len(done) < len(t_gens):
+            ax_t.annotate(
+                f"{len(t_gens) - len(done)} never",
+                (i, 1),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="top",
+                fontsize=8,
+                color="0.3",
+            )
+    ax_t.set_xticks(range(len(groups)))
+    ax_t.set_xticklabels(
+        groups,
+        rotation=30 if len(groups) > 4 else 0,
+        ha="right" if len(groups) > 4 else "center",
+        fontsize=8,
+    )
+    ax_t.set_ylabel("$t_{gen}$ (step; bar = median)")
+    ax_t.set_yscale("log")
+    ax_t.grid(True, axis="y", alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -8,8 +8,9 @@ import json
 import os
 import time
 
+from phenolab.analysis.ensemble import GroupSummary
 from phenolab.analysis.events import Events
-from phenolab.report.figures import curves_figure, to_png
+from phenolab.report.figures import curves_figure, ensemble_figure, to_png
 from phenolab.store import RunRecord
 
 STYLE = """
@@ -30,6 +31,14 @@ def _fmt(value) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def _grid(header: list[str], rows: list[list[object]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>" for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _table(rows: list[tuple[str, object]]) -> str:
@@ -87,8 +96,78 @@ def run_report(record: RunRecord, metrics: dict, events: Events) -> str:
 """
 
 
-def write_run_report(record: RunRecord, metrics: dict, events: Events, path: str) -> str:
+def ensemble_report(
+    members: list[tuple[RunRecord, dict, Events, str]],
+    groups: list[GroupSummary],
+    varying: list[str],
+    seconds: float,
+    shards: str,
+) -> str:
+    """The HTML text of an ensemble's report. `members`: (record, metrics, events, group label)."""
+    first = members[0][0]
+    task, model = first.config["task"], first.config["model"]
+    title = (
+        f"{task['op']} mod {task['p']}, {model['model']}: {len(members)} members "
+        f"varying {', '.join(varying) or 'nothing'}"
+    )
+    fig = ensemble_figure([(label, m, ev.t_gen) for _, m, ev, label in members], title)
+    img = base64.b64encode(to_png(fig)).decode()
+    group_rows = [
+        [
+            ", ".join(f"{k}={v}" for k, v in g.values.items()) or "all",
+            g.members,
+            f"{g.generalized}/{g.members}",
+            g.median_t_gen,
+            g.t_gen_q1,
+            g.t_gen_q3,
+            ", ".join(f"{p}×{n}" for p, n in g.phases.items()),
+        ]
+        for g in groups
+    ]
+    member_rows = [
+        [
+            r.id,
+            *[_field(r.config, f) for f in varying],
+            ev.t_fit,
+            ev.t_gen,
+            ev.phase,
+            ev.final_test_acc,
+        ]
+        for r, _, ev, _ in members
+    ]
+    shared = [
+        (f"{section}.{k}", json.dumps(v) if isinstance(v, list) else v)
+        for section, fields in first.config.items()
+        for k, v in fields.items()
+        if k not in varying
+    ]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>phenolab ensemble</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p class="muted">{html.escape(shards)}; {seconds:.1f} s wall time.</p>
+<img alt="accuracy of every member and t_gen by group" src="data:image/png;base64,{img}">
+<h2>Groups (members that differ only in seed)</h2>
+{_grid(["group", "members", "generalized", "median t_gen", "q1", "q3", "phases"], group_rows)}
+<p class="muted">A member that never generalized counts as t_gen = ∞ in the median and
+quartiles (shown as —).</p>
+<h2>Members</h2>
+{_grid(["run id", *varying, "t_fit", "t_gen", "phase", "final test acc"], member_rows)}
+<h2>Shared config</h2>{_table(shared)}
+<h2>Environment</h2>{_table(list(first.env.items()))}
+</body></html>
+"""
+
+
+def _field(config: dict, name: str):
+    for fields in config.values():
+        if name in fields:
+            return fields[name]
+    return None
+
+
+def write_html(text: str, path: str) -> str:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
-        f.write(run_report(record, metrics, events))
+        f.write(text)
     return path

@@ -177,6 +177,22 @@ class Store:
             values.append(value)
         return out
 
+    def latest(self, run_ids: list[str], names: tuple[str, str]) -> tuple[int, list, list]:
+        """The lowest latest step among `run_ids` and each run's latest values of two metrics."""
+        marks = ",".join("?" * len(run_ids))
+        rows = self.db.execute(
+            f"SELECT m.run_id, m.name, m.step, m.value FROM metrics m JOIN ("
+            f"  SELECT run_id, name, MAX(step) AS step FROM metrics"
+            f"  WHERE run_id IN ({marks}) AND name IN (?, ?) GROUP BY run_id, name"
+            f") last USING (run_id, name, step)",
+            (*run_ids, *names),
+        ).fetchall()
+        first = {r: v for r, n, _, v in rows if n == names[0]}
+        second = {r: v for r, n, _, v in rows if n == names[1]}
+        steps = [s for _, n, s, _ in rows if n == names[0]]
+        step = min(steps) if len(steps) == len(run_ids) else 0
+        return step, list(first.values()), list(second.values())
+
     def drop_metrics_after(self, run_id: str, step: int) -> None:
         with self.db:
             self.db.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, step))

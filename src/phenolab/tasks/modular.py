@@ -3,7 +3,8 @@ on small algorithmic datasets" (arXiv:2201.02177): every pair (x, y) in Z_p × Z
 x ∘ y mod p, split at random into train and test.
 
 Encodings: an MLP reads the operand pair [x, y]; a transformer reads the token sequence
-`x op y =` (vocabulary: p numbers, then the op token, then `=`) and predicts at the last position.
+`x op y =` (vocabulary: p numbers, then the op token, then `=`), or `x y =` as in Nanda et al.
+(2023), and predicts at the last position.
 """
 
 from __future__ import annotations
@@ -71,12 +72,17 @@ class TaskConfig:
     p: int = param(97, "modulus (prime for x/y)")
     frac: float = param(0.3, "fraction of all pairs used for training, in (0, 1)")
     split_seed: int | None = param(None, "seed of the random train/test split (default: --seed)")
+    sequence: str = param("x op y =", "transformer input: 'x op y =' or 'x y =' (Nanda et al.)")
 
     def __post_init__(self) -> None:
         op = normalize_op(self.op)
         if op not in OPERATIONS:
             raise ConfigError(f"op: unknown operation {self.op!r} (valid: {', '.join(OPERATIONS)})")
         object.__setattr__(self, "op", op)
+        if self.sequence not in SEQUENCES:
+            raise ConfigError(
+                f"sequence: unknown {self.sequence!r} (valid: {', '.join(map(repr, SEQUENCES))})"
+            )
         if self.p < 2:
             raise ConfigError(f"p: modulus must be at least 2, got {self.p}")
         if op in NONZERO_Y and not is_prime(self.p):
@@ -109,14 +115,25 @@ def split(n: int, frac: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return perm[:n_train], perm[n_train:]
 
 
-def encode(pairs: torch.Tensor, p: int, kind: str) -> torch.Tensor:
-    """Model inputs for operand pairs [N, 2]: the pairs for an MLP, `x op y =` for a transformer."""
+# Transformer input formats: token ids p (op) and p + 1 (`=`) follow the p numbers.
+SEQUENCES = {"x op y =": 4, "x y =": 3}  # format → sequence length
+
+
+def encode(pairs: torch.Tensor, p: int, kind: str, sequence: str = "x op y =") -> torch.Tensor:
+    """Model inputs for operand pairs [N, 2]: the pairs for an MLP, tokens for a transformer."""
     if kind == "mlp":
         return pairs
     n = pairs.shape[0]
     op_tok = torch.full((n, 1), p)
     eq_tok = torch.full((n, 1), p + 1)
+    if sequence == "x y =":
+        return torch.cat([pairs, eq_tok], dim=1)  # [N, 3]
     return torch.cat([pairs[:, :1], op_tok, pairs[:, 1:], eq_tok], dim=1)  # [N, 4]
+
+
+def vocab_size(cfg: TaskConfig, kind: str) -> int:
+    """Distinct input tokens (the op token id stays reserved in both transformer formats)."""
+    return cfg.p if kind == "mlp" else cfg.p + 2
 
 
 def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
@@ -125,12 +142,12 @@ def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
     A member whose split_seed is None splits with its run seed `seeds[e]`. Members may differ
     in split and train fraction; shorter sets are padded and masked (see TaskData).
     """
-    if len({(c.p, c.op) for c in cfgs}) != 1:
-        raise ConfigError("p and op: members of one ensemble must share the task")
+    if len({(c.p, c.op, c.sequence) for c in cfgs}) != 1:
+        raise ConfigError("p, op, sequence: members of one ensemble must share the task")
     splits = []
     for cfg, seed in zip(cfgs, seeds, strict=True):
         pairs, answers = table(cfg)
-        inputs = encode(pairs, cfg.p, kind)
+        inputs = encode(pairs, cfg.p, kind, cfg.sequence)
         split_seed = seed if cfg.split_seed is None else cfg.split_seed
         tr, te = split(len(answers), cfg.frac, split_seed)
         splits.append((inputs[tr], answers[tr], inputs[te], answers[te]))
@@ -143,10 +160,7 @@ def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
         x_test=x_test,
         y_test=y_test,
         n_classes=p,
-        vocab=p + (0 if kind == "mlp" else VOCAB_EXTRA),
+        vocab=vocab_size(cfgs[0], kind),
         train_mask=train_mask,
         test_mask=test_mask,
     )
-
-
-VOCAB_EXTRA = 2  # the op and `=` tokens of the transformer encoding

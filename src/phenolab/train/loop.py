@@ -78,14 +78,15 @@ def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> 
         step = state.step + 1
         # -- batch
         if plan.sampler is None:
-            x, y = data.x_train, data.y_train
+            x, y, mask = data.x_train, data.y_train, data.train_mask
         else:
             idx = plan.sampler.next().to(data.x_train.device)  # [E, B]
             x = torch.gather(data.x_train, 1, idx[..., None].expand(-1, -1, data.x_train.shape[2]))
-            y = torch.gather(data.y_train, 1, idx)
+            y = torch.gather(data.y_train, 1, idx)  # [E, B]
+            mask = None  # batches hold real examples only
         # -- forward / backward
         state.optimizer.zero_grad()
-        loss = plan.loss_fn(state.model(x), y)  # [E]
+        loss = plan.loss_fn(state.model(x), y, mask)  # [E]
         loss.sum().backward()  # members are independent: each gets its own gradient
         state.loss = loss.detach()
         for cb in callbacks:

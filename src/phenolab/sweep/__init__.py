@@ -1,0 +1,1 @@
+"""Grids of configs → ensemble shards → executors (local processes; Ray later)."""

@@ -1,0 +1,124 @@
+"""Run ensemble shards on this machine: one after another in this process, or side by side in
+worker processes (CPU: one process per core with one thread each, which beats two threads on
+the small matrices of these models). Every shard writes to the same store; results are read
+back from it."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+from collections.abc import Callable, Sequence
+
+import torch
+
+from phenolab.config import RunConfig, from_json
+from phenolab.runner import RunResult, events_of, run_ensemble
+from phenolab.store import Store
+from phenolab.train.loop import Callback
+
+
+def cpu_workers(n_shards: int) -> int:
+    """Processes to use on CPU: one per core, no more than there are shards."""
+    return max(1, min(n_shards, os.cpu_count() or 1))
+
+
+def run_shards(
+    shards: list[list[RunConfig]],
+    store: Store,
+    device: torch.device,
+    workers: int = 1,
+    callbacks: Sequence[Callback] = (),
+    checkpoint_seconds: float = 30.0,
+    on_poll: Callable[[], None] | None = None,
+) -> list[RunResult]:
+    """Train every shard; results in the order of the flattened shards."""
+    if workers <= 1 or len(shards) <= 1:
+        return [
+            r
+            for shard in shards
+            for r in run_ensemble(shard, store, device, callbacks, checkpoint_seconds)
+        ]
+    return _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_poll)
+
+
+def _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_poll):
+    ctx = mp.get_context("spawn")
+    results: mp.Queue = ctx.Queue()
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    todo = list(enumerate(shards))
+    running: dict[int, mp.Process] = {}
+    outcome: dict[int, tuple] = {}
+    interrupted = False
+    try:
+        while todo or running:
+            while todo and len(running) < workers:
+                i, shard = todo.pop(0)
+                proc = ctx.Process(
+                    target=_worker,
+                    args=(
+                        i,
+                        [c.to_json() for c in shard],
+                        store.path,
+                        str(device),
+                        threads,
+                        checkpoint_seconds,
+                        results,
+                    ),
+                )
+                proc.start()
+                running[i] = proc
+            try:
+                i, status, payload = results.get(timeout=0.5)
+                outcome[i] = (status, payload)
+                running.pop(i).join()
+            except queue.Empty:
+                for i, proc in list(running.items()):
+                    if not proc.is_alive() and i not in outcome:
+                        running.pop(i)
+                        outcome[i] = ("error", f"worker exited with code {proc.exitcode}")
+            if on_poll:
+                on_poll()
+    except KeyboardInterrupt:
+        interrupted = True  # workers got the same Ctrl-C: they checkpoint and stop
+        for proc in running.values():
+            proc.join()
+    failures = [p for s, p in outcome.values() if s == "error"]
+    if failures:
+        raise RuntimeError(f"a shard failed: {failures[0]}")
+    if interrupted or any(s == "interrupted" for s, _ in outcome.values()):
+        from phenolab.runner import RunInterrupted
+
+        ids = [c.run_id() for shard in shards for c in shard]
+        raise RunInterrupted(
+            ids, max((p for s, p in outcome.values() if s == "interrupted"), default=0)
+        )
+    out = []
+    for i, shard in enumerate(shards):
+        trained = outcome[i][1]
+        for cfg in shard:
+            record = store.get_run(cfg.run_id())
+            resumed, cached = trained[cfg.run_id()]
+            out.append(
+                RunResult(record, events_of(record, store.metrics(record.id)), resumed, cached)
+            )
+    return out
+
+
+def _worker(index, config_json, store_path, device, threads, checkpoint_seconds, results):
+    from phenolab.runner import RunInterrupted
+
+    torch.set_num_threads(threads)
+    try:
+        configs = [from_json(c) for c in config_json]
+        with Store(store_path) as store:
+            rs = run_ensemble(
+                configs, store, torch.device(device), checkpoint_seconds=checkpoint_seconds
+            )
+        results.put((index, "ok", {r.record.id: (r.resumed_from, r.cached) for r in rs}))
+    except RunInterrupted as exc:
+        results.put((index, "interrupted", exc.step))
+    except KeyboardInterrupt:
+        results.put((index, "interrupted", 0))
+    except Exception as exc:  # reported by the parent
+        results.put((index, "error", f"{type(exc).__name__}: {exc}"))

@@ -1,0 +1,97 @@
+"""How many members fit in one ensemble: a memory estimate per member against what the device
+has free, and the split of a large request into shards that each fit."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import torch
+
+from phenolab.config import RunConfig
+from phenolab.tasks.modular import SEQUENCES, n_pairs, vocab_size
+
+FLOAT = 4  # bytes, fp32
+SAFETY = 2.0  # allocator fragmentation, temporaries we do not count
+MEMORY_FRACTION = 0.5  # of what is free, leaving room for the rest of the machine
+
+
+def parameter_count(cfg: RunConfig) -> int:
+    m, p = cfg.model, cfg.task.p
+    if m.model == "mlp":
+        d, w = m.d_embed, m.width
+        return p * d + 2 * d * w + w + w * p + p
+    d, dm, vocab = m.d_model, m.d_mlp, vocab_size(cfg.task, m.model)
+    seq_len = SEQUENCES[cfg.task.sequence]
+    block = 4 * d * d + d * dm + dm + dm * d + d + (4 * d if m.layernorm else 0)
+    return vocab * d + seq_len * d + m.n_layers * block + d * p + (2 * d if m.layernorm else 0)
+
+
+def bytes_per_member(cfg: RunConfig) -> int:
+    """Estimated peak bytes of one member: weights, gradients and optimizer state, plus
+    activations of a full-batch step (the largest of train step and test evaluation)."""
+    m, p = cfg.model, cfg.task.p
+    n = n_pairs(cfg.task)
+    n_train = cfg.train.batch_size or math.ceil(cfg.task.frac * n)
+    rows = max(n_train, n - round(cfg.task.frac * n))  # train batch or the test set
+    buffers = 4 if cfg.train.optimizer == "adamw" else 3
+    if m.model == "mlp":
+        per_row = 3 * m.width + 3 * p
+        tables = 2 * p * m.width
+    else:
+        seq_len = SEQUENCES[cfg.task.sequence]
+        per_row = 10 * seq_len * m.d_model + 3 * m.d_mlp + 3 * p
+        tables = 4 * seq_len * vocab_size(cfg.task, m.model) * m.d_model
+    floats = buffers * parameter_count(cfg) + rows * per_row + tables
+    return int(SAFETY * FLOAT * floats)
+
+
+def free_bytes(device: torch.device) -> int:
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return free
+    try:
+        with open("/proc/meminfo") as f:
+            info = dict(line.split(":", 1) for line in f)
+        return int(info["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    shards: list[list[RunConfig]]
+    max_members: int  # members per shard that fit
+    bytes_per_member: int
+    free_bytes: int
+
+    def describe(self) -> str:
+        sizes = ", ".join(str(len(s)) for s in self.shards)
+        return (
+            f"{sum(len(s) for s in self.shards)} members in {len(self.shards)} shard(s) "
+            f"[{sizes}]; ≈{self.bytes_per_member / 2**20:.1f} MiB per member, "
+            f"{self.free_bytes / 2**30:.1f} GiB free → up to {self.max_members} per shard"
+        )
+
+
+def plan_shards(
+    configs: list[RunConfig],
+    device: torch.device,
+    max_members: int | None = None,
+    min_shards: int = 1,
+) -> ShardPlan:
+    """Split `configs` into the fewest near-equal shards (at least `min_shards`) that each fit
+    in memory and hold at most `max_members`."""
+    per_member = max(bytes_per_member(c) for c in configs)
+    free = free_bytes(device)
+    fit = max(1, int(free * MEMORY_FRACTION // per_member))
+    if max_members is not None:
+        fit = min(fit, max_members)
+    n_shards = min(len(configs), max(min_shards, math.ceil(len(configs) / fit)))
+    base, extra = divmod(len(configs), n_shards)
+    bounds = [0]
+    for i in range(n_shards):
+        bounds.append(bounds[-1] + base + (i < extra))
+    shards = [configs[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return ShardPlan(shards, fit, per_member, free)

@@ -1,0 +1,167 @@
+"""Ensembles: a member trained with others equals the same config trained alone.
+
+Tolerance: on CPU the per-member arithmetic is the same but batched kernels may reassociate
+floating-point sums, so curves are compared with atol 1e-4 on accuracies and rtol 1e-3 on
+losses and norms over short runs (in practice they agree to ~1e-6)."""
+
+import math
+
+import pytest
+import torch
+
+from phenolab.analysis.ensemble import quantile, summarize_group
+from phenolab.config import RunConfig, check_ensemble
+from phenolab.errors import ConfigError
+from phenolab.models import build_model
+from phenolab.runner import run, run_ensemble
+from phenolab.store import Store
+from phenolab.sweep import shards as shards_module
+from phenolab.sweep.grid import expand, varying_fields
+from phenolab.sweep.local import run_shards
+from phenolab.sweep.shards import bytes_per_member, parameter_count, plan_shards
+from tests.conftest import TINY
+
+
+def assert_same_curves(a: dict, b: dict) -> None:
+    for name in ("train/acc", "test/acc", "train/loss", "test/loss", "norm/total"):
+        assert a[name][0] == b[name][0], name
+        torch.testing.assert_close(
+            torch.tensor(a[name][1]), torch.tensor(b[name][1]), rtol=1e-3, atol=1e-4, msg=name
+        )
+
+
+MEMBERS = [
+    dict(seed=0),
+    dict(seed=1, lr=3e-3),
+    dict(seed=2, wd=0.1, init_scale=2.0),
+    dict(seed=3, frac=0.4, warmup=50),  # smaller train set: padded and masked in the ensemble
+]
+
+
+@pytest.mark.parametrize("kind", ["mlp", "transformer"])
+def test_member_equals_the_same_config_trained_alone(tmp_path, kind):
+    base = RunConfig().replace(**TINY).replace(steps=120, eval_every=40)
+    if kind == "transformer":
+        base = base.replace(model="transformer", d_model=32, d_mlp=64, p=23, lr=3e-3)
+    configs = [base.replace(**m) for m in MEMBERS]
+    ens_store, solo_store = Store(tmp_path / "ens.db"), Store(tmp_path / "solo.db")
+    run_ensemble(configs, ens_store, "cpu")
+    for cfg in configs:
+        run(cfg, solo_store, "cpu")
+        assert_same_curves(ens_store.metrics(cfg.run_id()), solo_store.metrics(cfg.run_id()))
+
+
+def test_per_member_weight_decay_and_learning_rate_are_applied(tmp_path):
+    base = RunConfig().replace(**TINY).replace(steps=200, eval_every=50)
+    configs = [base.replace(wd=0.0), base.replace(wd=1.0), base.replace(lr=1e-12)]
+    store = Store(tmp_path / "r.db")
+    no_wd, wd, frozen = run_ensemble(configs, store, "cpu")
+    norm = {c.run_id(): store.metrics(c.run_id())["norm/total"][1] for c in configs}
+    # weight decay shrinks the weights relative to the same member without it
+    assert norm[configs[1].run_id()][-1] < 0.8 * norm[configs[0].run_id()][-1]
+    # an (almost) zero learning rate leaves the member where it started
+    assert math.isclose(norm[configs[2].run_id()][-1], norm[configs[2].run_id()][0], rel_tol=1e-6)
+    assert frozen.events.phase == "confusion"
+
+
+def test_ensemble_resume_after_interrupt_equals_uninterrupted(tmp_path):
+    from phenolab.runner import RunInterrupted
+    from phenolab.train.loop import Callback
+
+    class InterruptAt(Callback):
+        def on_step_end(self, state):
+            if state.step == 77:
+                state.stop = "interrupted"
+
+    base = RunConfig().replace(**TINY).replace(steps=150, eval_every=50)
+    configs = [base.replace(seed=s, lr=lr) for s, lr in ((0, 1e-2), (1, 3e-3))]
+    ref = Store(tmp_path / "ref.db")
+    run_ensemble(configs, ref, "cpu")
+    store = Store(tmp_path / "int.db")
+    with pytest.raises(RunInterrupted):
+        run_ensemble(configs, store, "cpu", callbacks=[InterruptAt()])
+    results = run_ensemble(configs, store, "cpu")
+    assert [r.resumed_from for r in results] == [77, 77]
+    for cfg in configs:
+        assert_same_curves(store.metrics(cfg.run_id()), ref.metrics(cfg.run_id()))
+
+
+def test_finished_members_are_not_trained_again(tmp_path):
+    base = RunConfig().replace(**TINY).replace(steps=40, eval_every=20)
+    store = Store(tmp_path / "r.db")
+    run(base, store, "cpu")
+    results = run_ensemble([base, base.replace(seed=1)], store, "cpu")
+    assert [r.cached for r in results] == [True, False]
+
+
+def test_members_must_share_everything_but_member_fields():
+    base = RunConfig()
+    check_ensemble([base, base.replace(seed=1, lr=0.1, frac=0.5)])
+    with pytest.raises(ConfigError, match="width: cannot differ within an ensemble"):
+        check_ensemble([base, base.replace(width=64)])
+
+
+def test_grid_expansion():
+    configs = expand(RunConfig().flat(), {"wd": ["0.3", "1"]}, seeds=3)
+    assert len(configs) == 6
+    assert [(c.train.wd, c.train.seed) for c in configs[:3]] == [(0.3, 0), (0.3, 1), (0.3, 2)]
+    assert varying_fields(configs) == ["seed", "wd"]
+    with pytest.raises(ConfigError, match="p: only one value allowed"):
+        expand(RunConfig().flat(), {"p": ["31", "37"]}, None)
+    with pytest.raises(ConfigError, match="seeds: must be at least 1"):
+        expand(RunConfig().flat(), {}, 0)
+
+
+def test_parameter_count_matches_the_models():
+    for cfg in (
+        RunConfig(),
+        RunConfig().replace(model="transformer", p=113),
+        RunConfig().replace(model="transformer", n_layers=2, layernorm=True, sequence="x y ="),
+    ):
+        from phenolab.tasks.modular import SEQUENCES, vocab_size
+
+        model = build_model(
+            cfg.model,
+            vocab_size(cfg.task, cfg.model.model),
+            cfg.task.p,
+            SEQUENCES[cfg.task.sequence],
+            seeds=[0],
+        )
+        assert parameter_count(cfg) == sum(p.numel() for p in model.parameters())
+
+
+def test_shards_split_by_memory_and_by_request(monkeypatch):
+    configs = [RunConfig().replace(seed=s) for s in range(10)]
+    plan = plan_shards(configs, torch.device("cpu"), max_members=4)
+    assert [len(s) for s in plan.shards] == [4, 3, 3]
+    assert "10 members in 3 shard(s)" in plan.describe()
+    assert plan_shards(configs, torch.device("cpu"), min_shards=2).shards[0] == configs[:5]
+    # pretend only room for 2 members (at the 50 % memory fraction)
+    monkeypatch.setattr(
+        shards_module, "free_bytes", lambda device: 4 * bytes_per_member(configs[0])
+    )
+    plan = plan_shards(configs, torch.device("cpu"))
+    assert plan.max_members == 2 and len(plan.shards) == 5
+
+
+def test_shards_in_worker_processes_match_in_process(tmp_path):
+    base = RunConfig().replace(**TINY).replace(steps=60, eval_every=20)
+    shards = [[base.replace(seed=0), base.replace(seed=1)], [base.replace(seed=2)]]
+    parallel = Store(tmp_path / "par.db")
+    results = run_shards(shards, parallel, torch.device("cpu"), workers=2)
+    assert [r.record.status for r in results] == ["finished"] * 3
+    serial = Store(tmp_path / "ser.db")
+    run_shards(shards, serial, torch.device("cpu"), workers=1)
+    for cfg in (c for shard in shards for c in shard):
+        assert_same_curves(parallel.metrics(cfg.run_id()), serial.metrics(cfg.run_id()))
+
+
+def test_group_summary_counts_never_generalized_as_infinite():
+    assert quantile([1, 2, 3, 4], 0.5) == 2.5
+    assert quantile([1, 2, math.inf], 0.5) == 2
+    assert quantile([1, math.inf, math.inf], 0.5) == math.inf
+    g = summarize_group({"wd": 1}, [100, 200, None], ["grokking", "grokking", "memorization"])
+    assert g.generalized == 2 and g.median_t_gen == 200 and g.t_gen_q3 is None
+    assert g.phases == {"grokking": 2, "memorization": 1}
+    g = summarize_group({}, [None, None, 300], ["memorization"] * 2 + ["grokking"])
+    assert g.median_t_gen is None and g.t_gen_min == 300
