@@ -30,6 +30,16 @@ class EmbedMLP(nn.Module):
         return self.out(F.relu(self.hidden(e)))
 
 
+def modular_data(p: int, frac: float, seed: int, device="cpu"):
+    g = torch.Generator().manual_seed(seed)
+    pairs = torch.cartesian_prod(torch.arange(p), torch.arange(p))
+    labels = (pairs[:, 0] + pairs[:, 1]) % p
+    perm = torch.randperm(len(pairs), generator=g)
+    n_train = int(frac * len(pairs))
+    tr, te = perm[:n_train], perm[n_train:]
+    return [t.to(device) for t in (pairs[tr], labels[tr], pairs[te], labels[te])]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--p", type=int, default=97)
@@ -44,24 +54,19 @@ def main() -> None:
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
-    p = args.p
-    pairs = torch.cartesian_prod(torch.arange(p), torch.arange(p))
-    labels = (pairs[:, 0] + pairs[:, 1]) % p
-    perm = torch.randperm(len(pairs))
-    n_train = int(args.frac * len(pairs))
-    tr, te = perm[:n_train], perm[n_train:]
-    model = EmbedMLP(p, args.d_embed, args.width)
+    x_tr, y_tr, x_te, y_te = modular_data(args.p, args.frac, args.seed)
+    model = EmbedMLP(args.p, args.d_embed, args.width)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd, betas=(0.9, 0.98))
     t_loop = time.time()
     t_gen = None
     for step in range(1, args.max_steps + 1):
-        loss = F.cross_entropy(model(pairs[tr]), labels[tr])
+        loss = F.cross_entropy(model(x_tr), y_tr)
         opt.zero_grad()
         loss.backward()
         opt.step()
         if step % args.eval_every == 0:
             with torch.no_grad():
-                acc = (model(pairs[te]).argmax(-1) == labels[te]).float().mean().item()
+                acc = (model(x_te).argmax(-1) == y_te).float().mean().item()
             if acc >= 0.99:
                 t_gen = step
                 break

@@ -31,7 +31,7 @@ class InterruptAt(Callback):
 
 
 def curves(store: Store, run_id: str) -> dict:
-    return {k: v for k, v in store.metrics(run_id).items() if k != "time/seconds"}
+    return {k: v for k, v in store.metrics(run_id).items() if not k.startswith("time/")}
 
 
 def test_tiny_config_groks_and_is_stored(tmp_path, tiny_config):

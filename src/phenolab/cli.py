@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", metavar="PATH", help="where to write the HTML report")
     run.add_argument("--no-report", action="store_true", help="do not write a report")
     run.add_argument(
+        "--fast",
+        action="store_true",
+        help="compile forward + loss with torch.compile (falls back to eager)",
+    )
+    run.add_argument(
         "--seeds",
         type=int,
         metavar="N",
@@ -189,7 +194,7 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
         f"{cfg.train.steps:,} steps, seed {cfg.train.seed}"
     )
     progress = [ProgressBar(cfg.train.steps)] if sys.stderr.isatty() else []
-    result = run(cfg, store, device, progress, args.checkpoint_seconds)
+    result = run(cfg, store, device, progress, args.checkpoint_seconds, args.fast)
     if result.cached:
         say(f"found finished run {run_id} in {args.store}: not training again")
     elif result.resumed_from is not None:
@@ -197,7 +202,6 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
     report = None if args.no_report else _write_report(store, result.record, args.report)
     out = _member_json(result) | {
         "report": report,
-        "train_started_unix": result.started_unix,
         "device": result.record.env.get("device"),
         "config": cfg.canonical(),
     }
@@ -227,6 +231,7 @@ def _member_json(result) -> dict:
         "phase": ev.phase,
         "seconds": round(result.record.seconds, 3),
         "time_to_gen": summary.get("time_to_gen"),
+        "gen_unix": summary.get("gen_unix"),
         "final_train_acc": ev.final_train_acc,
         "final_test_acc": ev.final_test_acc,
         "cached": result.cached,
@@ -256,7 +261,7 @@ def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> 
     )
     t0 = time.perf_counter()
     results = run_shards(
-        plan.shards, store, device, workers, callbacks, args.checkpoint_seconds, on_poll=poller
+        plan.shards, store, device, workers, callbacks, args.checkpoint_seconds, poller, args.fast
     )
     if poller:
         poller.finish()

@@ -23,8 +23,9 @@ from phenolab.models import build_model
 from phenolab.store import RunRecord, Store
 from phenolab.tasks import modular
 from phenolab.train.batches import EpochSampler
+from phenolab.train.fast import CompiledForward
 from phenolab.train.loop import Callback, Plan, TrainState, train
-from phenolab.train.losses import LOSSES
+from phenolab.train.losses import make_loss
 from phenolab.train.members import member_slice, stack_members
 from phenolab.train.optim import SGD, AdamW, MemberOptimizer
 from phenolab.train.schedule import eval_grid
@@ -36,7 +37,6 @@ class RunResult:
     events: Events
     resumed_from: int | None  # step a resume started from; None for a fresh or stored run
     cached: bool  # True when the finished run was found in the store
-    started_unix: float | None = None  # wall clock when this call started training
 
 
 def default_device() -> torch.device:
@@ -119,9 +119,13 @@ class _Recorder(Callback):
 
     def on_eval(self, state: TrainState) -> None:
         values = {k: v.tolist() for k, v in state.metrics.items()}  # name → E values
+        now = time.time()
         rows = {}
         for e, (run_id, seconds) in enumerate(zip(self.run_ids, self.seconds(state), strict=True)):
-            rows[run_id] = {k: v[e] for k, v in values.items()} | {"time/seconds": seconds}
+            rows[run_id] = {k: v[e] for k, v in values.items()} | {
+                "time/seconds": seconds,  # training time, across resumes
+                "time/unix": now,  # wall clock, for "seconds from command start" benchmarks
+            }
         self.store.append_metrics(state.step, rows)
         if time.monotonic() - self.last_checkpoint >= self.checkpoint_seconds:
             self.checkpoint(state)
@@ -174,9 +178,10 @@ def run(
     device: torch.device | str | None = None,
     callbacks: Sequence[Callback] = (),
     checkpoint_seconds: float = 30.0,
+    fast: bool = False,
 ) -> RunResult:
     """Train `cfg` (or fetch / resume it from `store`) and return the finished run."""
-    return run_ensemble([cfg], store, device, callbacks, checkpoint_seconds)[0]
+    return run_ensemble([cfg], store, device, callbacks, checkpoint_seconds, fast)[0]
 
 
 def run_ensemble(
@@ -185,6 +190,7 @@ def run_ensemble(
     device: torch.device | str | None = None,
     callbacks: Sequence[Callback] = (),
     checkpoint_seconds: float = 30.0,
+    fast: bool = False,
 ) -> list[RunResult]:
     """Train E member configs in lockstep as one ensemble and return one result per config.
 
@@ -207,7 +213,7 @@ def run_ensemble(
         checkpoint = store.load_checkpoint(run_id) if record is not None else None
         pending.setdefault(checkpoint[0] if checkpoint else 0, []).append((cfg, checkpoint))
     for group in pending.values():
-        for result in _train_members(group, store, device, callbacks, checkpoint_seconds):
+        for result in _train_members(group, store, device, callbacks, checkpoint_seconds, fast):
             results[result.record.id] = result
     return [results[cfg.run_id()] for cfg in configs]
 
@@ -218,6 +224,7 @@ def _train_members(
     device: torch.device,
     callbacks: Sequence[Callback],
     checkpoint_seconds: float,
+    fast: bool,
 ) -> list[RunResult]:
     configs = [cfg for cfg, _ in members]
     run_ids = [cfg.run_id() for cfg in configs]
@@ -235,7 +242,7 @@ def _train_members(
     optimizer = make_optimizer(configs, model)
     t = shared.train
     sampler = EpochSampler(data.train_sizes(), t.batch_size, seeds) if t.batch_size else None
-    loss_fn = LOSSES[t.loss]
+    loss_fn = make_loss(t.loss, t.loss_dtype)
     plan = Plan(
         steps=t.steps,
         eval_steps=eval_grid(t.steps, t.eval_every),
@@ -243,6 +250,7 @@ def _train_members(
         warmup=torch.tensor([c.train.warmup for c in configs], device=device),
         sampler=sampler,
         measure=lambda s: compute(DEFAULT_MEASURES, Context(s.model, s.data, loss_fn)),
+        forward=CompiledForward(loss_fn) if fast else None,
     )
     state = TrainState(model=model, optimizer=optimizer, data=data)
 
@@ -257,7 +265,10 @@ def _train_members(
             for e in range(len(configs))
         ]
 
-    env = environment(device) | {"ensemble_members": len(configs)}
+    env = environment(device) | {
+        "ensemble_members": len(configs),
+        "fast_path": "torch.compile (forward + loss)" if fast else None,
+    }
     checkpoints = [checkpoint for _, checkpoint in members]
     resumed_from = checkpoints[0][0] if checkpoints[0] else None
     for cfg, run_id, checkpoint in zip(configs, run_ids, checkpoints, strict=True):
@@ -277,7 +288,6 @@ def _train_members(
     seconds_before = [checkpoint[1] if checkpoint else 0.0 for checkpoint in checkpoints]
 
     recorder = _Recorder(store, run_ids, seconds_before, checkpoint_seconds, snapshot)
-    started_unix = time.time()
 
     def set_status(status: str, summaries: list | None = None) -> None:
         for e, (run_id, seconds) in enumerate(zip(run_ids, recorder.seconds(state), strict=True)):
@@ -303,23 +313,27 @@ def _train_members(
         record = store.get_run(run_id)
         metrics = store.metrics(run_id)
         events = events_of(record, metrics)
-        summaries.append(events.as_dict() | {"time_to_gen": _time_at(metrics, events.t_gen)})
+        summaries.append(
+            events.as_dict()
+            | {
+                "time_to_gen": _value_at(metrics, "time/seconds", events.t_gen),
+                "gen_unix": _value_at(metrics, "time/unix", events.t_gen),
+            }
+        )
         results.append(events)
     set_status("finished", summaries)
     return [
-        RunResult(
-            store.get_run(run_id), events, resumed_from, cached=False, started_unix=started_unix
-        )
+        RunResult(store.get_run(run_id), events, resumed_from, cached=False)
         for run_id, events in zip(run_ids, results, strict=True)
     ]
 
 
-def _time_at(metrics: dict, step: int | None) -> float | None:
-    """Training seconds elapsed when the eval at `step` was recorded."""
+def _value_at(metrics: dict, name: str, step: int | None) -> float | None:
+    """The value of metric `name` recorded at `step` (None for no step)."""
     if step is None:
         return None
-    steps, seconds = metrics["time/seconds"]
-    return seconds[steps.index(step)]
+    steps, values = metrics[name]
+    return values[steps.index(step)]
 
 
 class RunInterrupted(Exception):

@@ -31,18 +31,19 @@ def run_shards(
     callbacks: Sequence[Callback] = (),
     checkpoint_seconds: float = 30.0,
     on_poll: Callable[[], None] | None = None,
+    fast: bool = False,
 ) -> list[RunResult]:
     """Train every shard; results in the order of the flattened shards."""
     if workers <= 1 or len(shards) <= 1:
         return [
             r
             for shard in shards
-            for r in run_ensemble(shard, store, device, callbacks, checkpoint_seconds)
+            for r in run_ensemble(shard, store, device, callbacks, checkpoint_seconds, fast)
         ]
-    return _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_poll)
+    return _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_poll, fast)
 
 
-def _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_poll):
+def _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_poll, fast):
     ctx = mp.get_context("spawn")
     results: mp.Queue = ctx.Queue()
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -63,6 +64,7 @@ def _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_pol
                         str(device),
                         threads,
                         checkpoint_seconds,
+                        fast,
                         results,
                     ),
                 )
@@ -105,7 +107,7 @@ def _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_pol
     return out
 
 
-def _worker(index, config_json, store_path, device, threads, checkpoint_seconds, results):
+def _worker(index, config_json, store_path, device, threads, checkpoint_seconds, fast, results):
     from phenolab.runner import RunInterrupted
 
     torch.set_num_threads(threads)
@@ -113,7 +115,11 @@ def _worker(index, config_json, store_path, device, threads, checkpoint_seconds,
         configs = [from_json(c) for c in config_json]
         with Store(store_path) as store:
             rs = run_ensemble(
-                configs, store, torch.device(device), checkpoint_seconds=checkpoint_seconds
+                configs,
+                store,
+                torch.device(device),
+                checkpoint_seconds=checkpoint_seconds,
+                fast=fast,
             )
         results.put((index, "ok", {r.record.id: (r.resumed_from, r.cached) for r in rs}))
     except RunInterrupted as exc:

@@ -9,6 +9,7 @@ from phenolab.fields import param
 
 OPTIMIZERS = ("adamw", "sgd")
 LOSSES = ("cross_entropy", "mse")
+LOSS_DTYPES = ("float32", "float64")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,9 @@ class TrainConfig:
     batch_size: int = param(0, "minibatch size; 0 means full batch")
     steps: int = param(3000, "optimizer steps")
     loss: str = param("cross_entropy", "loss: cross_entropy or mse (on one-hot targets)")
+    loss_dtype: str = param(
+        "float32", "dtype of the loss computation: float32 or float64 (as in Nanda et al.'s code)"
+    )
     seed: int = param(0, "seed of the initialisation and of the minibatch order")
     eval_every: int = param(25, "evaluate every this many steps (denser, log-spaced, early on)")
 
@@ -32,6 +36,10 @@ class TrainConfig:
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(
                 f"optimizer: unknown {self.optimizer!r} (valid: {', '.join(OPTIMIZERS)})"
+            )
+        if self.loss_dtype not in LOSS_DTYPES:
+            raise ConfigError(
+                f"loss_dtype: unknown {self.loss_dtype!r} (valid: {', '.join(LOSS_DTYPES)})"
             )
         if self.loss not in LOSSES:
             raise ConfigError(f"loss: unknown {self.loss!r} (valid: {', '.join(LOSSES)})")

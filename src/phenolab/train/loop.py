@@ -46,6 +46,8 @@ class Plan:
     warmup: torch.Tensor | int = 0  # warmup steps, per member [E] or shared
     sampler: EpochSampler | None = None  # None: full batch
     measure: Callable[[TrainState], Metrics] = lambda state: {}
+    # (model, x, y, mask) → loss [E]; a fast path (see train/fast.py) may replace the default
+    forward: Callable | None = None
 
 
 def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> TrainState:
@@ -86,7 +88,10 @@ def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> 
             mask = None  # batches hold real examples only
         # -- forward / backward
         state.optimizer.zero_grad()
-        loss = plan.loss_fn(state.model(x), y, mask)  # [E]
+        if plan.forward is not None:
+            loss = plan.forward(state.model, x, y, mask)  # [E]
+        else:
+            loss = plan.loss_fn(state.model(x), y, mask)  # [E]
         loss.sum().backward()  # members are independent: each gets its own gradient
         state.loss = loss.detach()
         for cb in callbacks:

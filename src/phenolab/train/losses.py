@@ -42,3 +42,12 @@ def accuracy(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> 
 
 
 LOSSES: dict[str, Loss] = {"cross_entropy": cross_entropy, "mse": mse}
+
+
+def make_loss(name: str, dtype: str = "float32") -> Loss:
+    """The named loss, computed in float64 when asked: the logits are upcast before the softmax,
+    which delays the float32 softmax saturation that zeroes gradients (Prieto et al. 2025)."""
+    loss = LOSSES[name]
+    if dtype == "float32":
+        return loss
+    return lambda logits, targets, mask=None: loss(logits.double(), targets, mask)

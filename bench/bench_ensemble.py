@@ -1,0 +1,131 @@
+"""Benchmark: phenolab ensembles against the plain PyTorch loop, model-steps per second.
+
+    python bench/bench_ensemble.py            # CPU rows (this machine)
+    python bench/bench_ensemble.py --gpu      # GPU rows (needs CUDA)
+
+Every row trains real members through phenolab's public API (`run_shards`: the same path as
+`phenolab run --seeds N`), evaluations and store writes included, and compares with the plain
+loop of `bench/plain_mlp.py` / `bench/plain_transformer.py` run for the same number of steps in
+the same process. Model-steps/s = members × steps / wall seconds. Plain runs are sequential, so
+their model-steps/s is the single run's steps/s.
+"""
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plain_mlp import EmbedMLP, modular_data  # noqa: E402
+from plain_transformer import PlainTransformer, nanda_data  # noqa: E402
+
+from phenolab.presets import preset  # noqa: E402
+from phenolab.store import Store  # noqa: E402
+from phenolab.sweep.local import run_shards  # noqa: E402
+from phenolab.sweep.shards import plan_shards  # noqa: E402
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def plain_steps_per_second(model, x, y, steps: int, device, eval_every: int = 100) -> float:
+    """A full-batch AdamW loop with a test-accuracy check every `eval_every` steps."""
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1.0, betas=(0.9, 0.98))
+    for _ in range(5):  # warm up kernels / allocator
+        F.cross_entropy(model(x), y).backward()
+    opt.zero_grad()
+    sync(device)
+    t0 = time.perf_counter()
+    for step in range(1, steps + 1):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % eval_every == 0:
+            with torch.no_grad():
+                (model(x).argmax(-1) == y).float().mean().item()
+    sync(device)
+    return steps / (time.perf_counter() - t0)
+
+
+def phenolab_model_steps_per_second(base, members: int, device, workers: int) -> float:
+    configs = [base.replace(seed=s) for s in range(members)]
+    plan = plan_shards(configs, device, min_shards=workers)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(os.path.join(tmp, "bench.db"))
+        t0 = time.perf_counter()
+        run_shards(plan.shards, store, device, workers=workers, checkpoint_seconds=1e9)
+        wall = time.perf_counter() - t0
+        store.close()
+    return members * base.train.steps / wall
+
+
+def row(name: str, ours: float, plain: float) -> None:
+    print(f"{name:<58} {ours:>12,.0f} {plain:>12,.0f} {ours / plain:>8.1f}×", flush=True)
+
+
+def header(title: str) -> None:
+    print(f"\n## {title}")
+    print(f"{'':<58} {'phenolab':>12} {'plain loop':>12} {'ratio':>9}")
+    print(f"{'':<58} {'model-st/s':>12} {'model-st/s':>12}")
+
+
+def cpu_rows(steps: int) -> None:
+    device = torch.device("cpu")
+    cores = os.cpu_count() or 1
+    base = preset("grokking").replace(steps=steps, eval_every=100)
+    x_tr, y_tr, _, _ = modular_data(97, 0.3, 0)
+    torch.set_num_threads(cores)
+    plain = plain_steps_per_second(EmbedMLP(97, 64, 128), x_tr, y_tr, steps, device)
+    header(
+        f"CPU, main-job MLP (p=97, width 128, d_embed 64, 30%), {steps} steps per member, "
+        f"{platform.machine()} {cores} cores; plain = sequential plain runs, {cores} threads"
+    )
+    for members in (1, 4, 16):
+        for workers in sorted({1, min(cores, members)}):
+            torch.set_num_threads(cores)
+            ours = phenolab_model_steps_per_second(base, members, device, workers)
+            threads = max(1, cores // workers)
+            row(f"E={members:<3} {workers} process(es) × {threads} thread(s)", ours, plain)
+
+
+def gpu_rows(steps: int) -> None:
+    device = torch.device("cuda")
+    print(f"\nGPU: {torch.cuda.get_device_name(device)}, torch {torch.__version__}")
+    x_tr, y_tr, _, _ = modular_data(97, 0.3, 0, device)
+    plain = plain_steps_per_second(EmbedMLP(97, 128, 256).to(device), x_tr, y_tr, steps, device)
+    header(f"GPU, embedding MLP (p=97, width 256, d_embed 128, 30%), {steps} steps per member")
+    mlp = preset("grokking").replace(width=256, d_embed=128, steps=steps, eval_every=100)
+    for members in (1, 16, 64, 256, 1024):
+        row(f"E={members}", phenolab_model_steps_per_second(mlp, members, device, 1), plain)
+    x, y = nanda_data(device=device)
+    plain = plain_steps_per_second(PlainTransformer().to(device), x, y, steps, device)
+    header(f"GPU, Nanda transformer (p=113, `x y =`, full batch), {steps} steps per member")
+    nanda = preset("nanda").replace(steps=steps, eval_every=100)
+    for members in (1, 8, 32, 128):
+        row(f"E={members}", phenolab_model_steps_per_second(nanda, members, device, 1), plain)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gpu", action="store_true", help="GPU rows instead of CPU rows")
+    ap.add_argument("--steps", type=int, default=None)
+    args = ap.parse_args()
+    print(f"# phenolab ensemble benchmark — torch {torch.__version__}, {platform.platform()}")
+    if args.gpu:
+        if not torch.cuda.is_available():
+            sys.exit("bench_ensemble: --gpu needs CUDA")
+        gpu_rows(args.steps or 2000)
+    else:
+        cpu_rows(args.steps or 600)
+
+
+if __name__ == "__main__":
+    main()
