@@ -226,33 +226,25 @@ def _train_members(
     checkpoint_seconds: float,
     fast: bool,
 ) -> list[RunResult]:
+    """Train members that all start at the same step (0, or their common checkpoint step)."""
     configs = [cfg for cfg, _ in members]
+    checkpoints = [checkpoint for _, checkpoint in members]
     run_ids = [cfg.run_id() for cfg in configs]
-    shared = configs[0]
-    seeds = [c.train.seed for c in configs]
-    data = modular.build([c.task for c in configs], shared.model.model, seeds).to(device)
-    model = build_model(
-        shared.model,
-        data.vocab,
-        data.n_classes,
-        data.x_train.shape[2],
-        seeds,
-        init_scales=[c.model.init_scale for c in configs],
-    ).to(device)
-    optimizer = make_optimizer(configs, model)
-    t = shared.train
-    sampler = EpochSampler(data.train_sizes(), t.batch_size, seeds) if t.batch_size else None
-    loss_fn = make_loss(t.loss, t.loss_dtype)
-    plan = Plan(
-        steps=t.steps,
-        eval_steps=eval_grid(t.steps, t.eval_every),
-        loss_fn=loss_fn,
-        warmup=torch.tensor([c.train.warmup for c in configs], device=device),
-        sampler=sampler,
-        measure=lambda s: compute(DEFAULT_MEASURES, Context(s.model, s.data, loss_fn)),
-        forward=CompiledForward(loss_fn) if fast else None,
-    )
-    state = TrainState(model=model, optimizer=optimizer, data=data)
+    state, plan, sampler = _build(configs, device, fast)
+    resumed_from = checkpoints[0][0] if checkpoints[0] else None
+    if resumed_from is not None:
+        _restore(state, sampler, [checkpoint[2] for checkpoint in checkpoints], resumed_from)
+
+    env = environment(device) | {
+        "ensemble_members": len(configs),
+        "fast_path": "torch.compile (forward + loss)" if fast else None,
+    }
+    for cfg, run_id, checkpoint in zip(configs, run_ids, checkpoints, strict=True):
+        if store.get_run(run_id) is None:
+            store.create_run(run_id, cfg.to_json(), env)
+        else:  # what was recorded after the checkpoint is recomputed identically
+            store.drop_metrics_after(run_id, checkpoint[0] if checkpoint else -1)
+            store.set_status(run_id, "running", env=env)
 
     def snapshot(s: TrainState) -> list[dict]:
         model_state, optim_state = s.model.state_dict(), s.optimizer.state_dict()
@@ -265,35 +257,13 @@ def _train_members(
             for e in range(len(configs))
         ]
 
-    env = environment(device) | {
-        "ensemble_members": len(configs),
-        "fast_path": "torch.compile (forward + loss)" if fast else None,
-    }
-    checkpoints = [checkpoint for _, checkpoint in members]
-    resumed_from = checkpoints[0][0] if checkpoints[0] else None
-    for cfg, run_id, checkpoint in zip(configs, run_ids, checkpoints, strict=True):
-        if store.get_run(run_id) is None:
-            store.create_run(run_id, cfg.to_json(), env)
-        else:
-            store.drop_metrics_after(run_id, checkpoint[0] if checkpoint else -1)
-            store.set_status(run_id, "running", env=env)
-    if resumed_from is not None:
-        saved = [checkpoint[2] for checkpoint in checkpoints]
-        model.load_state_dict(stack_members([m["model"] for m in saved]))
-        optimizer.load_state_dict(stack_members([m["optimizer"] for m in saved]))
-        for e, m in enumerate(saved):
-            if sampler:
-                sampler.load_member_state(e, m["sampler"])
-        state.step = resumed_from
     seconds_before = [checkpoint[1] if checkpoint else 0.0 for checkpoint in checkpoints]
-
     recorder = _Recorder(store, run_ids, seconds_before, checkpoint_seconds, snapshot)
 
     def set_status(status: str, summaries: list | None = None) -> None:
         for e, (run_id, seconds) in enumerate(zip(run_ids, recorder.seconds(state), strict=True)):
-            store.set_status(
-                run_id, status, seconds=seconds, summary=summaries[e] if summaries else None
-            )
+            summary = summaries[e] if summaries else None
+            store.set_status(run_id, status, seconds=seconds, summary=summary)
 
     try:
         train(state, plan, [recorder, _StopOnSignal(), *callbacks])
@@ -308,24 +278,59 @@ def _train_members(
         set_status("interrupted")
         raise RunInterrupted(run_ids, state.step)
 
-    results, summaries = [], []
-    for run_id in run_ids:
-        record = store.get_run(run_id)
-        metrics = store.metrics(run_id)
-        events = events_of(record, metrics)
-        summaries.append(
-            events.as_dict()
-            | {
-                "time_to_gen": _value_at(metrics, "time/seconds", events.t_gen),
-                "gen_unix": _value_at(metrics, "time/unix", events.t_gen),
-            }
-        )
-        results.append(events)
-    set_status("finished", summaries)
+    events = [events_of(store.get_run(r), store.metrics(r)) for r in run_ids]
+    set_status(
+        "finished", [_summary(store.metrics(r), ev) for r, ev in zip(run_ids, events, strict=True)]
+    )
     return [
-        RunResult(store.get_run(run_id), events, resumed_from, cached=False)
-        for run_id, events in zip(run_ids, results, strict=True)
+        RunResult(store.get_run(r), ev, resumed_from, cached=False)
+        for r, ev in zip(run_ids, events, strict=True)
     ]
+
+
+def _build(configs: list[RunConfig], device: torch.device, fast: bool):
+    """Data, model, optimizer and plan of an ensemble of `configs`."""
+    shared, t = configs[0], configs[0].train
+    seeds = [c.train.seed for c in configs]
+    data = modular.build([c.task for c in configs], shared.model.model, seeds).to(device)
+    model = build_model(
+        shared.model,
+        data.vocab,
+        data.n_classes,
+        data.x_train.shape[2],
+        seeds,
+        init_scales=[c.model.init_scale for c in configs],
+    ).to(device)
+    sampler = EpochSampler(data.train_sizes(), t.batch_size, seeds) if t.batch_size else None
+    loss_fn = make_loss(t.loss, t.loss_dtype)
+    plan = Plan(
+        steps=t.steps,
+        eval_steps=eval_grid(t.steps, t.eval_every),
+        loss_fn=loss_fn,
+        warmup=torch.tensor([c.train.warmup for c in configs], device=device),
+        sampler=sampler,
+        measure=lambda s: compute(DEFAULT_MEASURES, Context(s.model, s.data, loss_fn)),
+        forward=CompiledForward(loss_fn) if fast else None,
+    )
+    state = TrainState(model=model, optimizer=make_optimizer(configs, model), data=data)
+    return state, plan, sampler
+
+
+def _restore(state: TrainState, sampler: EpochSampler | None, saved: list[dict], step: int) -> None:
+    """Load each member's checkpoint into its slot of the ensemble."""
+    state.model.load_state_dict(stack_members([m["model"] for m in saved]))
+    state.optimizer.load_state_dict(stack_members([m["optimizer"] for m in saved]))
+    if sampler:
+        for e, m in enumerate(saved):
+            sampler.load_member_state(e, m["sampler"])
+    state.step = step
+
+
+def _summary(metrics: dict, events: Events) -> dict:
+    return events.as_dict() | {
+        "time_to_gen": _value_at(metrics, "time/seconds", events.t_gen),
+        "gen_unix": _value_at(metrics, "time/unix", events.t_gen),
+    }
 
 
 def _value_at(metrics: dict, name: str, step: int | None) -> float | None:
