@@ -14,20 +14,23 @@ PRESETS: dict[str, tuple[str, RunConfig]] = {
         RunConfig(),
     ),
     # Nanda et al. (2023), "Progress measures for grokking via mechanistic interpretability",
-    # §3 / App. A: p = 113, 1-layer transformer (d_model 128, 4 heads, d_mlp 512, no LayerNorm),
-    # 30% of pairs, full batch, AdamW lr 1e-3, wd 1, betas (0.9, 0.98), 10 warmup steps.
-    # Published: test loss collapses around epochs 13k–14.5k of 40k.
+    # §3 / App. A and their code: p = 113, 1-layer transformer (d_model 128, 4 heads, d_mlp 512,
+    # no LayerNorm) reading `x y =`, 30% of pairs, full batch, AdamW lr 1e-3, wd 1,
+    # betas (0.9, 0.98), 10 warmup steps, cross-entropy computed in float64.
+    # Published: test loss collapses around epochs 13k–14.5k (of 40k).
     "nanda": (
-        "Nanda et al. 2023: x+y mod 113, 30% train, 1-layer transformer, AdamW lr 1e-3, wd 1,"
-        " full batch, 25,000 steps",
+        "Nanda et al. 2023: x+y mod 113 as `x y =`, 30% train, 1-layer transformer, AdamW lr"
+        " 1e-3, wd 1, float64 loss, full batch, 20,000 steps",
         RunConfig().replace(
             p=113,
+            sequence="x y =",
             model="transformer",
             lr=1e-3,
             wd=1.0,
             betas=(0.9, 0.98),
             warmup=10,
-            steps=25_000,
+            loss_dtype="float64",
+            steps=20_000,
             eval_every=100,
         ),
     ),
