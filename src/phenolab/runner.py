@@ -335,10 +335,8 @@ def _summary(metrics: dict, events: Events) -> dict:
 
 def _value_at(metrics: dict, name: str, step: int | None) -> float | None:
     """The value of metric `name` recorded at `step` (None for no step)."""
-    if step is None:
-        return None
-    steps, values = metrics[name]
-    return values[steps.index(step)]
+    steps, values = metrics.get(name, ([], []))
+    return values[steps.index(step)] if step in steps else None
 
 
 class RunInterrupted(Exception):
