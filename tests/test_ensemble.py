@@ -38,16 +38,20 @@ MEMBERS = [
 ]
 
 
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (none on this machine)")
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
 @pytest.mark.parametrize("kind", ["mlp", "transformer"])
-def test_member_equals_the_same_config_trained_alone(tmp_path, kind):
+def test_member_equals_the_same_config_trained_alone(tmp_path, kind, device):
     base = RunConfig().replace(**TINY).replace(steps=120, eval_every=40)
     if kind == "transformer":
         base = base.replace(model="transformer", d_model=32, d_mlp=64, p=23, lr=3e-3)
     configs = [base.replace(**m) for m in MEMBERS]
     ens_store, solo_store = Store(tmp_path / "ens.db"), Store(tmp_path / "solo.db")
-    run_ensemble(configs, ens_store, "cpu")
+    run_ensemble(configs, ens_store, device)
     for cfg in configs:
-        run(cfg, solo_store, "cpu")
+        run(cfg, solo_store, device)
         assert_same_curves(ens_store.metrics(cfg.run_id()), solo_store.metrics(cfg.run_id()))
 
 

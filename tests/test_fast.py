@@ -13,7 +13,8 @@ from phenolab.store import Store
 from phenolab.train import fast as fast_module
 from tests.conftest import TINY
 
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (none on this machine)")
+DEVICES = ["cpu", pytest.param("cuda", marks=CUDA)]
 
 
 def curves(store, cfg):

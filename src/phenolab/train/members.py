@@ -12,9 +12,10 @@ import torch
 
 
 def member_slice(state: Any, e: int) -> Any:
-    """Member e's part of a nested dict/list of [E, ...] tensors (scalars kept)."""
+    """Member e's part of a nested dict/list of [E, ...] tensors (scalars kept), on the CPU so
+    that a checkpoint written on a GPU can be resumed anywhere."""
     if isinstance(state, torch.Tensor):
-        return state[e : e + 1].detach().clone()
+        return state[e : e + 1].detach().to("cpu", copy=True)
     if isinstance(state, dict):
         return {k: member_slice(v, e) for k, v in state.items()}
     if isinstance(state, list):
