@@ -124,3 +124,67 @@ def test_console_script_runs_in_a_fresh_process(tmp_path):
         timeout=120,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_seeds_and_grids_train_one_ensemble_and_summarize(tmp_path, capsys):
+    store = str(tmp_path / "runs.db")
+    code, out, err = run_cli(
+        capsys,
+        "run",
+        *TINY_ARGS,
+        "--steps",
+        "500",
+        "--wd",
+        "0.1,1",
+        "--seeds",
+        "2",
+        "--workers",
+        "1",
+        "--store",
+        store,
+        "--json",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert len(result["members"]) == 4 and result["varying"] == ["seed", "wd"]
+    assert [(m["wd"], m["seed"]) for m in result["members"]] == [
+        (0.1, 0),
+        (0.1, 1),
+        (1.0, 0),
+        (1.0, 1),
+    ]
+    by_wd = {g["values"]["wd"]: g for g in result["groups"]}
+    assert by_wd[1.0]["generalized"] == 2 and by_wd[1.0]["median_t_gen"] is not None
+    assert result["shards"] == [4] and open(result["report"], encoding="utf-8").read()
+    # every member is an ordinary stored run
+    code, out, _ = run_cli(capsys, "runs", "--store", store, "--json")
+    assert len(json.loads(out)) == 4
+    # human output: a member table and a group table
+    code, out, _ = run_cli(
+        capsys,
+        "run",
+        *TINY_ARGS,
+        "--steps",
+        "500",
+        "--wd",
+        "0.1,1",
+        "--seeds",
+        "2",
+        "--store",
+        store,
+    )
+    assert code == 0 and "median t_gen" in out and "wd=1.0" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--p", "31,37"], "p: only one value allowed"),
+        (["--seeds", "0"], "seeds: must be at least 1"),
+        (["--seeds", "2", "--seed", "1,2"], "either --seeds N or a list of --seed values"),
+        (["--max-members", "0", "--seeds", "2"], "max-members: must be at least 1"),
+    ],
+)
+def test_bad_ensemble_requests(argv, message, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "run", *argv, "--store", str(tmp_path / "r.db"))
+    assert code == 2 and message in err and err.count("\n") == 1

@@ -15,9 +15,10 @@ import json
 import os
 import sys
 import time
+import typing
 from collections.abc import Sequence
 
-from phenolab.config import MEMBER_FIELDS, RunConfig, field_specs, from_json
+from phenolab.config import RunConfig, field_specs, from_json
 from phenolab.errors import ConfigError, UserError
 from phenolab.presets import PRESETS, preset
 from phenolab.store import DEFAULT_PATH, RunRecord, Store
@@ -154,10 +155,12 @@ def _configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
         except json.JSONDecodeError as exc:
             raise ConfigError(f"config: {args.config!r} is not valid JSON ({exc})") from None
     grid: dict[str, list[str]] = {}
+    specs = field_specs()
     for key, value in vars(args).items():
         if key.startswith("field_") and value is not None:
             name = key.removeprefix("field_")
-            if name in MEMBER_FIELDS and "," in value:
+            takes_tuple = typing.get_origin(specs[name][1].type) is tuple
+            if "," in value and not takes_tuple:  # a grid; expand() rejects non-member fields
                 grid[name] = [v.strip() for v in value.split(",")]
             else:
                 values[name] = value
