@@ -1,5 +1,6 @@
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -188,3 +189,47 @@ def test_seeds_and_grids_train_one_ensemble_and_summarize(tmp_path, capsys):
 def test_bad_ensemble_requests(argv, message, tmp_path, capsys):
     code, _, err = run_cli(capsys, "run", *argv, "--store", str(tmp_path / "r.db"))
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_ctrl_c_checkpoints_and_the_same_command_resumes(tmp_path):
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    store = str(tmp_path / "runs.db")
+    cmd = [
+        sys.executable,
+        "-m",
+        "phenolab",
+        "run",
+        *TINY_ARGS,
+        "--steps",
+        "4000",
+        "--eval-every",
+        "200",
+        "--no-report",
+        "--store",
+        store,
+        "--json",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait until training has recorded something
+        time.sleep(0.3)
+        if os.path.exists(store):
+            with sqlite3.connect(store) as db:
+                if db.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] > 50:
+                    break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted at step" in err and "Traceback" not in err
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        (status,) = db.execute("SELECT status FROM runs").fetchone()
+        (step,) = db.execute("SELECT step FROM checkpoints").fetchone()
+    assert status == "interrupted" and step > 0
+    # the same command, with a shorter budget, would be a different run: resume the same one
+    resumed = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed from step {step:,}" in resumed.stderr
