@@ -94,6 +94,9 @@ def cpu_rows(steps: int) -> None:
             ours = phenolab_model_steps_per_second(base, members, device, workers)
             threads = max(1, cores // workers)
             row(f"E={members:<3} {workers} process(es) × {threads} thread(s)", ours, plain)
+    workers = min(cores, 16)
+    ours = phenolab_model_steps_per_second(base.replace(precision="bf16"), 16, device, workers)
+    row(f"E=16  {workers} process(es), --precision bf16 (not the default)", ours, plain)
 
 
 def gpu_rows(steps: int) -> None:

@@ -2,6 +2,7 @@ import os
 import sqlite3
 
 import pytest
+import torch
 
 from phenolab.config import RunConfig
 from phenolab.errors import StoreError
@@ -166,3 +167,19 @@ def test_minibatch_sgd_and_mse_train(tmp_path):
     run(cfg, Store(tmp_path / "r.db"), device="cpu")
     _, loss = Store(tmp_path / "r.db").metrics(cfg.run_id())["train/loss"]
     assert loss[-1] < loss[0]
+
+
+def test_bf16_precision_is_an_option_that_still_trains(tmp_path, tiny_config):
+    cfg = tiny_config.replace(steps=200, precision="bf16")
+    assert cfg.run_id() != tiny_config.replace(steps=200).run_id()  # part of the run's identity
+    result = run(cfg, Store(tmp_path / "r.db"), device="cpu")
+    assert result.events.t_fit is not None
+
+
+def test_tf32_needs_cuda(tmp_path, tiny_config):
+    from phenolab.errors import ConfigError
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present: tf32 is valid here")
+    with pytest.raises(ConfigError, match="precision: tf32 needs a CUDA device"):
+        run(tiny_config.replace(precision="tf32"), Store(tmp_path / "r.db"), device="cpu")

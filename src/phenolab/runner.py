@@ -10,6 +10,7 @@ import platform
 import signal
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import torch
@@ -57,6 +58,18 @@ def resolve_device(name: str) -> torch.device:
     elif device.type != "cpu":
         raise ConfigError(f"device: {name!r} is not supported (valid: cpu, cuda, cuda:N)")
     return device
+
+
+def precision_context(precision: str, device: torch.device):
+    """The context for forward passes at `precision` (fp32: none)."""
+    if precision == "bf16":
+        return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+    if precision == "tf32":
+        if device.type != "cuda":
+            raise ConfigError("precision: tf32 needs a CUDA device (use fp32 or bf16 on CPU)")
+        torch.backends.cuda.matmul.allow_tf32 = True  # recorded in the run's environment
+        torch.backends.cudnn.allow_tf32 = True
+    return nullcontext
 
 
 def environment(device: torch.device) -> dict:
@@ -311,6 +324,7 @@ def _build(configs: list[RunConfig], device: torch.device, fast: bool):
         sampler=sampler,
         measure=lambda s: compute(DEFAULT_MEASURES, Context(s.model, s.data, loss_fn)),
         forward=CompiledForward(loss_fn) if fast else None,
+        precision=precision_context(t.precision, device),
     )
     state = TrainState(model=model, optimizer=make_optimizer(configs, model), data=data)
     return state, plan, sampler

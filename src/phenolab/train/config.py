@@ -10,6 +10,9 @@ from phenolab.fields import param
 OPTIMIZERS = ("adamw", "sgd")
 LOSSES = ("cross_entropy", "mse")
 LOSS_DTYPES = ("float32", "float64")
+# Lower precision is an option, never the default: grokking is sensitive to floating point
+# (Prieto et al. 2025). The loss itself is always computed in float32 or float64.
+PRECISIONS = ("fp32", "tf32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,9 @@ class TrainConfig:
     loss_dtype: str = param(
         "float32", "dtype of the loss computation: float32 or float64 (as in Nanda et al.'s code)"
     )
+    precision: str = param(
+        "fp32", "matmul precision: fp32, tf32 (TF32 matmuls, CUDA only) or bf16 (autocast)"
+    )
     seed: int = param(0, "seed of the initialisation and of the minibatch order")
     eval_every: int = param(25, "evaluate every this many steps (denser, log-spaced, early on)")
 
@@ -40,6 +46,10 @@ class TrainConfig:
         if self.loss_dtype not in LOSS_DTYPES:
             raise ConfigError(
                 f"loss_dtype: unknown {self.loss_dtype!r} (valid: {', '.join(LOSS_DTYPES)})"
+            )
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"precision: unknown {self.precision!r} (valid: {', '.join(PRECISIONS)})"
             )
         if self.loss not in LOSSES:
             raise ConfigError(f"loss: unknown {self.loss!r} (valid: {', '.join(LOSSES)})")

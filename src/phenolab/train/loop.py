@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
@@ -48,6 +49,8 @@ class Plan:
     measure: Callable[[TrainState], Metrics] = lambda state: {}
     # (model, x, y, mask) → loss [E]; a fast path (see train/fast.py) may replace the default
     forward: Callable | None = None
+    # context of every forward pass, training and evaluation (e.g. bf16 autocast)
+    precision: Callable[[], AbstractContextManager] = nullcontext
 
 
 def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> TrainState:
@@ -63,7 +66,7 @@ def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> 
 
     def evaluate() -> None:
         state.model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), plan.precision():
             state.metrics = plan.measure(state)
         state.model.train()
         tick()
@@ -88,10 +91,11 @@ def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> 
             mask = None  # batches hold real examples only
         # -- forward / backward
         state.optimizer.zero_grad()
-        if plan.forward is not None:
-            loss = plan.forward(state.model, x, y, mask)  # [E]
-        else:
-            loss = plan.loss_fn(state.model(x), y, mask)  # [E]
+        with plan.precision():
+            if plan.forward is not None:
+                loss = plan.forward(state.model, x, y, mask)  # [E]
+            else:
+                loss = plan.loss_fn(state.model(x), y, mask)  # [E]
         loss.sum().backward()  # members are independent: each gets its own gradient
         state.loss = loss.detach()
         for cb in callbacks:
