@@ -1,143 +1,20 @@
-"""The `phenolab` command.
-
-    phenolab run [PRESET] [--FIELD VALUE ...]   train (or fetch / resume) one run and report it
-    phenolab runs                               list stored runs
-    phenolab report RUN_ID                      write a run's HTML report
-
-Mistakes in the input get one line on stderr and exit status 2.
-"""
+"""`phenolab run`: one run, or an ensemble of seeds and hyperparameter grids."""
 
 from __future__ import annotations
 
 import argparse
-import difflib
+import hashlib
 import json
-import os
 import sys
 import time
 import typing
-from collections.abc import Sequence
 
+from phenolab.cli.shared import EXIT_INTERRUPTED, default_report_path, opt, write_report
 from phenolab.config import RunConfig, field_specs, from_json
-from phenolab.errors import ConfigError, UserError
-from phenolab.presets import PRESETS, preset
-from phenolab.store import DEFAULT_PATH, RunRecord, Store
+from phenolab.errors import ConfigError
+from phenolab.presets import preset
+from phenolab.store import RunRecord, Store
 from phenolab.sweep.grid import expand
-
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a mistake in one line (no usage dump) and exits with 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        if message.startswith("unrecognized arguments"):
-            bad = message.split(":", 1)[1].split()
-            option = next((a for a in bad if a.startswith("--")), bad[0])
-            known = [_flag(name)[0] for name in field_specs()]
-            close = difflib.get_close_matches(option.split("=")[0], known, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
-            message = (
-                f"unknown option or config field: {' '.join(bad)} "
-                f"({hint}see `phenolab run --help` for the config fields)"
-            )
-        self.exit(EXIT_USAGE, f"phenolab: error: {message}\n")
-
-
-def _flag(name: str) -> list[str]:
-    dashed = "--" + name.replace("_", "-")
-    return [dashed, "--" + name] if "_" in name else [dashed]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="phenolab", description="Reproduce, measure and explain grokking.", allow_abbrev=False
-    )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    run = sub.add_parser(
-        "run", help="train one run (or fetch/resume it) and write its report", allow_abbrev=False
-    )
-    presets = "; ".join(f"{k}: {v[0]}" for k, v in PRESETS.items()).replace("%", "%%")
-    run.add_argument("preset_name", nargs="?", metavar="PRESET", help=f"preset ({presets})")
-    run.add_argument(
-        "--preset",
-        dest="preset_flag",
-        metavar="PRESET",
-        help="same as the positional PRESET (default: grokking)",
-    )
-    run.add_argument("--config", metavar="FILE", help="JSON config file (nested or flat fields)")
-    _store_flag(run)
-    run.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
-    run.add_argument("--json", action="store_true", help="print one JSON object at the end")
-    run.add_argument("--report", metavar="PATH", help="where to write the HTML report")
-    run.add_argument("--no-report", action="store_true", help="do not write a report")
-    run.add_argument(
-        "--fast",
-        action="store_true",
-        help="compile forward + loss with torch.compile (falls back to eager)",
-    )
-    run.add_argument(
-        "--seeds",
-        type=int,
-        metavar="N",
-        help="train N seeds (from --seed on) of every config, as one ensemble",
-    )
-    run.add_argument(
-        "--max-members",
-        type=int,
-        metavar="N",
-        help="at most N members per ensemble shard (default: what memory allows)",
-    )
-    run.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="shards trained side by side in processes (default: CPU cores on CPU, 1 on GPU)",
-    )
-    run.add_argument(
-        "--checkpoint-seconds",
-        type=float,
-        default=30.0,
-        help="checkpoint at most this often (s of wall time; default 30)",
-    )
-    fields = run.add_argument_group("config fields (override the preset)")
-    defaults = preset("grokking").flat()
-    for name, (_, f) in field_specs().items():
-        default = (
-            ",".join(map(str, defaults[name]))
-            if isinstance(defaults[name], tuple)
-            else defaults[name]
-        )
-        fields.add_argument(
-            *_flag(name),
-            dest=f"field_{name}",
-            metavar="VALUE",
-            help=f"{f.metadata['help']} (grokking preset: {default})",
-        )
-
-    runs = sub.add_parser("runs", help="list stored runs", allow_abbrev=False)
-    _store_flag(runs)
-    runs.add_argument("--json", action="store_true", help="print a JSON list")
-
-    report = sub.add_parser("report", help="write a run's HTML report", allow_abbrev=False)
-    report.add_argument("run_id", help="run id (a unique prefix is enough)")
-    _store_flag(report)
-    report.add_argument("--out", metavar="PATH", help="output file (default: next to the store)")
-    return parser
-
-
-def _store_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--store", default=DEFAULT_PATH, help=f"SQLite run store (default: ./{DEFAULT_PATH})"
-    )
-
-
-def default_report_path(store_path: str, run_id: str) -> str:
-    return os.path.join(
-        os.path.dirname(os.path.abspath(store_path)), "phenolab_reports", f"{run_id}.html"
-    )
 
 
 def _configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
@@ -202,7 +79,7 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
         say(f"found finished run {run_id} in {args.store}: not training again")
     elif result.resumed_from is not None:
         say(f"resumed from step {result.resumed_from:,}")
-    report = None if args.no_report else _write_report(store, result.record, args.report)
+    report = None if args.no_report else write_run_report(store, result.record, args.report)
     out = _member_json(result) | {
         "report": report,
         "device": result.record.env.get("device"),
@@ -319,16 +196,16 @@ def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> 
         print(
             f"{result.record.id:<12}  "
             + "".join(f"{flat[f]!s:>10}" for f in varying)
-            + f"  {_opt(ev.t_fit):>6} {_opt(ev.t_gen):>7}  {ev.phase}"
+            + f"  {opt(ev.t_fit):>6} {opt(ev.t_gen):>7}  {ev.phase}"
         )
     print()
     print(f"{'group':<24} {'generalized':>11} {'median t_gen':>13} {'IQR':>18}  phases")
     for g in groups:
         name = ", ".join(f"{k}={v}" for k, v in g.values.items()) or "all"
-        iqr = f"[{_opt(g.t_gen_q1)}, {_opt(g.t_gen_q3)}]"
+        iqr = f"[{opt(g.t_gen_q1)}, {opt(g.t_gen_q3)}]"
         phases = ", ".join(f"{p}×{n}" for p, n in g.phases.items())
         print(
-            f"{name:<24} {g.generalized:>5}/{g.members:<5} {_opt(g.median_t_gen):>13} "
+            f"{name:<24} {g.generalized:>5}/{g.members:<5} {opt(g.median_t_gen):>13} "
             f"{iqr:>18}  {phases}"
         )
     print(
@@ -343,110 +220,21 @@ def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> 
 def _write_ensemble_report(
     store, configs, results, groups, varying, label, wall, shards, path
 ) -> str:
-    import hashlib
-
-    from phenolab.report.html import ensemble_report, write_html
+    from phenolab.report.html import ensemble_report
 
     members = [
         (r.record, store.metrics(r.record.id), r.events, label(c))
         for c, r in zip(configs, results, strict=True)
     ]
-    text = ensemble_report(members, groups, varying, wall, shards)
     key = hashlib.sha256(" ".join(sorted(c.run_id() for c in configs)).encode()).hexdigest()
     path = path or default_report_path(store.path, f"ensemble-{key[:12]}")
-    try:
-        return write_html(text, path)
-    except OSError as exc:
-        raise UserError(f"report: cannot write {path!r} ({exc.strerror})") from None
+    return write_report(ensemble_report(members, groups, varying, wall, shards), path)
 
 
-def _write_report(store: Store, record: RunRecord, path: str | None) -> str:
-    from phenolab.report.html import run_report, write_html
+def write_run_report(store: Store, record: RunRecord, path: str | None) -> str:
+    from phenolab.report.html import run_report
     from phenolab.runner import events_of
 
     metrics = store.metrics(record.id)
     path = path or default_report_path(store.path, record.id)
-    try:
-        return write_html(run_report(record, metrics, events_of(record, metrics)), path)
-    except OSError as exc:
-        raise UserError(f"report: cannot write {path!r} ({exc.strerror})") from None
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    records = list(Store(args.store).runs())
-    if args.json:
-        print(json.dumps([_run_row(r) for r in records]))
-        return 0
-    if not records:
-        print(f"no runs in {args.store}")
-        return 0
-    header = (
-        f"{'run id':<12}  {'status':<11}  {'task':<20} {'model':<11} {'steps':>7}  "
-        f"{'t_fit':>6} {'t_gen':>7}  {'phase':<13} {'seconds':>8}  created"
-    )
-    print(header)
-    for r in records:
-        row = _run_row(r)
-        print(
-            f"{row['run_id']:<12}  {row['status']:<11}  {row['task']:<20} {row['model']:<11} "
-            f"{row['steps']:>7,}  {_opt(row['t_fit']):>6} {_opt(row['t_gen']):>7}  "
-            f"{row['phase'] or '—':<13} {row['seconds']:>8.1f}  {row['created']}"
-        )
-    return 0
-
-
-def _opt(v) -> str:
-    if v is None:
-        return "—"
-    return f"{v:,.0f}" if isinstance(v, float) else f"{v:,}"
-
-
-def _run_row(r: RunRecord) -> dict:
-    task, s = r.config["task"], r.summary or {}
-    return {
-        "run_id": r.id,
-        "status": r.status,
-        "task": f"{task['op']} mod {task['p']} {task['frac']:.0%}",
-        "model": r.config["model"]["model"],
-        "steps": r.config["train"]["steps"],
-        "t_fit": s.get("t_fit"),
-        "t_gen": s.get("t_gen"),
-        "phase": s.get("phase"),
-        "seconds": r.seconds,
-        "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
-    }
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    store = Store(args.store)
-    record = store.find_run(args.run_id)
-    if not store.metrics(record.id):
-        raise UserError(f"run {record.id} has no recorded metrics yet")
-    print(_write_report(store, record, args.out))
-    return 0
-
-
-COMMANDS = {"run": cmd_run, "runs": cmd_runs, "report": cmd_report}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:  # --help, or a usage error already reported in one line
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    try:
-        return COMMANDS[args.command](args)
-    except UserError as exc:
-        print(f"phenolab: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(
-            "\nphenolab: interrupted; the last checkpoint is intact: run the same command "
-            "to resume",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return write_report(run_report(record, metrics, events_of(record, metrics)), path)

@@ -1,0 +1,155 @@
+"""The `phenolab` command.
+
+    phenolab run [PRESET] [--FIELD VALUE ...]   train (or fetch / resume) runs and report them
+    phenolab runs                               list stored runs
+    phenolab report RUN_ID                      write a run's HTML report
+
+Mistakes in the input get one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from collections.abc import Sequence
+
+from phenolab.cli.listing import cmd_report, cmd_runs
+from phenolab.cli.run import cmd_run
+from phenolab.cli.shared import EXIT_INTERRUPTED, EXIT_USAGE
+from phenolab.config import field_specs
+from phenolab.errors import UserError
+from phenolab.presets import PRESETS, preset
+from phenolab.store import DEFAULT_PATH
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a mistake in one line (no usage dump) and exits with 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        if message.startswith("unrecognized arguments"):
+            bad = message.split(":", 1)[1].split()
+            option = next((a for a in bad if a.startswith("--")), bad[0])
+            known = [_flag(name)[0] for name in field_specs()]
+            close = difflib.get_close_matches(option.split("=")[0], known, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            message = (
+                f"unknown option or config field: {' '.join(bad)} "
+                f"({hint}see `phenolab run --help` for the config fields)"
+            )
+        self.exit(EXIT_USAGE, f"phenolab: error: {message}\n")
+
+
+def _flag(name: str) -> list[str]:
+    dashed = "--" + name.replace("_", "-")
+    return [dashed, "--" + name] if "_" in name else [dashed]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="phenolab", description="Reproduce, measure and explain grokking.", allow_abbrev=False
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser(
+        "run", help="train one run (or fetch/resume it) and write its report", allow_abbrev=False
+    )
+    presets = "; ".join(f"{k}: {v[0]}" for k, v in PRESETS.items()).replace("%", "%%")
+    run.add_argument("preset_name", nargs="?", metavar="PRESET", help=f"preset ({presets})")
+    run.add_argument(
+        "--preset",
+        dest="preset_flag",
+        metavar="PRESET",
+        help="same as the positional PRESET (default: grokking)",
+    )
+    run.add_argument("--config", metavar="FILE", help="JSON config file (nested or flat fields)")
+    _store_flag(run)
+    run.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    run.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    run.add_argument("--report", metavar="PATH", help="where to write the HTML report")
+    run.add_argument("--no-report", action="store_true", help="do not write a report")
+    run.add_argument(
+        "--fast",
+        action="store_true",
+        help="compile forward + loss with torch.compile (falls back to eager)",
+    )
+    run.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help="train N seeds (from --seed on) of every config, as one ensemble",
+    )
+    run.add_argument(
+        "--max-members",
+        type=int,
+        metavar="N",
+        help="at most N members per ensemble shard (default: what memory allows)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="shards trained side by side in processes (default: CPU cores on CPU, 1 on GPU)",
+    )
+    run.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=30.0,
+        help="checkpoint at most this often (s of wall time; default 30)",
+    )
+    fields = run.add_argument_group("config fields (override the preset)")
+    defaults = preset("grokking").flat()
+    for name, (_, f) in field_specs().items():
+        default = (
+            ",".join(map(str, defaults[name]))
+            if isinstance(defaults[name], tuple)
+            else defaults[name]
+        )
+        fields.add_argument(
+            *_flag(name),
+            dest=f"field_{name}",
+            metavar="VALUE",
+            help=f"{f.metadata['help']} (grokking preset: {default})",
+        )
+
+    runs = sub.add_parser("runs", help="list stored runs", allow_abbrev=False)
+    _store_flag(runs)
+    runs.add_argument("--json", action="store_true", help="print a JSON list")
+
+    report = sub.add_parser("report", help="write a run's HTML report", allow_abbrev=False)
+    report.add_argument("run_id", help="run id (a unique prefix is enough)")
+    _store_flag(report)
+    report.add_argument("--out", metavar="PATH", help="output file (default: next to the store)")
+    return parser
+
+
+def _store_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--store", default=DEFAULT_PATH, help=f"SQLite run store (default: ./{DEFAULT_PATH})"
+    )
+
+
+COMMANDS = {"run": cmd_run, "runs": cmd_runs, "report": cmd_report}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already reported in one line
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"phenolab: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(
+            "\nphenolab: interrupted; the last checkpoint is intact: run the same command "
+            "to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""`phenolab runs` and `phenolab report`: read the store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from phenolab.cli.run import write_run_report
+from phenolab.cli.shared import opt
+from phenolab.errors import UserError
+from phenolab.store import RunRecord, Store
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    records = list(Store(args.store).runs())
+    if args.json:
+        print(json.dumps([_run_row(r) for r in records]))
+        return 0
+    if not records:
+        print(f"no runs in {args.store}")
+        return 0
+    header = (
+        f"{'run id':<12}  {'status':<11}  {'task':<20} {'model':<11} {'steps':>7}  "
+        f"{'t_fit':>6} {'t_gen':>7}  {'phase':<13} {'seconds':>8}  created"
+    )
+    print(header)
+    for r in records:
+        row = _run_row(r)
+        print(
+            f"{row['run_id']:<12}  {row['status']:<11}  {row['task']:<20} {row['model']:<11} "
+            f"{row['steps']:>7,}  {opt(row['t_fit']):>6} {opt(row['t_gen']):>7}  "
+            f"{row['phase'] or '—':<13} {row['seconds']:>8.1f}  {row['created']}"
+        )
+    return 0
+
+
+def _run_row(r: RunRecord) -> dict:
+    task, s = r.config["task"], r.summary or {}
+    return {
+        "run_id": r.id,
+        "status": r.status,
+        "task": f"{task['op']} mod {task['p']} {task['frac']:.0%}",
+        "model": r.config["model"]["model"],
+        "steps": r.config["train"]["steps"],
+        "t_fit": s.get("t_fit"),
+        "t_gen": s.get("t_gen"),
+        "phase": s.get("phase"),
+        "seconds": r.seconds,
+        "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
+    }
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    store = Store(args.store)
+    record = store.find_run(args.run_id)
+    if not store.metrics(record.id):
+        raise UserError(f"run {record.id} has no recorded metrics yet")
+    print(write_run_report(store, record, args.out))
+    return 0
