@@ -14,6 +14,7 @@ import difflib
 import sys
 from collections.abc import Sequence
 
+from phenolab.cli.catalog import cmd_catalog, cmd_reproduce
 from phenolab.cli.listing import cmd_report, cmd_runs
 from phenolab.cli.run import cmd_run
 from phenolab.cli.shared import EXIT_INTERRUPTED, EXIT_USAGE
@@ -112,6 +113,27 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"{f.metadata['help']} (grokking preset: {default})",
         )
 
+    catalog = sub.add_parser(
+        "catalog", help="list catalog entries, or `catalog show ID`", allow_abbrev=False
+    )
+    catalog.add_argument("action", nargs="?", help="show")
+    catalog.add_argument("entry_id", nargs="?", metavar="ID")
+    catalog.add_argument("--json", action="store_true")
+    _store_flag(catalog)
+
+    reproduce = sub.add_parser(
+        "reproduce", help="run a catalog entry and judge its expectations", allow_abbrev=False
+    )
+    reproduce.add_argument("entry_id", metavar="ID")
+    reproduce.add_argument("--quick", action="store_true", help="the CPU-sized variant")
+    reproduce.add_argument("--seeds", type=int, metavar="N", help="seeds per arm")
+    reproduce.add_argument("--workers", type=int, metavar="N", help="worker processes (CPU)")
+    reproduce.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    reproduce.add_argument("--json", action="store_true")
+    reproduce.add_argument("--report", metavar="PATH")
+    reproduce.add_argument("--no-report", action="store_true")
+    _store_flag(reproduce)
+
     runs = sub.add_parser("runs", help="list stored runs", allow_abbrev=False)
     _store_flag(runs)
     runs.add_argument("--json", action="store_true", help="print a JSON list")
@@ -129,7 +151,13 @@ def _store_flag(p: argparse.ArgumentParser) -> None:
     )
 
 
-COMMANDS = {"run": cmd_run, "runs": cmd_runs, "report": cmd_report}
+COMMANDS = {
+    "run": cmd_run,
+    "runs": cmd_runs,
+    "report": cmd_report,
+    "catalog": cmd_catalog,
+    "reproduce": cmd_reproduce,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"phenolab: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(
             "\nphenolab: interrupted; the last checkpoint is intact: run the same command "

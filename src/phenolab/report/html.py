@@ -171,3 +171,80 @@ def write_html(text: str, path: str) -> str:
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     return path
+
+
+def entry_report(reproduction, store) -> str:
+    """The HTML text of a catalog entry's reproduction: claims, verdicts, figures, arms."""
+    from phenolab.analysis.ensemble import summarize_group
+
+    entry = reproduction.entry
+    members = [
+        (name, store.metrics(r.record.id), r.events.t_gen)
+        for name, results in reproduction.outcome.items()
+        for r in results
+    ]
+    variant = "quick (CPU)" if reproduction.quick else "canonical"
+    fig = ensemble_figure(members, f"{entry.id} — {variant}, {reproduction.seeds} seeds per arm")
+    img = base64.b64encode(to_png(fig)).decode()
+    verdict_rows = [
+        [
+            v.expectation,
+            v.claim,
+            v.verdict,
+            _measured(v),
+            f"{v.op} {v.threshold:g} {v.unit}",
+            v.note,
+        ]
+        for v in reproduction.verdicts
+    ]
+    arm_rows = []
+    for name, results in reproduction.outcome.items():
+        g = summarize_group(
+            {}, [r.events.t_gen for r in results], [r.events.phase for r in results]
+        )
+        arm_rows.append(
+            [
+                name,
+                f"{g.generalized}/{g.members}",
+                g.median_t_gen,
+                g.t_gen_q1,
+                g.t_gen_q3,
+                ", ".join(f"{p}×{n}" for p, n in g.phases.items()),
+                " ".join(r.record.id for r in results),
+            ]
+        )
+    history = "".join(f"<li>{html.escape(h)}</li>" for h in entry.history) or "<li>none</li>"
+    first = next(iter(reproduction.outcome.values()))[0].record
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>phenolab {html.escape(entry.id)}</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(entry.id)}: {html.escape(entry.title)}</h1>
+<p>{html.escape(entry.paper)}.<br>Reproduces: {html.escape(entry.reproduces)}.</p>
+<p>{html.escape(entry.description)}</p>
+<h2>Verdicts ({variant})</h2>
+{
+        _grid(
+            ["expectation", "published claim", "verdict", "measured", "threshold", "note"],
+            verdict_rows,
+        )
+    }
+<img alt="accuracy of every run by arm, and t_gen by arm" src="data:image/png;base64,{img}">
+<h2>Arms</h2>
+{_grid(["arm", "generalized", "median t_gen", "q1", "q3", "phases", "runs"], arm_rows)}
+<p class="muted">{reproduction.seconds:.1f} s wall. A seed that never generalized counts as
+t_gen = ∞; a median it makes unknown is reported as a bound and judged only where the bound
+decides.</p>
+<h2>Expectation history</h2><ul>{history}</ul>
+<h2>Environment</h2>{_table(list(first.env.items()))}
+</body></html>
+"""
+
+
+def _measured(v) -> str:
+    if v.measured is not None:
+        return f"{v.measured:.4g}"
+    if v.lower is not None:
+        return f"≥ {v.lower:.4g}"
+    if v.upper is not None:
+        return f"≤ {v.upper:.4g}"
+    return "unknown"

@@ -40,6 +40,13 @@ CREATE TABLE IF NOT EXISTS metrics (
     value REAL,
     PRIMARY KEY (run_id, name, step)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS verdicts (   -- append-only: a verdict is never edited
+    entry TEXT NOT NULL,
+    variant TEXT NOT NULL,         -- quick | canonical
+    created REAL NOT NULL,
+    verdicts TEXT NOT NULL,        -- JSON list of {expectation, verdict, measured, threshold, ...}
+    run_ids TEXT NOT NULL          -- JSON list of the runs judged
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
     run_id TEXT PRIMARY KEY,
     step INTEGER NOT NULL,
@@ -196,6 +203,26 @@ class Store:
     def drop_metrics_after(self, run_id: str, step: int) -> None:
         with self.db:
             self.db.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, step))
+
+    # -- verdicts ---------------------------------------------------------------------------
+    def add_verdicts(
+        self, entry: str, variant: str, verdicts: list[dict], run_ids: list[str]
+    ) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO verdicts (entry, variant, created, verdicts, run_ids) "
+                "VALUES (?,?,?,?,?)",
+                (entry, variant, time.time(), json.dumps(verdicts), json.dumps(run_ids)),
+            )
+
+    def last_verdicts(self, entry: str) -> tuple[str, float, list[dict]] | None:
+        """(variant, time, verdicts) of the entry's latest reproduction in this store."""
+        row = self.db.execute(
+            "SELECT variant, created, verdicts FROM verdicts WHERE entry = ? "
+            "ORDER BY created DESC LIMIT 1",
+            (entry,),
+        ).fetchone()
+        return (row[0], row[1], json.loads(row[2])) if row else None
 
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoints(self, step: int, members: dict[str, tuple[float, dict]]) -> None:

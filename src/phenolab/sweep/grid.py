@@ -36,6 +36,15 @@ def expand(base: dict[str, Any], grid: dict[str, list[Any]], seeds: int | None) 
     ]
 
 
+def compatible_groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
+    """Split configs into groups that can each be one ensemble (equal outside MEMBER_FIELDS)."""
+    groups: dict[tuple, list[RunConfig]] = {}
+    for cfg in configs:
+        key = tuple((k, repr(v)) for k, v in cfg.flat().items() if k not in MEMBER_FIELDS)
+        groups.setdefault(key, []).append(cfg)
+    return list(groups.values())
+
+
 def varying_fields(configs: list[RunConfig]) -> list[str]:
     """The member fields whose value is not the same for every config, in MEMBER_FIELDS order."""
     flats = [c.flat() for c in configs]

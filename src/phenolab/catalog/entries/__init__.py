@@ -1,0 +1,3 @@
+"""Catalog entries, one module per phenomenon family; importing this package registers them."""
+
+from phenolab.catalog.entries import power2022  # noqa: F401

@@ -1,0 +1,91 @@
+"""Catalog entries: a published phenomenon as a preregistered experiment.
+
+An entry names the paper and the figure it reproduces, the configs of its arms (a canonical one
+from the paper and, where that is GPU-sized, a smaller "quick" one for a CPU), how many seeds,
+and its expectations: checkable statements about the outcome, written before any run. A FAIL is
+a finding, not a bug: an expectation is never edited after its outcome is known; a changed
+expectation keeps the old one in `history` with the reason.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from phenolab.config import RunConfig
+from phenolab.runner import RunResult
+
+Outcome = dict[str, list[RunResult]]  # arm name → one result per seed
+VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE")
+_OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A measured value, or bounds on it when some runs were too short to tell (censored)."""
+
+    value: float | None  # None: unknown
+    lower: float | None = None  # the value is at least this (e.g. a t_gen beyond the budget)
+    upper: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """`measure(outcome) op threshold`, e.g. "median t_gen ratio ≥ 2"."""
+
+    id: str
+    claim: str  # the published claim, in words
+    measure: Callable[[Outcome], Measured]
+    op: str
+    threshold: float
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if self.op not in _OPS:
+            raise ValueError(f"op must be one of {', '.join(_OPS)}")
+
+    def judge(self, outcome: Outcome) -> tuple[str, Measured]:
+        """PASS / FAIL, or INCONCLUSIVE when the value is unknown and its bounds do not decide."""
+        m = self.measure(outcome)
+        holds = _OPS[self.op]
+        if m.value is not None:
+            return ("PASS" if holds(m.value, self.threshold) else "FAIL"), m
+        greater = self.op in (">=", ">")
+        if m.lower is not None and greater and holds(m.lower, self.threshold):
+            return "PASS", m  # even the smallest possible value clears the bar
+        if m.upper is not None and not greater and holds(m.upper, self.threshold):
+            return "PASS", m
+        if m.upper is not None and greater and not holds(m.upper, self.threshold):
+            return "FAIL", m  # even the largest possible value falls short
+        if m.lower is not None and not greater and not holds(m.lower, self.threshold):
+            return "FAIL", m
+        return "INCONCLUSIVE", m
+
+
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    config: RunConfig  # canonical settings of the paper
+    quick: RunConfig | None = None  # CPU-sized variant (None: the canonical one is CPU-sized)
+
+    def variant(self, quick: bool) -> RunConfig:
+        return self.quick if quick and self.quick is not None else self.config
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    phenomenon: str
+    paper: str  # citation
+    title: str
+    description: str
+    reproduces: str  # the published figure or number
+    arms: tuple[Arm, ...]
+    expectations: tuple[Expectation, ...]
+    seeds: int = 5
+    quick_seeds: int = 3
+    quick_seconds: float = 60.0  # estimated CPU time of --quick on a 2-core machine
+    seconds: float | None = None  # estimated time of the canonical variant (device in note)
+    history: tuple[str, ...] = field(default_factory=tuple)  # changed expectations, with reasons

@@ -1,0 +1,47 @@
+"""Building blocks for expectations: summaries of an arm's t_gen across seeds that respect
+censoring (a seed that never generalized has t_gen beyond the run's budget, not missing)."""
+
+from __future__ import annotations
+
+import statistics
+
+from phenolab.catalog.entry import Measured, Outcome
+
+
+def t_gens(outcome: Outcome, arm: str) -> tuple[list[int], int, int]:
+    """(finite t_gens, how many never generalized, the step budget) of an arm."""
+    results = outcome[arm]
+    finite = [r.events.t_gen for r in results if r.events.t_gen is not None]
+    budget = max(r.record.config["train"]["steps"] for r in results)
+    return finite, len(results) - len(finite), budget
+
+
+def median_t_gen(outcome: Outcome, arm: str) -> Measured:
+    """Median t_gen. If some seeds never generalized the median is unknown but bounded below by
+    treating them as generalizing just after the budget."""
+    finite, never, budget = t_gens(outcome, arm)
+    if never == 0:
+        return Measured(statistics.median(finite))
+    lower = statistics.median(finite + [budget + 1] * never)
+    return Measured(None, lower=lower, note=f"{arm}: {never} seed(s) never generalized")
+
+
+def ratio(numerator: Measured, denominator: Measured) -> Measured:
+    """numerator / denominator with bounds carried through (both positive)."""
+    if numerator.value is not None and denominator.value is not None:
+        return Measured(numerator.value / denominator.value)
+    note = "; ".join(n for n in (numerator.note, denominator.note) if n)
+    lo_num = numerator.value if numerator.value is not None else numerator.lower
+    up_den = denominator.value if denominator.value is not None else denominator.upper
+    lower = lo_num / up_den if lo_num is not None and up_den else None
+    return Measured(None, lower=lower, note=note)
+
+
+def fraction_generalized(outcome: Outcome, arm: str) -> Measured:
+    finite, never, _ = t_gens(outcome, arm)
+    return Measured(len(finite) / (len(finite) + never))
+
+
+def phase_share(outcome: Outcome, arm: str, phase: str) -> Measured:
+    results = outcome[arm]
+    return Measured(sum(r.events.phase == phase for r in results) / len(results))

@@ -1,0 +1,163 @@
+"""`phenolab catalog [show ID]` and `phenolab reproduce ID`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import textwrap
+import time
+
+from phenolab.catalog import all_entries, get
+from phenolab.cli.shared import default_report_path, write_report
+from phenolab.errors import ConfigError
+from phenolab.store import Store
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    if args.action == "show":
+        if not args.entry_id:
+            raise ConfigError("catalog show: which entry? (phenolab catalog lists them)")
+        return _show(get(args.entry_id), args)
+    if args.action is not None:
+        raise ConfigError(f"catalog: unknown action {args.action!r} (valid: show)")
+    store = Store(args.store)
+    rows = []
+    for e in all_entries():
+        last = store.last_verdicts(e.id)
+        rows.append(
+            {
+                "id": e.id,
+                "phenomenon": e.phenomenon,
+                "paper": e.paper,
+                "title": e.title,
+                "quick_seconds": e.quick_seconds,
+                "last_verdict": _summary(last[2]) if last else None,
+                "last_variant": last[0] if last else None,
+            }
+        )
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    print(f"{'id':<28} {'phenomenon':<12} {'--quick':>8}  {'last verdicts':<22} paper")
+    for r in rows:
+        paper = r["paper"].split(".")[0][:50]
+        print(
+            f"{r['id']:<28} {r['phenomenon']:<12} {r['quick_seconds']:>6.0f} s  "
+            f"{r['last_verdict'] or '—':<22} {paper}"
+        )
+    return 0
+
+
+def _summary(verdicts: list[dict]) -> str:
+    counts = {}
+    for v in verdicts:
+        counts[v["verdict"]] = counts.get(v["verdict"], 0) + 1
+    return " ".join(f"{n} {k}" for k, n in counts.items())
+
+
+def _show(entry, args) -> int:
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "id": entry.id,
+                    "paper": entry.paper,
+                    "phenomenon": entry.phenomenon,
+                    "title": entry.title,
+                    "description": entry.description,
+                    "reproduces": entry.reproduces,
+                    "quick_seconds": entry.quick_seconds,
+                    "seeds": entry.seeds,
+                    "quick_seeds": entry.quick_seeds,
+                    "arms": [
+                        {
+                            "name": a.name,
+                            "canonical": a.config.canonical(),
+                            "quick": a.variant(True).canonical(),
+                        }
+                        for a in entry.arms
+                    ],
+                    "expectations": [
+                        {
+                            "id": x.id,
+                            "claim": x.claim,
+                            "op": x.op,
+                            "threshold": x.threshold,
+                            "unit": x.unit,
+                        }
+                        for x in entry.expectations
+                    ],
+                    "history": list(entry.history),
+                }
+            )
+        )
+        return 0
+    wrap = lambda s: textwrap.fill(s, 96, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
+    print(f"{entry.id} — {entry.title} [{entry.phenomenon}]")
+    print(wrap(entry.paper))
+    print(wrap("Reproduces: " + entry.reproduces))
+    print(wrap(entry.description))
+    print(
+        f"\narms ({entry.seeds} seeds canonical, {entry.quick_seeds} with --quick, "
+        f"≈{entry.quick_seconds:.0f} s on a 2-core CPU):"
+    )
+    for a in entry.arms:
+        print(f"  {a.name}: canonical {a.config.canonical()}")
+        if a.quick is not None:
+            print(f"  {'':{len(a.name)}}  quick     {a.quick.canonical()}")
+    print("\nexpectations (written before the runs):")
+    for x in entry.expectations:
+        print(f"  {x.id}: {x.claim}  [{x.op} {x.threshold:g} {x.unit}]")
+    for h in entry.history:
+        print(wrap("history: " + h))
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from phenolab.catalog.reproduce import reproduce
+    from phenolab.report.html import entry_report
+    from phenolab.runner import default_device, resolve_device
+
+    entry = get(args.entry_id)
+    if args.seeds is not None and args.seeds < 1:
+        raise ConfigError(f"seeds: must be at least 1, got {args.seeds}")
+    device = resolve_device(args.device) if args.device else default_device()
+    store = Store(args.store)
+    variant = "quick" if args.quick else "canonical"
+    say = print if not args.json else (lambda *a: None)
+    say(f"reproducing {entry.id} ({variant}) on {device}: {entry.reproduces}")
+    t0 = time.perf_counter()
+    result = reproduce(entry, store, device, args.quick, args.seeds, args.workers)
+    report = None
+    if not args.no_report:
+        path = args.report or default_report_path(store.path, f"{entry.id}-{variant}")
+        report = write_report(entry_report(result, store), path)
+    seconds = time.perf_counter() - t0
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "id": entry.id,
+                    "variant": variant,
+                    "seeds": result.seeds,
+                    "seconds": round(seconds, 2),
+                    "report": report,
+                    "verdicts": [v.as_dict() for v in result.verdicts],
+                }
+            )
+        )
+        return 0
+    for v in result.verdicts:
+        measured = (
+            f"{v.measured:.4g}"
+            if v.measured is not None
+            else (f"≥ {v.lower:.4g}" if v.lower is not None else "unknown")
+        )
+        print(
+            f"{v.verdict:<13} {v.expectation}: measured {measured} {v.op} {v.threshold:g} "
+            f"{v.unit}" + (f"  ({v.note})" if v.note else "")
+        )
+    print(f"time    {seconds:.1f} s")
+    if report:
+        print(f"report  {report}")
+    return 0
