@@ -25,6 +25,7 @@ from plain_mlp import EmbedMLP, modular_data  # noqa: E402
 from plain_transformer import PlainTransformer, nanda_data  # noqa: E402
 
 from phenolab.presets import preset  # noqa: E402
+from phenolab.runner import Options  # noqa: E402
 from phenolab.store import Store  # noqa: E402
 from phenolab.sweep.local import run_shards  # noqa: E402
 from phenolab.sweep.shards import plan_shards  # noqa: E402
@@ -61,7 +62,7 @@ def phenolab_model_steps_per_second(base, members: int, device, workers: int) ->
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(os.path.join(tmp, "bench.db"))
         t0 = time.perf_counter()
-        run_shards(plan.shards, store, device, workers=workers, checkpoint_seconds=1e9)
+        run_shards(plan.shards, store, device, workers, options=Options(checkpoint_seconds=1e9))
         wall = time.perf_counter() - t0
         store.close()
     return members * base.train.steps / wall

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from phenolab.config import RunConfig
-from phenolab.runner import run
+from phenolab.runner import Options, run
 from phenolab.store import Store
 from phenolab.train import fast as fast_module
 from tests.conftest import TINY
@@ -26,7 +26,7 @@ def test_compiled_step_matches_eager(tmp_path, device):
     cfg = RunConfig().replace(**TINY).replace(steps=60, eval_every=20)
     eager, compiled = Store(tmp_path / "e.db"), Store(tmp_path / "c.db")
     run(cfg, eager, device)
-    result = run(cfg, compiled, device, fast=True)
+    result = run(cfg, compiled, device, options=Options(fast=True))
     assert result.record.env["fast_path"].startswith("torch.compile")
     a, b = curves(eager, cfg), curves(compiled, cfg)
     assert a["train/acc"] == b["train/acc"] and a["test/acc"] == b["test/acc"]
@@ -45,5 +45,5 @@ def test_unsupported_compile_falls_back_to_eager(tmp_path, monkeypatch):
     eager, fallback = Store(tmp_path / "e.db"), Store(tmp_path / "f.db")
     run(cfg, eager, "cpu")
     with pytest.warns(RuntimeWarning, match="torch.compile unavailable"):
-        run(cfg, fallback, "cpu", fast=True)
+        run(cfg, fallback, "cpu", options=Options(fast=True))
     assert curves(eager, cfg) == curves(fallback, cfg)

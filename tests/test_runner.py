@@ -6,7 +6,7 @@ import torch
 
 from phenolab.config import RunConfig
 from phenolab.errors import StoreError
-from phenolab.runner import RunInterrupted, run
+from phenolab.runner import Options, RunInterrupted, run
 from phenolab.store import Store
 from phenolab.train.loop import Callback
 
@@ -78,7 +78,13 @@ def test_resume_after_crash_continues_the_same_curve(tmp_path, tiny_config, batc
     store = Store(tmp_path / "crash.db")
     with pytest.raises(RuntimeError, match="simulated crash"):
         # checkpoint at every eval; crash between evals (last eval before it: step 240)
-        run(cfg, store, device="cpu", callbacks=[CrashAt(250)], checkpoint_seconds=0)
+        run(
+            cfg,
+            store,
+            device="cpu",
+            callbacks=[CrashAt(250)],
+            options=Options(checkpoint_seconds=0),
+        )
     assert store.get_run(cfg.run_id()).status == "failed"
     assert store.load_checkpoint(cfg.run_id())[0] == 240
     result = run(cfg, store, device="cpu")
@@ -93,7 +99,13 @@ def test_interrupt_leaves_a_resumable_run(tmp_path, tiny_config):
 
     store = Store(tmp_path / "int.db")
     with pytest.raises(RunInterrupted):
-        run(cfg, store, device="cpu", callbacks=[InterruptAt(123)], checkpoint_seconds=1e9)
+        run(
+            cfg,
+            store,
+            device="cpu",
+            callbacks=[InterruptAt(123)],
+            options=Options(checkpoint_seconds=1e9),
+        )
     assert store.get_run(cfg.run_id()).status == "interrupted"
     assert store.load_checkpoint(cfg.run_id())[0] == 123  # checkpointed where it stopped
     with sqlite3.connect(tmp_path / "int.db") as db:  # the file is a sound database

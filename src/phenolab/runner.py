@@ -19,7 +19,7 @@ import phenolab
 from phenolab.analysis.events import Events, classify
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
-from phenolab.measures import DEFAULT_MEASURES, Context, compute
+from phenolab.measures import DEFAULT_MEASURES, MEASURES, Context, compute
 from phenolab.models import build_model
 from phenolab.store import RunRecord, Store
 from phenolab.tasks import modular
@@ -30,6 +30,18 @@ from phenolab.train.losses import make_loss
 from phenolab.train.members import member_slice, stack_members
 from phenolab.train.optim import SGD, AdamW, MemberOptimizer
 from phenolab.train.schedule import eval_grid
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to run, as opposed to what to run: none of these change the run's identity."""
+
+    checkpoint_seconds: float = 30.0  # checkpoint at most this often (wall time)
+    fast: bool = False  # torch.compile the forward pass and loss (train/fast.py)
+    measures: tuple[str, ...] = ()  # progress measures beyond DEFAULT_MEASURES
+
+
+DEFAULT_OPTIONS = Options()
 
 
 @dataclass
@@ -190,11 +202,10 @@ def run(
     store: Store,
     device: torch.device | str | None = None,
     callbacks: Sequence[Callback] = (),
-    checkpoint_seconds: float = 30.0,
-    fast: bool = False,
+    options: Options = DEFAULT_OPTIONS,
 ) -> RunResult:
     """Train `cfg` (or fetch / resume it from `store`) and return the finished run."""
-    return run_ensemble([cfg], store, device, callbacks, checkpoint_seconds, fast)[0]
+    return run_ensemble([cfg], store, device, callbacks, options)[0]
 
 
 def run_ensemble(
@@ -202,8 +213,7 @@ def run_ensemble(
     store: Store,
     device: torch.device | str | None = None,
     callbacks: Sequence[Callback] = (),
-    checkpoint_seconds: float = 30.0,
-    fast: bool = False,
+    options: Options = DEFAULT_OPTIONS,
 ) -> list[RunResult]:
     """Train E member configs in lockstep as one ensemble and return one result per config.
 
@@ -212,6 +222,9 @@ def run_ensemble(
     at different steps cannot share a lockstep loop).
     """
     check_ensemble(configs)
+    for name in options.measures:
+        if name not in MEASURES:
+            raise ConfigError(f"unknown measure {name!r} (valid: {', '.join(sorted(MEASURES))})")
     device = torch.device(device) if device is not None else default_device()
     results: dict[str, RunResult] = {}
     pending: dict[int, list[tuple[RunConfig, tuple | None]]] = {}
@@ -226,7 +239,7 @@ def run_ensemble(
         checkpoint = store.load_checkpoint(run_id) if record is not None else None
         pending.setdefault(checkpoint[0] if checkpoint else 0, []).append((cfg, checkpoint))
     for group in pending.values():
-        for result in _train_members(group, store, device, callbacks, checkpoint_seconds, fast):
+        for result in _train_members(group, store, device, callbacks, options):
             results[result.record.id] = result
     return [results[cfg.run_id()] for cfg in configs]
 
@@ -236,21 +249,21 @@ def _train_members(
     store: Store,
     device: torch.device,
     callbacks: Sequence[Callback],
-    checkpoint_seconds: float,
-    fast: bool,
+    options: Options,
 ) -> list[RunResult]:
     """Train members that all start at the same step (0, or their common checkpoint step)."""
     configs = [cfg for cfg, _ in members]
     checkpoints = [checkpoint for _, checkpoint in members]
     run_ids = [cfg.run_id() for cfg in configs]
-    state, plan, sampler = _build(configs, device, fast)
+    state, plan, sampler = _build(configs, device, options)
     resumed_from = checkpoints[0][0] if checkpoints[0] else None
     if resumed_from is not None:
         _restore(state, sampler, [checkpoint[2] for checkpoint in checkpoints], resumed_from)
 
     env = environment(device) | {
         "ensemble_members": len(configs),
-        "fast_path": "torch.compile (forward + loss)" if fast else None,
+        "fast_path": "torch.compile (forward + loss)" if options.fast else None,
+        "measures": list(DEFAULT_MEASURES + options.measures),
     }
     for cfg, run_id, checkpoint in zip(configs, run_ids, checkpoints, strict=True):
         if store.get_run(run_id) is None:
@@ -271,7 +284,7 @@ def _train_members(
         ]
 
     seconds_before = [checkpoint[1] if checkpoint else 0.0 for checkpoint in checkpoints]
-    recorder = _Recorder(store, run_ids, seconds_before, checkpoint_seconds, snapshot)
+    recorder = _Recorder(store, run_ids, seconds_before, options.checkpoint_seconds, snapshot)
 
     def set_status(status: str, summaries: list | None = None) -> None:
         for e, (run_id, seconds) in enumerate(zip(run_ids, recorder.seconds(state), strict=True)):
@@ -301,7 +314,7 @@ def _train_members(
     ]
 
 
-def _build(configs: list[RunConfig], device: torch.device, fast: bool):
+def _build(configs: list[RunConfig], device: torch.device, options: Options = DEFAULT_OPTIONS):
     """Data, model, optimizer and plan of an ensemble of `configs`."""
     shared, t = configs[0], configs[0].train
     seeds = [c.train.seed for c in configs]
@@ -316,14 +329,21 @@ def _build(configs: list[RunConfig], device: torch.device, fast: bool):
     ).to(device)
     sampler = EpochSampler(data.train_sizes(), t.batch_size, seeds) if t.batch_size else None
     loss_fn = make_loss(t.loss, t.loss_dtype)
+    measures = DEFAULT_MEASURES + options.measures
+    # the initial weights are a function of the seeds, so a resumed run rebuilds them exactly
+    init = (
+        {k: v.detach().clone() for k, v in model.named_parameters()}
+        if "layers" in measures
+        else None
+    )
     plan = Plan(
         steps=t.steps,
         eval_steps=eval_grid(t.steps, t.eval_every),
         loss_fn=loss_fn,
         warmup=torch.tensor([c.train.warmup for c in configs], device=device),
         sampler=sampler,
-        measure=lambda s: compute(DEFAULT_MEASURES, Context(s.model, s.data, loss_fn)),
-        forward=CompiledForward(loss_fn) if fast else None,
+        measure=lambda s: compute(measures, Context(s.model, s.data, loss_fn, init)),
+        forward=CompiledForward(loss_fn) if options.fast else None,
         precision=precision_context(t.precision, device),
     )
     state = TrainState(model=model, optimizer=make_optimizer(configs, model), data=data)

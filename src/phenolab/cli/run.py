@@ -74,7 +74,7 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
         f"{cfg.train.steps:,} steps, seed {cfg.train.seed}"
     )
     progress = [ProgressBar(cfg.train.steps)] if sys.stderr.isatty() else []
-    result = run(cfg, store, device, progress, args.checkpoint_seconds, args.fast)
+    result = run(cfg, store, device, progress, _options(args))
     if result.cached:
         say(f"found finished run {run_id} in {args.store}: not training again")
     elif result.resumed_from is not None:
@@ -99,6 +99,15 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
     if report:
         print(f"report  {report}")
     return 0
+
+
+def _options(args: argparse.Namespace):
+    from phenolab.runner import Options
+
+    measures = (
+        tuple(m.strip() for m in args.measures.split(",") if m.strip()) if args.measures else ()
+    )
+    return Options(args.checkpoint_seconds, args.fast, measures)
 
 
 def _member_json(result) -> dict:
@@ -140,9 +149,7 @@ def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> 
         StorePoller(store, [c.run_id() for c in configs], steps) if tty and workers > 1 else None
     )
     t0 = time.perf_counter()
-    results = run_shards(
-        plan.shards, store, device, workers, callbacks, args.checkpoint_seconds, poller, args.fast
-    )
+    results = run_shards(plan.shards, store, device, workers, callbacks, _options(args), poller)
     if poller:
         poller.finish()
     wall = time.perf_counter() - t0

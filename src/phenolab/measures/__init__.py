@@ -23,6 +23,7 @@ class Context:
     model: torch.nn.Module
     data: TaskData
     loss_fn: Loss
+    init: dict[str, torch.Tensor] | None = None  # the parameters at step 0, [E, ...] each
 
 
 MEASURES: dict[str, Callable[[Context], Values]] = {}
@@ -71,3 +72,7 @@ def weight_norm(ctx: Context) -> Values:
 
 
 DEFAULT_MEASURES = ("performance", "norm")
+
+
+# Measures in their own modules register on import.
+from phenolab.measures import continuous, fourier, weights  # noqa: E402, F401

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from phenolab.config import RunConfig, from_json
-from phenolab.runner import RunResult, events_of, run_ensemble
+from phenolab.runner import DEFAULT_OPTIONS, Options, RunResult, events_of, run_ensemble
 from phenolab.store import Store
 from phenolab.train.loop import Callback
 
@@ -29,21 +29,18 @@ def run_shards(
     device: torch.device,
     workers: int = 1,
     callbacks: Sequence[Callback] = (),
-    checkpoint_seconds: float = 30.0,
+    options: Options = DEFAULT_OPTIONS,
     on_poll: Callable[[], None] | None = None,
-    fast: bool = False,
 ) -> list[RunResult]:
     """Train every shard; results in the order of the flattened shards."""
     if workers <= 1 or len(shards) <= 1:
         return [
-            r
-            for shard in shards
-            for r in run_ensemble(shard, store, device, callbacks, checkpoint_seconds, fast)
+            r for shard in shards for r in run_ensemble(shard, store, device, callbacks, options)
         ]
-    return _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_poll, fast)
+    return _run_in_processes(shards, store, device, workers, options, on_poll)
 
 
-def _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_poll, fast):
+def _run_in_processes(shards, store, device, workers, options, on_poll):
     ctx = mp.get_context("spawn")
     results: mp.Queue = ctx.Queue()
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -63,8 +60,7 @@ def _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_pol
                         store.path,
                         str(device),
                         threads,
-                        checkpoint_seconds,
-                        fast,
+                        options,
                         results,
                     ),
                 )
@@ -107,20 +103,14 @@ def _run_in_processes(shards, store, device, workers, checkpoint_seconds, on_pol
     return out
 
 
-def _worker(index, config_json, store_path, device, threads, checkpoint_seconds, fast, results):
+def _worker(index, config_json, store_path, device, threads, options, results):
     from phenolab.runner import RunInterrupted
 
     torch.set_num_threads(threads)
     try:
         configs = [from_json(c) for c in config_json]
         with Store(store_path) as store:
-            rs = run_ensemble(
-                configs,
-                store,
-                torch.device(device),
-                checkpoint_seconds=checkpoint_seconds,
-                fast=fast,
-            )
+            rs = run_ensemble(configs, store, torch.device(device), options=options)
         results.put((index, "ok", {r.record.id: (r.resumed_from, r.cached) for r in rs}))
     except RunInterrupted as exc:
         results.put((index, "interrupted", exc.step))
