@@ -30,6 +30,16 @@ class Measured:
     upper: float | None = None
     note: str = ""
 
+    def describe(self) -> str:
+        """'3.2', '≥ 1,001' or 'unknown'."""
+        if self.value is not None:
+            return f"{self.value:.4g}"
+        if self.lower is not None:
+            return f"≥ {self.lower:.4g}"
+        if self.upper is not None:
+            return f"≤ {self.upper:.4g}"
+        return "unknown"
+
 
 @dataclass(frozen=True)
 class Expectation:

@@ -32,6 +32,9 @@ class Verdict:
     def as_dict(self) -> dict:
         return self.__dict__.copy()
 
+    def measured_text(self) -> str:
+        return Measured(self.measured, self.lower, self.upper).describe()
+
 
 @dataclass
 class Reproduction:
@@ -87,13 +90,3 @@ def judge(expectation, outcome: Outcome) -> Verdict:
         expectation.unit,
         m.note,
     )
-
-
-def describe(m: Measured) -> str:
-    if m.value is not None:
-        return f"{m.value:.4g}"
-    if m.lower is not None:
-        return f"≥ {m.lower:.4g}"
-    if m.upper is not None:
-        return f"≤ {m.upper:.4g}"
-    return "unknown"

@@ -148,13 +148,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         )
         return 0
     for v in result.verdicts:
-        measured = (
-            f"{v.measured:.4g}"
-            if v.measured is not None
-            else (f"≥ {v.lower:.4g}" if v.lower is not None else "unknown")
-        )
         print(
-            f"{v.verdict:<13} {v.expectation}: measured {measured} {v.op} {v.threshold:g} "
+            f"{v.verdict:<13} {v.expectation}: measured {v.measured_text()} {v.op} "
+            f"{v.threshold:g} "
             f"{v.unit}" + (f"  ({v.note})" if v.note else "")
         )
     print(f"time    {seconds:.1f} s")

@@ -191,7 +191,7 @@ def entry_report(reproduction, store) -> str:
             v.expectation,
             v.claim,
             v.verdict,
-            _measured(v),
+            v.measured_text(),
             f"{v.op} {v.threshold:g} {v.unit}",
             v.note,
         ]
@@ -238,13 +238,3 @@ decides.</p>
 <h2>Environment</h2>{_table(list(first.env.items()))}
 </body></html>
 """
-
-
-def _measured(v) -> str:
-    if v.measured is not None:
-        return f"{v.measured:.4g}"
-    if v.lower is not None:
-        return f"≥ {v.lower:.4g}"
-    if v.upper is not None:
-        return f"≤ {v.upper:.4g}"
-    return "unknown"
