@@ -129,22 +129,8 @@ def test_console_script_runs_in_a_fresh_process(tmp_path):
 
 def test_seeds_and_grids_train_one_ensemble_and_summarize(tmp_path, capsys):
     store = str(tmp_path / "runs.db")
-    code, out, err = run_cli(
-        capsys,
-        "run",
-        *TINY_ARGS,
-        "--steps",
-        "500",
-        "--wd",
-        "0.1,1",
-        "--seeds",
-        "2",
-        "--workers",
-        "1",
-        "--store",
-        store,
-        "--json",
-    )
+    grid = ["run", *TINY_ARGS, "--steps", "500", "--wd", "0.1,1", "--seeds", "2"]
+    code, out, err = run_cli(capsys, *grid, "--workers", "1", "--store", store, "--json")
     assert code == 0, err
     result = json.loads(out)
     assert len(result["members"]) == 4 and result["varying"] == ["seed", "wd"]
@@ -161,19 +147,7 @@ def test_seeds_and_grids_train_one_ensemble_and_summarize(tmp_path, capsys):
     code, out, _ = run_cli(capsys, "runs", "--store", store, "--json")
     assert len(json.loads(out)) == 4
     # human output: a member table and a group table
-    code, out, _ = run_cli(
-        capsys,
-        "run",
-        *TINY_ARGS,
-        "--steps",
-        "500",
-        "--wd",
-        "0.1,1",
-        "--seeds",
-        "2",
-        "--store",
-        store,
-    )
+    code, out, _ = run_cli(capsys, *grid, "--store", store)
     assert code == 0 and "median t_gen" in out and "wd=1.0" in out
 
 
