@@ -54,6 +54,7 @@ def test_strings_are_coerced_to_field_types():
         ({"lr": -1}, "lr: must be positive"),
         ({"n_heads": 3}, "n_heads: 3 does not divide d_model 128"),
         ({"layernorm": "maybe"}, "layernorm: expected bool"),
+        ({"measures": "fourier,bogus"}, "measures: unknown measure 'bogus'"),
     ],
 )
 def test_bad_values_name_the_field(values, message):

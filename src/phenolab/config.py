@@ -33,6 +33,15 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
+    def __post_init__(self) -> None:
+        from phenolab.measures import MEASURES
+
+        for name in self.train.measures:
+            if name not in MEASURES:
+                raise ConfigError(
+                    f"measures: unknown measure {name!r} (valid: {', '.join(sorted(MEASURES))})"
+                )
+
     # -- flat view -------------------------------------------------------------------------
     def flat(self) -> dict[str, Any]:
         """All leaf fields as one dict {name: value}."""

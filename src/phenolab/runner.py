@@ -19,7 +19,7 @@ import phenolab
 from phenolab.analysis.events import Events, classify
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
-from phenolab.measures import DEFAULT_MEASURES, MEASURES, Context, compute
+from phenolab.measures import DEFAULT_MEASURES, Context, compute
 from phenolab.models import build_model
 from phenolab.store import RunRecord, Store
 from phenolab.tasks import modular
@@ -38,7 +38,6 @@ class Options:
 
     checkpoint_seconds: float = 30.0  # checkpoint at most this often (wall time)
     fast: bool = False  # torch.compile the forward pass and loss (train/fast.py)
-    measures: tuple[str, ...] = ()  # progress measures beyond DEFAULT_MEASURES
 
 
 DEFAULT_OPTIONS = Options()
@@ -222,9 +221,6 @@ def run_ensemble(
     at different steps cannot share a lockstep loop).
     """
     check_ensemble(configs)
-    for name in options.measures:
-        if name not in MEASURES:
-            raise ConfigError(f"unknown measure {name!r} (valid: {', '.join(sorted(MEASURES))})")
     device = torch.device(device) if device is not None else default_device()
     results: dict[str, RunResult] = {}
     pending: dict[int, list[tuple[RunConfig, tuple | None]]] = {}
@@ -263,7 +259,6 @@ def _train_members(
     env = environment(device) | {
         "ensemble_members": len(configs),
         "fast_path": "torch.compile (forward + loss)" if options.fast else None,
-        "measures": list(DEFAULT_MEASURES + options.measures),
     }
     for cfg, run_id, checkpoint in zip(configs, run_ids, checkpoints, strict=True):
         if store.get_run(run_id) is None:
@@ -329,7 +324,7 @@ def _build(configs: list[RunConfig], device: torch.device, options: Options = DE
     ).to(device)
     sampler = EpochSampler(data.train_sizes(), t.batch_size, seeds) if t.batch_size else None
     loss_fn = make_loss(t.loss, t.loss_dtype)
-    measures = DEFAULT_MEASURES + options.measures
+    measures = DEFAULT_MEASURES + tuple(m for m in t.measures if m not in DEFAULT_MEASURES)
     # the initial weights are a function of the seeds, so a resumed run rebuilds them exactly
     init = (
         {k: v.detach().clone() for k, v in model.named_parameters()}

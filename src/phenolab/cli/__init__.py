@@ -20,7 +20,6 @@ from phenolab.cli.run import cmd_run
 from phenolab.cli.shared import EXIT_INTERRUPTED, EXIT_USAGE
 from phenolab.config import field_specs
 from phenolab.errors import UserError
-from phenolab.measures import DEFAULT_MEASURES, MEASURES
 from phenolab.presets import PRESETS, preset
 from phenolab.store import DEFAULT_PATH
 
@@ -70,12 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
     run.add_argument("--report", metavar="PATH", help="where to write the HTML report")
     run.add_argument("--no-report", action="store_true", help="do not write a report")
-    run.add_argument(
-        "--measures",
-        metavar="A,B",
-        help="progress measures to record besides performance and norm: "
-        + ", ".join(sorted(set(MEASURES) - set(DEFAULT_MEASURES))),
-    )
     run.add_argument(
         "--fast",
         action="store_true",

@@ -104,10 +104,7 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
 def _options(args: argparse.Namespace):
     from phenolab.runner import Options
 
-    measures = (
-        tuple(m.strip() for m in args.measures.split(",") if m.strip()) if args.measures else ()
-    )
-    return Options(args.checkpoint_seconds, args.fast, measures)
+    return Options(args.checkpoint_seconds, args.fast)
 
 
 def _member_json(result) -> dict:

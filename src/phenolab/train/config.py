@@ -36,6 +36,9 @@ class TrainConfig:
         "fp32", "matmul precision: fp32, tf32 (TF32 matmuls, CUDA only) or bf16 (autocast)"
     )
     seed: int = param(0, "seed of the initialisation and of the minibatch order")
+    measures: tuple[str, ...] = param(
+        (), "progress measures recorded besides performance and norm, e.g. fourier,continuous"
+    )
     eval_every: int = param(25, "evaluate every this many steps (denser, log-spaced, early on)")
 
     def __post_init__(self) -> None:
