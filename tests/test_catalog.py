@@ -1,6 +1,7 @@
 import json
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from phenolab import catalog
@@ -67,6 +68,15 @@ def test_every_shipped_entry_is_complete_and_its_configs_are_valid():
         outcome = {arm.name: fake([100, 200, 300]) for arm in entry.arms}
         for x in entry.expectations:
             assert x.judge(outcome)[0] in ("PASS", "FAIL", "INCONCLUSIVE"), x.id
+
+
+def test_spearman_with_ties():
+    from phenolab.catalog.measures import average_ranks, spearman
+
+    assert average_ranks(np.array([3.0, 1.0, 3.0, 2.0])).tolist() == [3.5, 1.0, 3.5, 2.0]
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([1, 2, 3], [5, 5, 5]) != spearman([1, 2, 3], [5, 5, 5])  # nan: constant
 
 
 def test_unknown_entry_is_a_clear_error():

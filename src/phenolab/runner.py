@@ -49,6 +49,7 @@ class RunResult:
     events: Events
     resumed_from: int | None  # step a resume started from; None for a fresh or stored run
     cached: bool  # True when the finished run was found in the store
+    metrics: dict | None = None  # {name: (steps, values)}, filled in by callers that need curves
 
 
 def default_device() -> torch.device:

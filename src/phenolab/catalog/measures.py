@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import statistics
 
+import numpy as np
+
 from phenolab.catalog.entry import Measured, Outcome
 
 
@@ -45,3 +47,40 @@ def fraction_generalized(outcome: Outcome, arm: str) -> Measured:
 def phase_share(outcome: Outcome, arm: str, phase: str) -> Measured:
     results = outcome[arm]
     return Measured(sum(r.events.phase == phase for r in results) / len(results))
+
+
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1 … n, ties sharing their average rank."""
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values))
+    sorted_values = values[order]
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and sorted_values[j + 1] == sorted_values[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def spearman(x, y) -> float:
+    """Spearman rank correlation (Pearson correlation of average ranks); nan if constant."""
+    rx, ry = average_ranks(np.asarray(x, float)), average_ranks(np.asarray(y, float))
+    if rx.std() == 0 or ry.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def median_correlation(outcome: Outcome, arm: str, a: str, b: str) -> Measured:
+    """Median over seeds of |Spearman(metric a, metric b)| across the evaluation grid."""
+    values = []
+    for r in outcome[arm]:
+        if r.metrics is None or a not in r.metrics or b not in r.metrics:
+            return Measured(None, note=f"{arm}: metric {a} or {b} not recorded")
+        (steps_a, xa), (steps_b, xb) = r.metrics[a], r.metrics[b]
+        common = sorted(set(steps_a) & set(steps_b))
+        ia, ib = dict(zip(steps_a, xa, strict=True)), dict(zip(steps_b, xb, strict=True))
+        values.append(abs(spearman([ia[s] for s in common], [ib[s] for s in common])))
+    finite = [v for v in values if v == v]
+    return Measured(statistics.median(finite)) if finite else Measured(None, note="constant")

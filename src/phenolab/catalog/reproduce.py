@@ -63,6 +63,7 @@ def reproduce(
         w = workers or (cpu_workers(len(group)) if device.type == "cpu" else 1)
         plan = plan_shards(group, device, min_shards=w)
         for r in run_shards(plan.shards, store, device, min(w, len(plan.shards))):
+            r.metrics = store.metrics(r.record.id)
             results[r.record.id] = r
     outcome = {name: [results[c.run_id()] for c in cs] for name, cs in arms.items()}
     verdicts = [judge(e, outcome) for e in entry.expectations]
