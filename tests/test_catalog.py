@@ -19,6 +19,7 @@ def fake(t_gens, steps=1000):
         SimpleNamespace(
             events=SimpleNamespace(t_gen=t, phase="grokking" if t else "memorization"),
             record=SimpleNamespace(config={"train": {"steps": steps}}),
+            metrics=None,
         )
         for t in t_gens
     ]

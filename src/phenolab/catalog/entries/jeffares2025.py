@@ -27,7 +27,7 @@ PRIMES = register(
         id="jeffares2025-primes",
         phenomenon="grokking (control)",
         paper="Jeffares, van der Schaar (2025). Position: not all explanations for deep learning "
-        "phenomena are equally valuable (the prime-count example)",
+        "phenomena are equally valuable. ICML 2025, arXiv:2506.23286",
         title="A meaningless quantity that tracks grokking",
         description=(
             "Record, at every evaluation of a grokking run, how many parameters round to a prime "
