@@ -66,3 +66,17 @@ def test_eval_grid_is_dense_early_then_linear():
     assert grid == sorted(set(grid))
     assert log_spaced(1) == [1]
     assert eval_grid(7, 25) == [0, 1, 2, 3, 4, 5, 6, 7]
+
+
+def test_rise_width_measures_the_last_transition():
+    from phenolab.analysis.events import rise_width
+
+    steps = list(range(0, 1100, 100))
+    acc = [0, 0, 0, 0, 0, 0.5, 1, 1, 1, 1, 1]  # 10 % at 500, 90 % at 600
+    assert rise_width(steps, acc) == 100
+    # a log-prob that first worsens, then recovers: measured from its trough at step 300
+    logprob = [-4, -8, -12, -15, -12, -9, -6, -3, -0.1, 0, 0]
+    assert rise_width(steps, logprob) == 800 - 400  # 10 % at −13.5 → step 400; 90 % at 800
+    brier = [1, 1.5, 2, 2, 1, 0.5, 0.2, 0, 0, 0, 0]  # falling: from its peak
+    assert rise_width(steps, brier) == 600 - 400  # 90 % of the way down at 0.2
+    assert rise_width(steps, [1.0] * 11) is None

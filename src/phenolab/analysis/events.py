@@ -86,3 +86,24 @@ def classify(
         final_test_acc=final_test,
         phase=phase,
     )
+
+
+def rise_width(
+    steps: Sequence[int], values: Sequence[float], lo: float = 0.1, hi: float = 0.9
+) -> int | None:
+    """Steps between a curve's crossings of `lo` and `hi` of the way from its extreme value
+    opposite to where it ends (the trough of a rising curve, the peak of a falling one) to its
+    final value: the 10→90 % width of its last transition. Grokking curves of test loss first
+    get worse (memorization) before they improve, so the first value is not the start of the
+    rise. None if the curve does not move or never crosses."""
+    end = final_value(values)
+    rising = end >= values[0]
+    i0 = min(range(len(values)), key=lambda i: values[i] if rising else -values[i])
+    start = values[i0]
+    if end == start:
+        return None
+    progress = [(v - start) / (end - start) for v in values[i0:]]
+    tail = steps[i0:]
+    t_lo = next((s for s, f in zip(tail, progress, strict=True) if f >= lo), None)
+    t_hi = next((s for s, f in zip(tail, progress, strict=True) if f >= hi), None)
+    return None if t_lo is None or t_hi is None else t_hi - t_lo

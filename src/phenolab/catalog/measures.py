@@ -84,3 +84,19 @@ def median_correlation(outcome: Outcome, arm: str, a: str, b: str) -> Measured:
         values.append(abs(spearman([ia[s] for s in common], [ib[s] for s in common])))
     finite = [v for v in values if v == v]
     return Measured(statistics.median(finite)) if finite else Measured(None, note="constant")
+
+
+def median_width_ratio(outcome: Outcome, arm: str, metric: str, reference: str) -> Measured:
+    """Median over seeds of rise_width(metric) / rise_width(reference) (10→90 % widths)."""
+    from phenolab.analysis.events import rise_width
+
+    ratios = []
+    for r in outcome[arm]:
+        if r.metrics is None or metric not in r.metrics or reference not in r.metrics:
+            return Measured(None, note=f"{arm}: {metric} or {reference} not recorded")
+        w, w_ref = rise_width(*r.metrics[metric]), rise_width(*r.metrics[reference])
+        if w is not None and w_ref:
+            ratios.append(w / w_ref)
+    if len(ratios) * 2 <= len(outcome[arm]):
+        return Measured(None, note=f"{arm}: most runs show no transition to measure")
+    return Measured(statistics.median(ratios))
