@@ -59,6 +59,6 @@ PRIMES = register(
         ),
         seeds=5,
         quick_seeds=3,
-        quick_seconds=60,
+        quick_seconds=45,
     )
 )
