@@ -50,11 +50,7 @@ def compute(names: list[str] | tuple[str, ...], ctx: Context) -> Values:
 def performance(ctx: Context) -> Values:
     """Loss (the training loss function) and accuracy on the train and test sets."""
     out: Values = {}
-    d = ctx.data
-    for split, x, y, mask in (
-        ("train", d.x_train, d.y_train, d.train_mask),
-        ("test", d.x_test, d.y_test, d.test_mask),
-    ):
+    for split, x, y, mask in ctx.data.splits():
         logits = ctx.model(x)  # [E, N, classes]
         out[f"{split}/loss"] = ctx.loss_fn(logits, y, mask)
         out[f"{split}/acc"] = accuracy(logits, y, mask)

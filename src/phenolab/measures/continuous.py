@@ -13,17 +13,11 @@ from phenolab.measures import Context, Values, measure
 from phenolab.train.losses import member_mean
 
 
-def _splits(ctx: Context):
-    d = ctx.data
-    yield "train", d.x_train, d.y_train, d.train_mask
-    yield "test", d.x_test, d.y_test, d.test_mask
-
-
 @measure("continuous")
 def continuous(ctx: Context) -> Values:
     """`{split}/logprob` = mean log p(correct); `{split}/brier` = mean Σ_c (p_c − 1[c = y])²."""
     out: Values = {}
-    for split, x, y, mask in _splits(ctx):
+    for split, x, y, mask in ctx.data.splits():
         logp = F.log_softmax(ctx.model(x).double(), dim=-1)  # [E, N, C]
         correct = logp.gather(-1, y[..., None]).squeeze(-1)  # [E, N]
         onehot = F.one_hot(y, logp.shape[-1]).to(logp.dtype)

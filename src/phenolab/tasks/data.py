@@ -28,6 +28,11 @@ class TaskData:
     def members(self) -> int:
         return self.x_train.shape[0]
 
+    def splits(self):
+        """(name, inputs, targets, mask) for "train" and "test"."""
+        yield "train", self.x_train, self.y_train, self.train_mask
+        yield "test", self.x_test, self.y_test, self.test_mask
+
     def train_sizes(self) -> list[int]:
         """Number of real training examples of each member."""
         if self.train_mask is None:
