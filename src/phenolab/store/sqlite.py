@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 """
 
 
+RUN_COLUMNS = "id, config, status, created, updated, seconds, env, summary"  # RunRecord's order
+
+
 @dataclass
 class RunRecord:
     id: str
@@ -128,8 +131,7 @@ class Store:
 
     def get_run(self, run_id: str) -> RunRecord | None:
         row = self.db.execute(
-            "SELECT id, config, status, created, updated, seconds, env, summary FROM runs "
-            "WHERE id = ?",
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?",
             (run_id,),
         ).fetchone()
         return _record(row) if row else None
@@ -137,8 +139,7 @@ class Store:
     def find_run(self, prefix: str) -> RunRecord:
         """The run whose id starts with `prefix` (ids are hex; a unique prefix is enough)."""
         rows = self.db.execute(
-            "SELECT id, config, status, created, updated, seconds, env, summary FROM runs "
-            "WHERE id LIKE ? || '%'",
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE id LIKE ? || '%'",
             (prefix,),
         ).fetchall()
         if not rows:
@@ -148,10 +149,7 @@ class Store:
         return _record(rows[0])
 
     def runs(self) -> Iterator[RunRecord]:
-        for row in self.db.execute(
-            "SELECT id, config, status, created, updated, seconds, env, summary FROM runs "
-            "ORDER BY created"
-        ):
+        for row in self.db.execute(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY created"):
             yield _record(row)
 
     # -- metrics ----------------------------------------------------------------------------
