@@ -300,10 +300,9 @@ def _train_members(
         set_status("interrupted")
         raise RunInterrupted(run_ids, state.step)
 
-    events = [events_of(store.get_run(r), store.metrics(r)) for r in run_ids]
-    set_status(
-        "finished", [_summary(store.metrics(r), ev) for r, ev in zip(run_ids, events, strict=True)]
-    )
+    curves = [store.metrics(r) for r in run_ids]  # read once: events and summaries use them
+    events = [events_of(store.get_run(r), m) for r, m in zip(run_ids, curves, strict=True)]
+    set_status("finished", [_summary(m, ev) for m, ev in zip(curves, events, strict=True)])
     return [
         RunResult(store.get_run(r), ev, resumed_from, cached=False)
         for r, ev in zip(run_ids, events, strict=True)
