@@ -85,6 +85,15 @@ def test_unknown_entry_is_a_clear_error():
         get("nope")
 
 
+def _final_acc_figure(outcome):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    for arm, results in outcome.items():
+        ax.plot([r.events.t_gen or 0 for r in results], label=arm)
+    return fig
+
+
 @pytest.fixture
 def tiny_entry():
     base = RunConfig().replace(**TINY)
@@ -115,6 +124,7 @@ def tiny_entry():
         seeds=3,
         quick_seeds=2,
         quick_seconds=5,
+        figures=lambda outcome, store: [("the entry's own figure", _final_acc_figure(outcome))],
     )
     catalog.register(entry)
     yield entry
@@ -134,7 +144,9 @@ def test_tiny_entry_end_to_end(tmp_path, capsys, tiny_entry):
         assert {"expectation", "verdict", "measured", "threshold"} <= set(v)
         assert v["verdict"] in ("PASS", "FAIL", "INCONCLUSIVE")
     assert verdicts["all-generalize"]["verdict"] == "PASS"
-    assert "data:image/png;base64," in open(result["report"], encoding="utf-8").read()
+    report = open(result["report"], encoding="utf-8").read()
+    assert report.count("data:image/png;base64,") == 2  # the common figure and the entry's own
+    assert "the entry&#x27;s own figure" in report
 
     code = main(["catalog", "--json", "--store", store])
     rows = {r["id"]: r for r in json.loads(capsys.readouterr()[0])}

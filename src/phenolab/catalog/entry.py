@@ -99,3 +99,6 @@ class Entry:
     quick_seconds: float = 60.0  # estimated CPU time of --quick on a 2-core machine
     seconds: float | None = None  # estimated time of the canonical variant (device in note)
     history: tuple[str, ...] = field(default_factory=tuple)  # changed expectations, with reasons
+    # the entry's own figures, drawn after the run: (outcome, store) → [(caption, matplotlib
+    # Figure)], shown in the report under the common accuracy figure
+    figures: Callable[[Outcome, object], list[tuple[str, object]]] | None = None

@@ -214,6 +214,13 @@ def entry_report(reproduction, store) -> str:
             ]
         )
     history = "".join(f"<li>{html.escape(h)}</li>" for h in entry.history) or "<li>none</li>"
+    extra = entry.figures(reproduction.outcome, store) if entry.figures else []
+    own_figures = "".join(
+        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,'
+        f'{base64.b64encode(to_png(f)).decode()}"><figcaption>{html.escape(caption)}'
+        "</figcaption></figure>"
+        for caption, f in extra
+    )
     first = next(iter(reproduction.outcome.values()))[0].record
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>phenolab {html.escape(entry.id)}</title>
@@ -229,6 +236,7 @@ def entry_report(reproduction, store) -> str:
         )
     }
 <img alt="accuracy of every run by arm, and t_gen by arm" src="data:image/png;base64,{img}">
+{own_figures}
 <h2>Arms</h2>
 {_grid(["arm", "generalized", "median t_gen", "q1", "q3", "phases", "runs"], arm_rows)}
 <p class="muted">{reproduction.seconds:.1f} s wall. A seed that never generalized counts as
