@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from phenolab.train.optim import SGD, AdamW, warmup_factor
+from phenolab.train.optim import SGD, AdamW
 
 
 def _problem(seed: int = 0):
@@ -69,10 +69,18 @@ def test_optimizer_state_round_trips():
     state = opt.state_dict()
     clone = AdamW([params[0].detach().clone().requires_grad_()], lr=[1e-2], wd=[1.0])
     clone.load_state_dict(state)
-    assert clone.state["step"] == 1
+    assert clone.state["step"].tolist() == [1.0]
     torch.testing.assert_close(clone.state["exp_avg"][0], opt.state["exp_avg"][0])
 
 
-def test_linear_warmup():
-    assert [warmup_factor(s, 4) for s in (1, 2, 4, 10)] == [0.25, 0.5, 1.0, 1.0]
-    assert warmup_factor(1, 0) == 1.0
+def test_linear_warmup_per_member():
+    opt = SGD([torch.zeros(2, 1, requires_grad=True)], lr=[1.0, 0.5], wd=[0.0, 0.0], warmup=[4, 0])
+    lrs = [opt.next_learning_rate().tolist() for _ in range(5)]
+    assert lrs == [[0.25, 0.5], [0.5, 0.5], [0.75, 0.5], [1.0, 0.5], [1.0, 0.5]]
+
+
+def test_old_checkpoints_with_an_integer_step_load():
+    opt = AdamW([torch.zeros(3, 2, requires_grad=True)], lr=[1e-2] * 3, wd=[1.0] * 3)
+    state = opt.state_dict() | {"step": 7}  # run format 1 stored the shared count as an int
+    opt.load_state_dict(state)
+    assert opt.state["step"].tolist() == [7.0, 7.0, 7.0]

@@ -106,13 +106,16 @@ def environment(device: torch.device) -> dict:
 
 
 def make_optimizer(configs: list[RunConfig], model: torch.nn.Module) -> MemberOptimizer:
-    """The shared optimizer kind with each member's lr and weight decay."""
+    """The shared optimizer kind with each member's lr, weight decay and warmup."""
     t = configs[0].train
-    lr = [c.train.lr for c in configs]
-    wd = [c.train.wd for c in configs]
+    per_member = {
+        "lr": [c.train.lr for c in configs],
+        "wd": [c.train.wd for c in configs],
+        "warmup": [c.train.warmup for c in configs],
+    }
     if t.optimizer == "adamw":
-        return AdamW(model.parameters(), lr=lr, wd=wd, betas=t.betas, eps=t.eps)
-    return SGD(model.parameters(), lr=lr, wd=wd, momentum=t.momentum)
+        return AdamW(model.parameters(), **per_member, betas=t.betas, eps=t.eps)
+    return SGD(model.parameters(), **per_member, momentum=t.momentum)
 
 
 def events_of(record: RunRecord, metrics: dict) -> Events:
@@ -335,7 +338,6 @@ def _build(configs: list[RunConfig], device: torch.device, options: Options = DE
         steps=t.steps,
         eval_steps=eval_grid(t.steps, t.eval_every),
         loss_fn=loss_fn,
-        warmup=torch.tensor([c.train.warmup for c in configs], device=device),
         sampler=sampler,
         measure=lambda s: compute(measures, Context(s.model, s.data, loss_fn, init)),
         forward=CompiledForward(loss_fn) if options.fast else None,

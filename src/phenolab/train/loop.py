@@ -14,7 +14,7 @@ import torch
 from phenolab.tasks.data import TaskData
 from phenolab.train.batches import EpochSampler
 from phenolab.train.losses import Loss
-from phenolab.train.optim import MemberOptimizer, warmup_factor
+from phenolab.train.optim import MemberOptimizer
 
 Metrics = dict[str, torch.Tensor]  # name → [E]
 
@@ -44,7 +44,6 @@ class Plan:
     steps: int
     eval_steps: Sequence[int]
     loss_fn: Loss
-    warmup: torch.Tensor | int = 0  # warmup steps, per member [E] or shared
     sampler: EpochSampler | None = None  # None: full batch
     measure: Callable[[TrainState], Metrics] = lambda state: {}
     # (model, x, y, mask) → loss [E]; a fast path (see train/fast.py) may replace the default
@@ -101,7 +100,7 @@ def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> 
         for cb in callbacks:
             cb.after_backward(state)
         # -- update
-        state.optimizer.step(warmup_factor(step, plan.warmup))
+        state.optimizer.step()
         state.step = step
         for cb in callbacks:
             cb.on_step_end(state)

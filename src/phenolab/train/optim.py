@@ -13,22 +13,33 @@ import torch
 
 
 def _per_member(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """[E] → [E, 1, ..., 1] broadcastable against a stacked parameter."""
+    """[E] → [E, 1, ..., 1] in the parameter's dtype, broadcastable against it."""
     return values.to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
 
 
-LrFactor = float | torch.Tensor  # a multiplier of the learning rate, shared or per member [E]
-
-
 class MemberOptimizer:
-    """Shared plumbing: parameters, per-member lr/wd, zero_grad and state (de)serialisation."""
+    """Shared plumbing: parameters, per-member lr/wd/warmup, zero_grad and state
+    (de)serialisation.
 
-    def __init__(self, params, lr, wd) -> None:
+    The step count is a per-member tensor [E] on the parameters' device, and every quantity of
+    an update is computed from it on that device: a step is a fixed sequence of tensor operations
+    with no host values that change between steps, so it can be captured once as a CUDA graph
+    and replayed (train/graphs.py).
+    """
+
+    def __init__(self, params, lr, wd, warmup=0) -> None:
         self.params: list[torch.Tensor] = list(params)
         device = self.params[0].device
-        self.lr = torch.as_tensor(lr, dtype=torch.float64, device=device).reshape(-1)  # [E]
-        self.wd = torch.as_tensor(wd, dtype=torch.float64, device=device).reshape(-1)  # [E]
-        self.state: dict[str, Any] = {"step": 0}
+        self.lr = _per_member_values(lr, device)
+        self.wd = _per_member_values(wd, device)
+        self.warmup = _per_member_values(warmup, device).expand_as(self.lr)
+        self.state: dict[str, Any] = {"step": torch.zeros_like(self.lr)}
+
+    def next_learning_rate(self) -> torch.Tensor:
+        """Count one more step; the learning rate of that step, with linear warmup
+        min(1, step / warmup) (1 for warmup 0), per member [E] float64."""
+        step = self.state["step"].add_(1)
+        return self.lr * (step / self.warmup.clamp(min=1)).clamp(max=1.0)
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -36,76 +47,79 @@ class MemberOptimizer:
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            k: ([t.clone() for t in v] if isinstance(v, list) else v) for k, v in self.state.items()
+            k: ([t.clone() for t in v] if isinstance(v, list) else v.clone())
+            for k, v in self.state.items()
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        device = self.params[0].device
         self.state = {
-            k: ([t.to(self.params[0].device) for t in v] if isinstance(v, list) else v)
-            for k, v in state.items()
+            k: ([t.to(device) for t in v] if isinstance(v, list) else v) for k, v in state.items()
         }
+        # checkpoints before run format 2 kept the shared step count as an int
+        step = torch.as_tensor(self.state["step"], dtype=torch.float64, device=device)
+        self.state["step"] = step.expand_as(self.lr).clone()
+
+
+def _per_member_values(values, device) -> torch.Tensor:
+    return torch.as_tensor(values, dtype=torch.float64, device=device).reshape(-1)  # [E]
 
 
 class AdamW(MemberOptimizer):
     """Loshchilov & Hutter (2019): p ← p(1 − ηλ) − η m̂ / (√v̂ + ε), per-member η and λ."""
 
-    def __init__(self, params, lr, wd, betas=(0.9, 0.999), eps=1e-8) -> None:
-        super().__init__(params, lr, wd)
+    def __init__(self, params, lr, wd, warmup=0, betas=(0.9, 0.999), eps=1e-8) -> None:
+        super().__init__(params, lr, wd, warmup)
         self.betas, self.eps = betas, eps
         self.state["exp_avg"] = [torch.zeros_like(p) for p in self.params]
         self.state["exp_avg_sq"] = [torch.zeros_like(p) for p in self.params]
 
     @torch.no_grad()
-    def step(self, lr_factor: LrFactor = 1.0) -> None:
-        self.state["step"] += 1
+    def step(self) -> None:
+        lr = self.next_learning_rate()  # [E] float64
         t = self.state["step"]
         beta1, beta2 = self.betas
-        lr = self.lr * lr_factor  # [E] float64
         decay = 1 - lr * self.wd
         step_size = lr / (1 - beta1**t)
-        bias_correction2_sqrt = (1 - beta2**t) ** 0.5
+        bias_correction2_sqrt = (1 - beta2**t).sqrt()
+        broadcast = {}  # (dtype, ndim) → the three factors, cast and shaped once
         for p, m, v in zip(
             self.params, self.state["exp_avg"], self.state["exp_avg_sq"], strict=True
         ):
             if p.grad is None:
                 continue
+            key = (p.dtype, p.dim())
+            if key not in broadcast:
+                broadcast[key] = [
+                    _per_member(x, p) for x in (decay, bias_correction2_sqrt, step_size)
+                ]
+            p_decay, p_bias_correction2_sqrt, p_step_size = broadcast[key]
             g = p.grad
-            p.mul_(_per_member(decay, p))
+            p.mul_(p_decay)
             m.lerp_(g, 1 - beta1)
             v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-            denom = (v.sqrt() / bias_correction2_sqrt).add_(self.eps)
-            p.sub_(m / denom * _per_member(step_size, p))
+            denom = (v.sqrt() / p_bias_correction2_sqrt).add_(self.eps)
+            p.sub_(m / denom * p_step_size)
 
 
 class SGD(MemberOptimizer):
     """SGD with momentum and (coupled, L2) weight decay, as `torch.optim.SGD`:
-    g ← g + λp; b ← μb + g; p ← p − ηb."""
+    g ← g + λp; b ← μb + g; p ← p − ηb (b ← g at the first step)."""
 
-    def __init__(self, params, lr, wd, momentum=0.0) -> None:
-        super().__init__(params, lr, wd)
+    def __init__(self, params, lr, wd, warmup=0, momentum=0.0) -> None:
+        super().__init__(params, lr, wd, warmup)
         self.momentum = momentum
         self.state["momentum_buffer"] = [torch.zeros_like(p) for p in self.params]
 
     @torch.no_grad()
-    def step(self, lr_factor: LrFactor = 1.0) -> None:
-        self.state["step"] += 1
-        lr = self.lr * lr_factor
+    def step(self) -> None:
+        lr = self.next_learning_rate()
+        # b ← μb + g from a zero buffer equals b ← g at the first step except for the factor μ
+        # on zeros, so one expression serves every step
         for p, buf in zip(self.params, self.state["momentum_buffer"], strict=True):
             if p.grad is None:
                 continue
             g = p.grad + p * _per_member(self.wd, p)
             if self.momentum:
-                if self.state["step"] == 1:
-                    buf.copy_(g)
-                else:
-                    buf.mul_(self.momentum).add_(g)
-                g = buf
+                g = buf.mul_(self.momentum).add_(g)
             p.sub_(g * _per_member(lr, p))
-
-
-def warmup_factor(step: int, warmup: int | torch.Tensor) -> LrFactor:
-    """Linear warmup: the lr multiplier at 1-based `step` is min(1, step / warmup) (1 for no
-    warmup). `warmup` is one int or a tensor [E] of per-member warmups (float64 result)."""
-    if isinstance(warmup, torch.Tensor):
-        return (step / warmup.clamp(min=1).double()).clamp(max=1.0)
-    return 1.0 if warmup <= 0 else min(1.0, step / warmup)
