@@ -16,6 +16,7 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -56,19 +57,29 @@ def plain_steps_per_second(model, x, y, steps: int, device, eval_every: int = 10
     return steps / (time.perf_counter() - t0)
 
 
-def phenolab_model_steps_per_second(base, members: int, device, workers: int) -> float:
+def phenolab_model_steps_per_second(
+    base, members: int, device, workers: int, fast: bool = False
+) -> float:
     configs = [base.replace(seed=s) for s in range(members)]
     plan = plan_shards(configs, device, min_shards=workers)
+    options = Options(checkpoint_seconds=1e9, fast=fast)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(os.path.join(tmp, "bench.db"))
         t0 = time.perf_counter()
-        run_shards(plan.shards, store, device, workers, options=Options(checkpoint_seconds=1e9))
+        run_shards(plan.shards, store, device, workers, options=options)
         wall = time.perf_counter() - t0
         store.close()
     return members * base.train.steps / wall
 
 
-def row(name: str, ours: float, plain: float) -> None:
+def row(name: str, ours: float | Callable[[], float], plain: float) -> None:
+    """One table row; `ours` may be a thunk, so that a failing row reports and the rest run."""
+    if callable(ours):
+        try:
+            ours = ours()
+        except Exception as exc:  # noqa: BLE001 - a benchmark row, not library code
+            print(f"{name:<58} failed: {type(exc).__name__}: {exc}"[:300], flush=True)
+            return
     print(f"{name:<58} {ours:>12,.0f} {plain:>12,.0f} {ours / plain:>8.1f}×", flush=True)
 
 
@@ -103,18 +114,29 @@ def cpu_rows(steps: int) -> None:
 def gpu_rows(steps: int) -> None:
     device = torch.device("cuda")
     print(f"\nGPU: {torch.cuda.get_device_name(device)}, torch {torch.__version__}")
+    print("eager = the default step; graph = `--fast` (the whole step replayed as a CUDA graph)")
     x_tr, y_tr, _, _ = modular_data(97, 0.3, 0, device)
     plain = plain_steps_per_second(EmbedMLP(97, 128, 256).to(device), x_tr, y_tr, steps, device)
     header(f"GPU, embedding MLP (p=97, width 256, d_embed 128, 30%), {steps} steps per member")
     mlp = preset("grokking").replace(width=256, d_embed=128, steps=steps, eval_every=100)
     for members in (1, 16, 64, 256, 1024):
-        row(f"E={members}", phenolab_model_steps_per_second(mlp, members, device, 1), plain)
+        for fast in (False, True):
+            row(
+                f"E={members:<5} {'graph' if fast else 'eager'}",
+                lambda m=members, f=fast: phenolab_model_steps_per_second(mlp, m, device, 1, f),
+                plain,
+            )
     x, y = nanda_data(device=device)
     plain = plain_steps_per_second(PlainTransformer().to(device), x, y, steps, device)
     header(f"GPU, Nanda transformer (p=113, `x y =`, full batch), {steps} steps per member")
     nanda = preset("nanda").replace(steps=steps, eval_every=100)
     for members in (1, 8, 32, 128):
-        row(f"E={members}", phenolab_model_steps_per_second(nanda, members, device, 1), plain)
+        for fast in (False, True):
+            row(
+                f"E={members:<5} {'graph' if fast else 'eager'}",
+                lambda m=members, f=fast: phenolab_model_steps_per_second(nanda, m, device, 1, f),
+                plain,
+            )
 
 
 def main() -> None:

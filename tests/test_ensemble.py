@@ -13,7 +13,7 @@ from phenolab.analysis.ensemble import quantile, summarize_group
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
 from phenolab.models import build_model
-from phenolab.runner import run, run_ensemble
+from phenolab.runner import Options, run, run_ensemble
 from phenolab.store import Store
 from phenolab.sweep import shards as shards_module
 from phenolab.sweep.grid import expand, varying_fields
@@ -41,15 +41,23 @@ MEMBERS = [
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (none on this machine)")
 
 
-@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
+@pytest.mark.parametrize(
+    "device, fast",
+    [
+        ("cpu", False),
+        pytest.param("cuda", False, marks=CUDA),
+        pytest.param("cuda", True, marks=CUDA),
+    ],
+)
 @pytest.mark.parametrize("kind", ["mlp", "transformer"])
-def test_member_equals_the_same_config_trained_alone(tmp_path, kind, device):
+def test_member_equals_the_same_config_trained_alone(tmp_path, kind, device, fast):
+    """(On CUDA also with the ensemble's step replayed from a CUDA graph.)"""
     base = RunConfig().replace(**TINY).replace(steps=120, eval_every=40)
     if kind == "transformer":
         base = base.replace(model="transformer", d_model=32, d_mlp=64, p=23, lr=3e-3)
     configs = [base.replace(**m) for m in MEMBERS]
     ens_store, solo_store = Store(tmp_path / "ens.db"), Store(tmp_path / "solo.db")
-    run_ensemble(configs, ens_store, device)
+    run_ensemble(configs, ens_store, device, options=Options(fast=fast))
     for cfg in configs:
         run(cfg, solo_store, device)
         assert_same_curves(ens_store.metrics(cfg.run_id()), solo_store.metrics(cfg.run_id()))

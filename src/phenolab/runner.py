@@ -37,7 +37,9 @@ class Options:
     """How to run, as opposed to what to run: none of these change the run's identity."""
 
     checkpoint_seconds: float = 30.0  # checkpoint at most this often (wall time)
-    fast: bool = False  # torch.compile the forward pass and loss (train/fast.py)
+    # the fast path: on CUDA the step as a CUDA graph (train/graphs.py), on CPU the forward
+    # pass and loss through torch.compile (train/fast.py)
+    fast: bool = False
 
 
 DEFAULT_OPTIONS = Options()
@@ -75,7 +77,8 @@ def resolve_device(name: str) -> torch.device:
 def precision_context(precision: str, device: torch.device):
     """The context for forward passes at `precision` (fp32: none)."""
     if precision == "bf16":
-        return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+        # no cast cache: a CUDA graph replays the casts of every step
+        return lambda: torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False)
     if precision == "tf32":
         if device.type != "cuda":
             raise ConfigError("precision: tf32 needs a CUDA device (use fp32 or bf16 on CPU)")
@@ -103,6 +106,16 @@ def environment(device: torch.device) -> dict:
         env["tf32_matmul"] = torch.backends.cuda.matmul.allow_tf32
         env["tf32_cudnn"] = torch.backends.cudnn.allow_tf32
     return env
+
+
+COMPILED, GRAPHED = "torch.compile (forward + loss)", "CUDA graph (whole step)"
+
+
+def fast_path(options: Options, device: torch.device) -> str | None:
+    """Which fast path `options` turn on for `device` (None: the eager step)."""
+    if not options.fast:
+        return None
+    return GRAPHED if device.type == "cuda" else COMPILED
 
 
 def make_optimizer(configs: list[RunConfig], model: torch.nn.Module) -> MemberOptimizer:
@@ -262,7 +275,7 @@ def _train_members(
 
     env = environment(device) | {
         "ensemble_members": len(configs),
-        "fast_path": "torch.compile (forward + loss)" if options.fast else None,
+        "fast_path": fast_path(options, device),
     }
     for cfg, run_id, checkpoint in zip(configs, run_ids, checkpoints, strict=True):
         if store.get_run(run_id) is None:
@@ -340,7 +353,8 @@ def _build(configs: list[RunConfig], device: torch.device, options: Options = DE
         loss_fn=loss_fn,
         sampler=sampler,
         measure=lambda s: compute(measures, Context(s.model, s.data, loss_fn, init)),
-        forward=CompiledForward(loss_fn) if options.fast else None,
+        forward=CompiledForward(loss_fn) if fast_path(options, device) == COMPILED else None,
+        graph=fast_path(options, device) == GRAPHED,
         precision=precision_context(t.precision, device),
     )
     state = TrainState(model=model, optimizer=make_optimizer(configs, model), data=data)

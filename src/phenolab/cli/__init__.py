@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--fast",
         action="store_true",
-        help="compile forward + loss with torch.compile (falls back to eager)",
+        help="fast path: the step as a CUDA graph on GPU, forward + loss through torch.compile "
+        "on CPU (falls back to eager where unsupported)",
     )
     run.add_argument(
         "--seeds",

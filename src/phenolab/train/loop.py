@@ -13,6 +13,7 @@ import torch
 
 from phenolab.tasks.data import TaskData
 from phenolab.train.batches import EpochSampler
+from phenolab.train.graphs import graphed
 from phenolab.train.losses import Loss
 from phenolab.train.optim import MemberOptimizer
 
@@ -32,6 +33,10 @@ class TrainState:
 
 
 class Callback:
+    # True when after_backward is only tensor work on the training device, with nothing that
+    # changes between steps on the host, so that a CUDA graph of the step may capture it
+    graph_safe: bool = False
+
     def on_train_start(self, state: TrainState) -> None: ...
     def after_backward(self, state: TrainState) -> None: ...
     def on_step_end(self, state: TrainState) -> None: ...
@@ -50,6 +55,7 @@ class Plan:
     forward: Callable | None = None
     # context of every forward pass, training and evaluation (e.g. bf16 autocast)
     precision: Callable[[], AbstractContextManager] = nullcontext
+    graph: bool = False  # capture the step as a CUDA graph and replay it (train/graphs.py)
 
 
 def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> TrainState:
@@ -77,18 +83,17 @@ def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> 
     if state.step == 0 and 0 in eval_steps:
         evaluate()
 
-    data = state.data
-    while state.step < plan.steps and state.stop is None:
-        step = state.step + 1
-        # -- batch
-        if plan.sampler is None:
+    def one_step(idx: torch.Tensor | None) -> torch.Tensor:
+        """Batch, forward, backward, after_backward callbacks, update; the loss [E]. Only
+        tensor work: a CUDA graph may capture it once and replay it (train/graphs.py)."""
+        data = state.data
+        if idx is None:
             x, y, mask = data.x_train, data.y_train, data.train_mask
         else:
-            idx = plan.sampler.next().to(data.x_train.device)  # [E, B]
+            idx = idx.to(data.x_train.device)  # [E, B]
             x = torch.gather(data.x_train, 1, idx[..., None].expand(-1, -1, data.x_train.shape[2]))
             y = torch.gather(data.y_train, 1, idx)  # [E, B]
             mask = None  # batches hold real examples only
-        # -- forward / backward
         state.optimizer.zero_grad()
         with plan.precision():
             if plan.forward is not None:
@@ -99,12 +104,23 @@ def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> 
         state.loss = loss.detach()
         for cb in callbacks:
             cb.after_backward(state)
-        # -- update
         state.optimizer.step()
+        return state.loss
+
+    step_fn = one_step
+    if plan.graph:
+        host_callbacks = [
+            type(cb).__name__
+            for cb in callbacks
+            if type(cb).after_backward is not Callback.after_backward and not cb.graph_safe
+        ]
+        step_fn = graphed(one_step, state, host_callbacks)
+    while state.step < plan.steps and state.stop is None:
+        step = state.step + 1
+        state.loss = step_fn(plan.sampler.next() if plan.sampler is not None else None)
         state.step = step
         for cb in callbacks:
             cb.on_step_end(state)
-        # -- evaluate
         if step in eval_steps:
             evaluate()
         else:
