@@ -2,7 +2,7 @@
 
 Tolerance: on CPU the per-member arithmetic is the same but batched kernels may reassociate
 floating-point sums, so curves are compared with atol 1e-4 on accuracies and rtol 1e-3 on
-losses and norms over short runs (in practice they agree to ~1e-6)."""
+losses and norms over short runs (in practice they agree to ~1e-6). On CUDA see TOLERANCE."""
 
 import math
 
@@ -21,12 +21,23 @@ from phenolab.sweep.local import run_shards
 from phenolab.sweep.shards import bytes_per_member, parameter_count, plan_shards
 from tests.conftest import TINY
 
+# (rtol, atol) per device. On CUDA, cuBLAS picks different kernels for different batch counts;
+# their last-bit differences grow over training into a few flipped predictions of the tiny
+# configs below (measured on an H100 over 120 steps: accuracies ≤ 1.3e-2 apart = 1–3 examples,
+# losses ≤ 2e-2 relative, norms ≤ 1.5e-3 relative), so CUDA gets looser bounds.
+TOLERANCE = {
+    "cpu": {"acc": (1e-3, 1e-4), "loss": (1e-3, 1e-4), "norm": (1e-3, 1e-4)},
+    "cuda": {"acc": (0.0, 3e-2), "loss": (5e-2, 1e-3), "norm": (5e-3, 1e-3)},
+}
 
-def assert_same_curves(a: dict, b: dict) -> None:
+
+def assert_same_curves(a: dict, b: dict, device: str = "cpu") -> None:
     for name in ("train/acc", "test/acc", "train/loss", "test/loss", "norm/total"):
         assert a[name][0] == b[name][0], name
+        kind = "norm" if name.startswith("norm/") else name.split("/")[1]  # acc, loss
+        rtol, atol = TOLERANCE[device][kind]
         torch.testing.assert_close(
-            torch.tensor(a[name][1]), torch.tensor(b[name][1]), rtol=1e-3, atol=1e-4, msg=name
+            torch.tensor(a[name][1]), torch.tensor(b[name][1]), rtol=rtol, atol=atol, msg=name
         )
 
 
@@ -60,7 +71,9 @@ def test_member_equals_the_same_config_trained_alone(tmp_path, kind, device, fas
     run_ensemble(configs, ens_store, device, options=Options(fast=fast))
     for cfg in configs:
         run(cfg, solo_store, device)
-        assert_same_curves(ens_store.metrics(cfg.run_id()), solo_store.metrics(cfg.run_id()))
+        assert_same_curves(
+            ens_store.metrics(cfg.run_id()), solo_store.metrics(cfg.run_id()), device
+        )
 
 
 def test_per_member_weight_decay_and_learning_rate_are_applied(tmp_path):
