@@ -129,7 +129,9 @@ def train_fit_during_formation(r: RunResult) -> bool:
 
 def restricted_lead(r: RunResult) -> float | None:
     """t50(restricted loss) / t50(test loss): half-way points of their log-falls."""
-    m = r.metrics
+    m = r.metrics or {}
+    if "circuit/restricted_loss" not in m:
+        return None
     t_res = log_fall_step(*m["circuit/restricted_loss"], 0.5)
     t_test = log_fall_step(*m["test/loss"], 0.5)
     return t_res / t_test if t_res is not None and t_test else None
@@ -161,7 +163,7 @@ def sparsity_before_gen(r: RunResult) -> float | None:
 
 
 def final(name: str):
-    return lambda r: final_value(r.metrics[name][1])
+    return lambda r: final_value(r.metrics[name][1]) if name in (r.metrics or {}) else None
 
 
 # -- figures ---------------------------------------------------------------------------------------
