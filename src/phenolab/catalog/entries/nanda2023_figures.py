@@ -25,7 +25,7 @@ LOSSES = (
 def _shade(ax, ph, t_gen) -> None:
     if ph is not None:
         bounds = (0, ph.t_mem, ph.t_clean, ph.t_end)
-        for (name, colour), lo, hi in zip(PHASE_COLOURS, bounds, bounds[1:], strict=True):
+        for (name, colour), lo, hi in zip(PHASE_COLOURS, bounds[:-1], bounds[1:], strict=True):
             ax.axvspan(lo, hi, color=colour, alpha=0.6, lw=0, label=name)
     if t_gen is not None:
         ax.axvline(t_gen, color="k", ls="--", lw=1, label="t_gen")
@@ -53,11 +53,12 @@ def progress_measures(results, phases):
             twin = right.twinx()
             twin.plot(*m["fourier/gini"], color="C5", label="Gini of W_E (Fourier)")
             twin.set_ylabel("Gini")
-            twin.legend(loc="center right", fontsize=7)
+            if right is axes[0, 1]:
+                twin.legend(loc="center right", fontsize=7)
         for ax in row:
             ax.set_xlabel("step")
     axes[0, 0].legend(fontsize=7, ncol=2)
-    axes[0, 1].legend(loc="upper right", fontsize=7)
+    axes[0, 1].legend(loc="lower right", fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -77,7 +78,10 @@ def circle_coordinates(embedding: torch.Tensor) -> tuple[int, torch.Tensor]:
 def embedding_circles(results, store):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(results), figsize=(3.8 * len(results) + 1, 3.8), squeeze=False, layout="constrained"
+    )
+    points = None
     for ax, r in zip(axes[0], results, strict=True):
         saved = store.load_checkpoint(r.record.id)
         p = r.record.config["task"]["p"]
@@ -86,9 +90,14 @@ def embedding_circles(results, store):
             continue
         k, xy = circle_coordinates(saved[2]["model"]["W_E"][0, :p])
         points = ax.scatter(xy[:, 0], xy[:, 1], c=range(p), cmap="twilight", s=14)
+        for a in range(3):  # consecutive numbers step by 2πk/p round the circle
+            ax.annotate(
+                str(a), xy.tolist()[a], fontsize=8, xytext=(3, 3), textcoords="offset points"
+            )
         ax.set_title(f"seed {r.record.config['train']['seed']}: k = {k}", fontsize=9)
-        ax.set_xlabel(f"cos(2π·{k}·a/{p}) direction")
-        ax.set_ylabel(f"sin(2π·{k}·a/{p}) direction")
+        ax.set_xlabel(f"cos(2π·{k}a/{p}) direction", fontsize=8)
+        ax.set_ylabel(f"sin(2π·{k}a/{p}) direction", fontsize=8)
         ax.set_aspect("equal", adjustable="datalim")
-    fig.colorbar(points, ax=axes[0].tolist(), label="number a")
+    if points is not None:
+        fig.colorbar(points, ax=axes[0].tolist(), label="number a")
     return fig
