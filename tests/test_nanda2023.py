@@ -94,3 +94,18 @@ def test_figures_draw():
     figs = nanda.figures({nanda.ARM: [member(), member()]}, store)
     assert len(figs) == 2 and all(caption for caption, _ in figs)
     assert embedding_circles([member()], SimpleNamespace(load_checkpoint=lambda rid: None))
+
+
+@pytest.mark.slow
+def test_quick_arm_shows_hidden_progress(tmp_path):
+    """One seed of the quick arm: the excluded loss rises through circuit formation and the
+    restricted loss falls before the test loss (Nanda et al. 2023, Fig. 7)."""
+    from phenolab.runner import run
+    from phenolab.store import Store
+
+    store = Store(tmp_path / "r.db")
+    r = run(nanda.QUICK, store, device="cpu")
+    r.metrics = store.metrics(r.record.id)
+    assert nanda.in_order(r), (nanda.phases(r), r.events)
+    assert nanda.excluded_rise(r) >= 2
+    assert nanda.restricted_lead(r) < 1
