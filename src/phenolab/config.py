@@ -34,13 +34,16 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        from phenolab.measures import MEASURES
+        from phenolab.measures import MEASURES, REQUIREMENTS
 
         for name in self.train.measures:
             if name not in MEASURES:
                 raise ConfigError(
                     f"measures: unknown measure {name!r} (valid: {', '.join(sorted(MEASURES))})"
                 )
+            problem = REQUIREMENTS[name](self) if name in REQUIREMENTS else None
+            if problem:
+                raise ConfigError(f"measures: {problem}")
 
     # -- flat view -------------------------------------------------------------------------
     def flat(self) -> dict[str, Any]:

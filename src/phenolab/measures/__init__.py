@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -27,11 +28,15 @@ class Context:
 
 
 MEASURES: dict[str, Callable[[Context], Values]] = {}
+# name → check(run config): why the measure is undefined for that run (None: it is defined)
+REQUIREMENTS: dict[str, Callable[[Any], str | None]] = {}
 
 
-def measure(name: str):
+def measure(name: str, requires: Callable[[Any], str | None] | None = None):
     def register(fn: Callable[[Context], Values]) -> Callable[[Context], Values]:
         MEASURES[name] = fn
+        if requires is not None:
+            REQUIREMENTS[name] = requires
         return fn
 
     return register
@@ -71,4 +76,4 @@ DEFAULT_MEASURES = ("performance", "norm")
 
 
 # Measures in their own modules register on import.
-from phenolab.measures import continuous, fourier, weights  # noqa: E402, F401
+from phenolab.measures import circuit, continuous, fourier, weights  # noqa: E402, F401
