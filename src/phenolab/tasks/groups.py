@@ -104,9 +104,9 @@ def inverses(table: torch.Tensor) -> torch.Tensor:
 def dihedral_characters(n: int) -> dict[str, tuple[int, torch.Tensor]]:
     """{name: (dimension d, character χ [2n] over the elements in index order)}.
 
-    Real irreps of D_n: trivial; sign (s ↦ −1); for even n two more 1-d ones (r ↦ −1);
-    and the 2-d ρ_k (k = 1 … ⌈n/2⌉−1): r ↦ rotation by 2πk/n, s ↦ a reflection, with
-    χ_k(r^a) = 2 cos(2πka/n) and χ_k(r^a s) = 0. Dimensions satisfy Σ d² = 2n.
+    Real irreps of D_n: trivial; sign (s ↦ −1); for even n two more 1-d ones, alt and alt_sign
+    (r ↦ −1); and the 2-d ρ_k, named rho<k> (k = 1 … ⌈n/2⌉−1): r ↦ rotation by 2πk/n, s ↦ a
+    reflection, with χ_k(r^a) = 2 cos(2πka/n), χ_k(r^a s) = 0. Dimensions satisfy Σ d² = 2n.
     """
     idx = torch.arange(2 * n)
     k, f = (idx % n).double(), (idx // n).double()
@@ -114,9 +114,9 @@ def dihedral_characters(n: int) -> dict[str, tuple[int, torch.Tensor]]:
     if n % 2 == 0:
         alt = (-1.0) ** k
         out["alt"] = (1, alt)  # r ↦ −1, s ↦ +1
-        out["alt·sign"] = (1, alt * (1 - 2 * f))
+        out["alt_sign"] = (1, alt * (1 - 2 * f))
     for j in range(1, (n + 1) // 2):
-        out[f"ρ{j}"] = (2, torch.where(f == 0, 2 * torch.cos(2 * math.pi * j * k / n), 0.0))
+        out[f"rho{j}"] = (2, torch.where(f == 0, 2 * torch.cos(2 * math.pi * j * k / n), 0.0))
     return out
 
 

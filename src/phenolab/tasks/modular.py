@@ -193,4 +193,5 @@ def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
         vocab=vocab_size(cfgs[0], kind),
         train_mask=train_mask,
         test_mask=test_mask,
+        group=cfgs[0].op if groups.parse_group(cfgs[0].op) else None,
     )
