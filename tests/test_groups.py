@@ -179,3 +179,66 @@ def test_irreps_measure_refuses_other_tasks(group):
 
     with pytest.raises(ConfigError, match="irreps needs a dihedral group"):
         MEASURES["irreps"](context_with_embedding(torch.zeros(1, 10, 4), group))
+
+
+def fake_results(events, op="D7", key=None, steps=1000):
+    from types import SimpleNamespace
+
+    return [
+        SimpleNamespace(
+            events=SimpleNamespace(t_fit=t_fit, t_gen=t_gen, phase="grokking"),
+            record=SimpleNamespace(
+                id=f"run{i}", config={"train": {"steps": steps}, "task": {"op": op}}
+            ),
+            metrics=None if key is None else {"irrep/key": ([0, steps], [9, key[i]])},
+        )
+        for i, (t_fit, t_gen) in enumerate(events)
+    ]
+
+
+def test_chughtai_delay_ratio_and_irrep_fraction():
+    from phenolab.catalog.entries.chughtai2023 import delay_ratio, irrep_key_fraction
+
+    done = {"a": fake_results([(100, 2000), (100, 500), (50, 1000)])}
+    assert delay_ratio(done, "a").value == pytest.approx(20.0)  # ratios 20, 5, 20
+    late = {"a": fake_results([(100, 2000), (100, None), (50, None)])}
+    m = delay_ratio(late, "a")  # never generalized: t_gen > 1000, ratios ≥ 10.01, ≥ 20.02
+    assert m.value is None and m.lower == pytest.approx(20.0) and "2 seed(s)" in m.note
+    assert delay_ratio({"a": fake_results([(None, None)])}, "a").value is None
+    keys = {"a": fake_results([(1, 2)] * 3, op="D7", key=[3, 5, 2])}  # D7 has 5 irreps
+    assert irrep_key_fraction(keys, "a").value == pytest.approx(0.6)
+    assert irrep_key_fraction(done, "a").value is None  # not recorded
+
+
+def test_chughtai_figures_draw_irrep_shares():
+    import matplotlib.pyplot as plt
+
+    from phenolab.catalog import get
+
+    names = list(groups.dihedral_characters(59))
+    steps = [0, 10, 100, 1000]
+    metrics = {
+        f"irrep/{n}": (steps, [1 / len(names)] * 3 + [0.5 if n == "rho3" else 0.01]) for n in names
+    }
+    metrics.update({"irrep/key": (steps, [27, 27, 20, 3]), "test/acc": (steps, [0, 0, 0.5, 1])})
+    results = fake_results([(10, 500)] * 2, op="D59")
+    for r in results:
+        r.metrics = metrics
+    entry = get("chughtai2023-groups")
+    figures = entry.figures({"S5": [], "D59": results}, store=None)
+    assert len(figures) == 1 and "irreducible representation" in figures[0][0]
+    plt.close(figures[0][1])
+    no_irreps = fake_results([(10, 500)])
+    no_irreps[0].metrics = {"test/acc": (steps, [0, 0, 0.5, 1])}
+    assert entry.figures({"S5": [], "D59": no_irreps}, store=None) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arm", ["S5", "D59"])
+def test_quick_group_arms_grok_on_cpu(tmp_path, arm):
+    """chughtai2023-groups, quick arms, seed 0: train fits early, test generalizes ≥ 5× later
+    (pilots: S5 t_fit ≈ 100, t_gen ≈ 5,000; D59 t_fit ≈ 100, t_gen ≈ 1,400)."""
+    from phenolab.catalog.entries.chughtai2023 import QUICK
+
+    ev = run(QUICK[arm], Store(tmp_path / "r.db"), device="cpu").events
+    assert ev.phase == "grokking" and ev.t_gen is not None and ev.t_gen >= 5 * ev.t_fit, ev

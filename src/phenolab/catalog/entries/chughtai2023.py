@@ -199,7 +199,7 @@ CHUGHTAI_GROUPS = register(
         ),
         seeds=4,
         quick_seeds=3,
-        quick_seconds=300,
+        quick_seconds=360,
         history=(
             "2026-11-22: written after one-seed pilots of the quick arms (S5: t_fit 96, test "
             "accuracy 0.01 at step 4,000 and 1.0 at 6,000; D59: t_fit ~100, test accuracy 0.37 "
