@@ -17,7 +17,7 @@ def fake(t_gens, steps=1000):
     """An outcome arm made of stand-in results with the given t_gens (None: never)."""
     return [
         SimpleNamespace(
-            events=SimpleNamespace(t_gen=t, phase="grokking" if t else "memorization"),
+            events=SimpleNamespace(t_fit=10, t_gen=t, phase="grokking" if t else "memorization"),
             record=SimpleNamespace(config={"train": {"steps": steps}}),
             metrics=None,
         )

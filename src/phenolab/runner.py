@@ -134,7 +134,10 @@ def make_optimizer(configs: list[RunConfig], model: torch.nn.Module) -> MemberOp
 def events_of(record: RunRecord, metrics: dict) -> Events:
     steps, train_acc = metrics["train/acc"]
     _, test_acc = metrics["test/acc"]
-    return classify(steps, train_acc, test_acc, chance=1.0 / record.config["task"]["p"])
+    task = record.config["task"]
+    return classify(
+        steps, train_acc, test_acc, chance=1.0 / modular.n_elements(task["op"], task["p"])
+    )
 
 
 class _Recorder(Callback):

@@ -10,6 +10,7 @@ from phenolab.cli.run import write_run_report
 from phenolab.cli.shared import opt
 from phenolab.errors import UserError
 from phenolab.store import RunRecord, Store
+from phenolab.tasks.modular import describe
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -40,7 +41,7 @@ def _run_row(r: RunRecord) -> dict:
     return {
         "run_id": r.id,
         "status": r.status,
-        "task": f"{task['op']} mod {task['p']} {task['frac']:.0%}",
+        "task": f"{describe(task['op'], task['p'])} {task['frac']:.0%}",
         "model": r.config["model"]["model"],
         "steps": r.config["train"]["steps"],
         "t_fit": s.get("t_fit"),

@@ -15,6 +15,7 @@ from phenolab.errors import ConfigError
 from phenolab.presets import preset
 from phenolab.store import RunRecord, Store
 from phenolab.sweep.grid import expand
+from phenolab.tasks.modular import describe
 
 
 def _configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
@@ -69,7 +70,7 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
     run_id = cfg.run_id()
     t, m = cfg.task, cfg.model
     say(
-        f"run {run_id}: {t.op} mod {t.p}, {t.frac:.0%} train, {m.model}, "
+        f"run {run_id}: {describe(t.op, t.p)}, {t.frac:.0%} train, {m.model}, "
         f"{cfg.train.optimizer} lr {cfg.train.lr:g} wd {cfg.train.wd:g}, "
         f"{cfg.train.steps:,} steps, seed {cfg.train.seed}"
     )

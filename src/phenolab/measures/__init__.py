@@ -76,4 +76,4 @@ DEFAULT_MEASURES = ("performance", "norm")
 
 
 # Measures in their own modules register on import.
-from phenolab.measures import circuit, continuous, fourier, weights  # noqa: E402, F401
+from phenolab.measures import circuit, continuous, fourier, irreps, weights  # noqa: E402, F401

@@ -12,6 +12,7 @@ from phenolab.analysis.ensemble import GroupSummary
 from phenolab.analysis.events import Events
 from phenolab.report.figures import curves_figure, ensemble_figure, to_png
 from phenolab.store import RunRecord
+from phenolab.tasks.modular import describe
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; color: #222; }
@@ -51,7 +52,7 @@ def _table(rows: list[tuple[str, object]]) -> str:
 def run_title(record: RunRecord) -> str:
     task, model = record.config["task"], record.config["model"]
     return (
-        f"{task['op']} mod {task['p']}, {task['frac']:.0%} train, {model['model']} "
+        f"{describe(task['op'], task['p'])}, {task['frac']:.0%} train, {model['model']} "
         f"— run {record.id}"
     )
 
@@ -107,7 +108,7 @@ def ensemble_report(
     first = members[0][0]
     task, model = first.config["task"], first.config["model"]
     title = (
-        f"{task['op']} mod {task['p']}, {model['model']}: {len(members)} members "
+        f"{describe(task['op'], task['p'])}, {model['model']}: {len(members)} members "
         f"varying {', '.join(varying) or 'nothing'}"
     )
     fig = ensemble_figure([(label, m, ev.t_gen) for _, m, ev, label in members], title)

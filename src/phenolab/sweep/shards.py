@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from phenolab.config import RunConfig
-from phenolab.tasks.modular import SEQUENCES, n_pairs, vocab_size
+from phenolab.tasks.modular import SEQUENCES, n_elements, n_pairs, vocab_size
 
 FLOAT = 4  # bytes, fp32
 SAFETY = 2.0  # allocator fragmentation, temporaries we do not count
@@ -18,7 +18,7 @@ MEMORY_FRACTION = 0.5  # of what is free, leaving room for the rest of the machi
 
 
 def parameter_count(cfg: RunConfig) -> int:
-    m, p = cfg.model, cfg.task.p
+    m, p = cfg.model, n_elements(cfg.task.op, cfg.task.p)
     if m.model == "mlp":
         d, w = m.d_embed, m.width
         return p * d + 2 * d * w + w + w * p + p
@@ -31,7 +31,7 @@ def parameter_count(cfg: RunConfig) -> int:
 def bytes_per_member(cfg: RunConfig) -> int:
     """Estimated peak bytes of one member: weights, gradients and optimizer state, plus
     activations of a full-batch step (the largest of train step and test evaluation)."""
-    m, p = cfg.model, cfg.task.p
+    m, p = cfg.model, n_elements(cfg.task.op, cfg.task.p)
     n = n_pairs(cfg.task)
     n_train = cfg.train.batch_size or math.ceil(cfg.task.frac * n)
     rows = max(n_train, n - round(cfg.task.frac * n))  # train batch or the test set

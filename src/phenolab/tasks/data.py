@@ -23,6 +23,7 @@ class TaskData:
     vocab: int  # number of distinct input tokens
     train_mask: torch.Tensor | None = None  # [E, N_train] bool
     test_mask: torch.Tensor | None = None  # [E, N_test] bool
+    group: str | None = None  # the group of a group task ("S5", "D59"); None otherwise
 
     @property
     def members(self) -> int:
@@ -52,6 +53,7 @@ class TaskData:
             self.vocab,
             move(self.train_mask),
             move(self.test_mask),
+            self.group,
         )
 
 

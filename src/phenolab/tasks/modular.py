@@ -5,6 +5,9 @@ x ∘ y mod p, split at random into train and test.
 Encodings: an MLP reads the operand pair [x, y]; a transformer reads the token sequence
 `x op y =` (vocabulary: p numbers, then the op token, then `=`), or `x y =` as in Nanda et al.
 (2023), and predicts at the last position.
+
+Finite groups (`tasks.groups`: S<n>, D<n>) are operations too: `op="S5"` is composition in S5 on
+its 120 elements, with the same encodings, splits and ensembles; `p` is not used by them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import torch
 
 from phenolab.errors import ConfigError
 from phenolab.fields import param
+from phenolab.tasks import groups
 from phenolab.tasks.data import TaskData, pad_members
 
 Op = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
@@ -68,16 +72,28 @@ def is_prime(n: int) -> bool:
 class TaskConfig:
     """Binary operation x ∘ y mod p, split into train and test."""
 
-    op: str = param("x+y", "operation: " + ", ".join(OPERATIONS))
-    p: int = param(97, "modulus (prime for x/y)")
+    op: str = param(
+        "x+y", "operation: " + ", ".join(OPERATIONS) + "; groups " + groups.GROUP_SPELLING
+    )
+    p: int = param(97, "modulus (prime for x/y); not used by group ops")
     frac: float = param(0.3, "fraction of all pairs used for training, in (0, 1)")
     split_seed: int | None = param(None, "seed of the random train/test split (default: --seed)")
     sequence: str = param("x op y =", "transformer input: 'x op y =' or 'x y =' (Nanda et al.)")
 
     def __post_init__(self) -> None:
         op = normalize_op(self.op)
-        if op not in OPERATIONS:
-            raise ConfigError(f"op: unknown operation {self.op!r} (valid: {', '.join(OPERATIONS)})")
+        if groups.parse_group(op):
+            op = groups.check_group(op)
+            if self.p != TaskConfig.p:
+                raise ConfigError(
+                    f"p: not used by the group op {op} (its {groups.group_order(op)} elements are "
+                    f"the classes); leave p at its default {TaskConfig.p}, got {self.p}"
+                )
+        elif op not in OPERATIONS:
+            raise ConfigError(
+                f"op: unknown operation {self.op!r} "
+                f"(valid: {', '.join(OPERATIONS)}, or a group: {groups.GROUP_SPELLING})"
+            )
         object.__setattr__(self, "op", op)
         if self.sequence not in SEQUENCES:
             raise ConfigError(
@@ -93,15 +109,28 @@ class TaskConfig:
             raise ConfigError(f"frac: {self.frac} of {n_pairs(self)} pairs leaves no training data")
 
 
+def n_elements(op: str, p: int) -> int:
+    """How many symbols a task has (operands and answers alike): p, or a group's order."""
+    return groups.group_order(op) if groups.parse_group(op) else p
+
+
 def n_pairs(cfg: TaskConfig) -> int:
-    return cfg.p * (cfg.p - 1 if cfg.op in NONZERO_Y else cfg.p)
+    n = n_elements(cfg.op, cfg.p)
+    return n * (n - 1 if cfg.op in NONZERO_Y else n)
+
+
+def describe(op: str, p: int) -> str:
+    """'x+y mod 97' or 'S5' (for titles and listings)."""
+    return op if groups.parse_group(op) else f"{op} mod {p}"
 
 
 def table(cfg: TaskConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """All valid operand pairs [N, 2] (int64) and their answers [N], x-major order."""
-    p = cfg.p
+    p = n_elements(cfg.op, cfg.p)
     x = torch.arange(p).repeat_interleave(p)
     y = torch.arange(p).repeat(p)
+    if groups.parse_group(cfg.op):
+        return torch.stack([x, y], dim=1), groups.cayley_table(cfg.op)[x, y]
     if cfg.op in NONZERO_Y:
         keep = y != 0
         x, y = x[keep], y[keep]
@@ -133,7 +162,8 @@ def encode(pairs: torch.Tensor, p: int, kind: str, sequence: str = "x op y =") -
 
 def vocab_size(cfg: TaskConfig, kind: str) -> int:
     """Distinct input tokens (the op token id stays reserved in both transformer formats)."""
-    return cfg.p if kind == "mlp" else cfg.p + 2
+    n = n_elements(cfg.op, cfg.p)
+    return n if kind == "mlp" else n + 2
 
 
 def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
@@ -147,13 +177,13 @@ def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
     splits = []
     for cfg, seed in zip(cfgs, seeds, strict=True):
         pairs, answers = table(cfg)
-        inputs = encode(pairs, cfg.p, kind, cfg.sequence)
+        inputs = encode(pairs, n_elements(cfg.op, cfg.p), kind, cfg.sequence)
         split_seed = seed if cfg.split_seed is None else cfg.split_seed
         tr, te = split(len(answers), cfg.frac, split_seed)
         splits.append((inputs[tr], answers[tr], inputs[te], answers[te]))
     x_train, y_train, train_mask = pad_members([s[0] for s in splits], [s[1] for s in splits])
     x_test, y_test, test_mask = pad_members([s[2] for s in splits], [s[3] for s in splits])
-    p = cfgs[0].p
+    p = n_elements(cfgs[0].op, cfgs[0].p)
     return TaskData(
         x_train=x_train,
         y_train=y_train,
@@ -163,4 +193,5 @@ def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
         vocab=vocab_size(cfgs[0], kind),
         train_mask=train_mask,
         test_mask=test_mask,
+        group=cfgs[0].op if groups.parse_group(cfgs[0].op) else None,
     )
