@@ -105,15 +105,31 @@ class Block(torch.nn.Module):
         def heads(z: torch.Tensor, length: int) -> torch.Tensor:
             return z.view(e, b, length, n_heads, d // n_heads).transpose(2, 3)  # [E,B,H,len,dh]
 
-        # The last query sees every position, so causality needs no mask in that case.
-        z = F.scaled_dot_product_attention(
-            heads(q, tq), heads(k, t), heads(v, t), is_causal=not last_only
-        )  # [E, B, H, Tq, d_head]
-        z = z.transpose(2, 3).reshape(e, b, tq, d)  # [E, B, Tq, heads·d_head]
+        if last_only:
+            z = _last_query_attention(q, k, v, n_heads)  # [E, B, 1, heads·d_head]
+        else:
+            z = F.scaled_dot_product_attention(
+                heads(q, tq), heads(k, t), heads(v, t), is_causal=True
+            )  # [E, B, H, Tq, d_head]
+            z = z.transpose(2, 3).reshape(e, b, tq, d)  # [E, B, Tq, heads·d_head]
         resid = resid + bmm(z, self.W_O)
         normed = self.ln_mlp(resid) if self.ln_mlp is not None else resid
         hidden = torch.relu(bmm(normed, self.W_in) + self.b_in[:, None, None])
         return resid + bmm(hidden, self.W_out) + self.b_out[:, None, None]
+
+
+def _last_query_attention(q, k, v, n_heads: int) -> torch.Tensor:
+    """Attention of the last position's query q [E, B, 1, d] over keys and values [E, B, T, d]
+    (it sees every position: no mask). With T a handful of tokens this is a few elementwise
+    products and sums; a fused attention kernel would pad each (example, head) to a tile of
+    64+ positions and a batched matmul would launch millions of 1×T products."""
+    e, b, t, d = k.shape
+    dh = d // n_heads
+    q = q.view(e, b, 1, n_heads, dh)
+    k, v = k.view(e, b, t, n_heads, dh), v.view(e, b, t, n_heads, dh)
+    scores = (q * k).sum(-1) * dh**-0.5  # [E, B, T, H]
+    weights = scores.softmax(dim=2)
+    return (weights[..., None] * v).sum(2).reshape(e, b, 1, d)  # [E, B, 1, H·d_head]
 
 
 class LayerNorm(torch.nn.Module):
