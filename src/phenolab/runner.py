@@ -28,7 +28,7 @@ from phenolab.train.fast import CompiledForward
 from phenolab.train.loop import Callback, Plan, TrainState, train
 from phenolab.train.losses import make_loss
 from phenolab.train.members import member_slice, stack_members
-from phenolab.train.optim import SGD, AdamW, MemberOptimizer
+from phenolab.train.optim import SGD, Adam, AdamW, MemberOptimizer
 from phenolab.train.schedule import eval_grid
 
 
@@ -110,8 +110,9 @@ def make_optimizer(configs: list[RunConfig], model: torch.nn.Module) -> MemberOp
     t = configs[0].train
     lr = [c.train.lr for c in configs]
     wd = [c.train.wd for c in configs]
-    if t.optimizer == "adamw":
-        return AdamW(model.parameters(), lr=lr, wd=wd, betas=t.betas, eps=t.eps)
+    if t.optimizer in ("adamw", "adam"):
+        kind = AdamW if t.optimizer == "adamw" else Adam
+        return kind(model.parameters(), lr=lr, wd=wd, betas=t.betas, eps=t.eps)
     return SGD(model.parameters(), lr=lr, wd=wd, momentum=t.momentum)
 
 

@@ -121,8 +121,8 @@ SEQUENCES = {"x op y =": 4, "x y =": 3}  # format → sequence length
 
 def encode(pairs: torch.Tensor, p: int, kind: str, sequence: str = "x op y =") -> torch.Tensor:
     """Model inputs for operand pairs [N, 2]: the pairs for an MLP, tokens for a transformer."""
-    if kind == "mlp":
-        return pairs
+    if kind != "transformer":
+        return pairs  # mlp, twolayer
     n = pairs.shape[0]
     op_tok = torch.full((n, 1), p)
     eq_tok = torch.full((n, 1), p + 1)
@@ -133,7 +133,7 @@ def encode(pairs: torch.Tensor, p: int, kind: str, sequence: str = "x op y =") -
 
 def vocab_size(cfg: TaskConfig, kind: str) -> int:
     """Distinct input tokens (the op token id stays reserved in both transformer formats)."""
-    return cfg.p if kind == "mlp" else cfg.p + 2
+    return cfg.p + 2 if kind == "transformer" else cfg.p
 
 
 def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
