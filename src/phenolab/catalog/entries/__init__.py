@@ -1,3 +1,9 @@
 """Catalog entries, one module per phenomenon family; importing this package registers them."""
 
-from phenolab.catalog.entries import jeffares2025, power2022, schaeffer2023  # noqa: F401
+from phenolab.catalog.entries import (  # noqa: F401
+    jeffares2025,
+    liu2023,
+    power2022,
+    schaeffer2023,
+    tian2025,
+)
