@@ -183,7 +183,7 @@ LI2 = register(
         ),
         seeds=3,
         quick_seeds=3,
-        quick_seconds=300,
+        quick_seconds=380,
         history=(
             "2026-11-22: written after a 2-seed pilot at M = 47 (3,000 steps) that checked the "
             "setup runs and set eval_every: at 0.5× both seeds memorized, at 2× both grokked "
