@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from phenolab.train.optim import SGD, AdamW
+from phenolab.train.optim import SGD, Adam, AdamW
 
 
 def _problem(seed: int = 0):
@@ -34,6 +34,15 @@ def test_adamw_matches_torch_for_one_member():
     ours, ref = _run(
         lambda p: AdamW(p, lr=[3e-2], wd=[0.5], betas=(0.9, 0.98), eps=1e-8),
         lambda p: torch.optim.AdamW(p, lr=3e-2, weight_decay=0.5, betas=(0.9, 0.98), eps=1e-8),
+    )
+    for a, b in zip(ours, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_adam_with_l2_matches_torch_for_one_member():
+    ours, ref = _run(
+        lambda p: Adam(p, lr=[3e-2], wd=[0.5], betas=(0.9, 0.999), eps=1e-8),
+        lambda p: torch.optim.Adam(p, lr=3e-2, weight_decay=0.5, betas=(0.9, 0.999), eps=1e-8),
     )
     for a, b in zip(ours, ref, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

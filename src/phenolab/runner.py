@@ -28,7 +28,7 @@ from phenolab.train.fast import CompiledForward
 from phenolab.train.loop import Callback, Plan, TrainState, train
 from phenolab.train.losses import make_loss
 from phenolab.train.members import member_slice, stack_members
-from phenolab.train.optim import SGD, AdamW, MemberOptimizer
+from phenolab.train.optim import SGD, Adam, AdamW, MemberOptimizer
 from phenolab.train.schedule import eval_grid
 
 
@@ -126,8 +126,9 @@ def make_optimizer(configs: list[RunConfig], model: torch.nn.Module) -> MemberOp
         "wd": [c.train.wd for c in configs],
         "warmup": [c.train.warmup for c in configs],
     }
-    if t.optimizer == "adamw":
-        return AdamW(model.parameters(), **per_member, betas=t.betas, eps=t.eps)
+    if t.optimizer in ("adamw", "adam"):
+        kind = AdamW if t.optimizer == "adamw" else Adam
+        return kind(model.parameters(), **per_member, betas=t.betas, eps=t.eps)
     return SGD(model.parameters(), **per_member, momentum=t.momentum)
 
 

@@ -9,15 +9,19 @@ import torch
 from phenolab.errors import ConfigError
 from phenolab.fields import param
 
-MODEL_KINDS = ("mlp", "transformer")
+MODEL_KINDS = ("mlp", "transformer", "twolayer")
+ACTIVATION_NAMES = ("relu", "sqr")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """Architecture and initialisation."""
 
-    model: str = param("mlp", "architecture: mlp (embedding MLP) or transformer")
-    width: int = param(128, "mlp: hidden width")
+    model: str = param(
+        "mlp",
+        "architecture: mlp (embedding MLP), transformer or twolayer (one-hot operands, no biases)",
+    )
+    width: int = param(128, "mlp, twolayer: hidden width")
     d_embed: int = param(64, "mlp: embedding dimension of each operand")
     d_model: int = param(128, "transformer: residual stream width")
     n_heads: int = param(4, "transformer: attention heads")
@@ -25,6 +29,7 @@ class ModelConfig:
     n_layers: int = param(1, "transformer: number of blocks (1 or 2)")
     layernorm: bool = param(False, "transformer: pre-LayerNorm in each block and before unembed")
     init_scale: float = param(1.0, "init scale α: every initial weight is multiplied by it")
+    activation: str = param("relu", "mlp, twolayer: hidden activation, relu or sqr (x²)")
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_KINDS:
@@ -36,6 +41,14 @@ class ModelConfig:
             raise ConfigError(f"n_heads: {self.n_heads} does not divide d_model {self.d_model}")
         if self.model == "transformer" and self.n_layers > 2:
             raise ConfigError(f"n_layers: 1 or 2 supported, got {self.n_layers}")
+        if self.activation not in ACTIVATION_NAMES:
+            raise ConfigError(
+                f"activation: unknown {self.activation!r} (valid: {', '.join(ACTIVATION_NAMES)})"
+            )
+        if self.model == "transformer" and self.activation != "relu":
+            raise ConfigError(
+                "activation: the transformer's MLP is ReLU only; sqr needs mlp or twolayer"
+            )
         if not self.init_scale > 0:
             raise ConfigError(f"init_scale: must be positive, got {self.init_scale}")
 
@@ -52,8 +65,11 @@ def build_model(
     scale init_scales[e] (default: cfg.init_scale for every member)."""
     from phenolab.models.mlp import EmbedMLP
     from phenolab.models.transformer import Transformer
+    from phenolab.models.twolayer import TwoLayer
 
     scales = init_scales if init_scales is not None else [cfg.init_scale] * len(seeds)
     if cfg.model == "mlp":
         return EmbedMLP(cfg, vocab, n_classes, seeds, scales)
+    if cfg.model == "twolayer":
+        return TwoLayer(cfg, vocab, n_classes, seeds, scales)
     return Transformer(cfg, vocab, n_classes, seq_len, seeds, scales)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from phenolab.models.init import bmm, gather_rows, stacked_normal, zeros
+from phenolab.models.twolayer import ACTIVATIONS
 
 
 class EmbedMLP(torch.nn.Module):
@@ -25,6 +26,7 @@ class EmbedMLP(torch.nn.Module):
         self.b_in = zeros(e, h)  # [E, width]
         self.W_out = stacked_normal(gens, (h, n_classes), h**-0.5, a)  # [E, width, classes]
         self.b_out = zeros(e, n_classes)  # [E, classes]
+        self.activation = cfg.activation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [E, B, 2] operand ids → logits [E, B, classes]."""
@@ -32,5 +34,5 @@ class EmbedMLP(torch.nn.Module):
         left = torch.bmm(self.W_E, self.W_in[:, :d])  # [E, vocab, width]
         right = torch.bmm(self.W_E, self.W_in[:, d:])  # [E, vocab, width]
         pre = gather_rows(left, x[..., 0]) + gather_rows(right, x[..., 1])  # [E, B, width]
-        hidden = torch.relu(pre + self.b_in[:, None, :])
+        hidden = ACTIVATIONS[self.activation](pre + self.b_in[:, None, :])
         return bmm(hidden, self.W_out) + self.b_out[:, None, :]  # [E, B, classes]

@@ -22,6 +22,8 @@ def parameter_count(cfg: RunConfig) -> int:
     if m.model == "mlp":
         d, w = m.d_embed, m.width
         return p * d + 2 * d * w + w + w * p + p
+    if m.model == "twolayer":
+        return 2 * p * m.width + m.width * p
     d, dm, vocab = m.d_model, m.d_mlp, vocab_size(cfg.task, m.model)
     seq_len = SEQUENCES[cfg.task.sequence]
     block = 4 * d * d + d * dm + dm + dm * d + d + (4 * d if m.layernorm else 0)
@@ -35,8 +37,8 @@ def bytes_per_member(cfg: RunConfig) -> int:
     n = n_pairs(cfg.task)
     n_train = cfg.train.batch_size or math.ceil(cfg.task.frac * n)
     rows = max(n_train, n - round(cfg.task.frac * n))  # train batch or the test set
-    buffers = 4 if cfg.train.optimizer == "adamw" else 3
-    if m.model == "mlp":
+    buffers = 4 if cfg.train.optimizer in ("adamw", "adam") else 3
+    if m.model in ("mlp", "twolayer"):
         per_row = 3 * m.width + 3 * p
         tables = 2 * p * m.width
     else:

@@ -150,8 +150,8 @@ SEQUENCES = {"x op y =": 4, "x y =": 3}  # format → sequence length
 
 def encode(pairs: torch.Tensor, p: int, kind: str, sequence: str = "x op y =") -> torch.Tensor:
     """Model inputs for operand pairs [N, 2]: the pairs for an MLP, tokens for a transformer."""
-    if kind == "mlp":
-        return pairs
+    if kind != "transformer":
+        return pairs  # mlp, twolayer
     n = pairs.shape[0]
     op_tok = torch.full((n, 1), p)
     eq_tok = torch.full((n, 1), p + 1)
@@ -163,7 +163,7 @@ def encode(pairs: torch.Tensor, p: int, kind: str, sequence: str = "x op y =") -
 def vocab_size(cfg: TaskConfig, kind: str) -> int:
     """Distinct input tokens (the op token id stays reserved in both transformer formats)."""
     n = n_elements(cfg.op, cfg.p)
-    return n if kind == "mlp" else n + 2
+    return n + 2 if kind == "transformer" else n
 
 
 def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from phenolab.errors import ConfigError
 from phenolab.fields import param
 
-OPTIMIZERS = ("adamw", "sgd")
+OPTIMIZERS = ("adamw", "sgd", "adam")
 LOSSES = ("cross_entropy", "mse")
 LOSS_DTYPES = ("float32", "float64")
 # Lower precision is an option, never the default: grokking is sensitive to floating point
@@ -19,9 +19,9 @@ PRECISIONS = ("fp32", "tf32", "bf16")
 class TrainConfig:
     """Optimizer, loss, schedule and budget."""
 
-    optimizer: str = param("adamw", "optimizer: adamw or sgd")
+    optimizer: str = param("adamw", "optimizer: adamw, sgd or adam (L2 in the gradient)")
     lr: float = param(1e-2, "learning rate (after warmup)")
-    wd: float = param(1.0, "weight decay (decoupled for adamw, L2 for sgd)")
+    wd: float = param(1.0, "weight decay (decoupled for adamw, L2 for sgd and adam)")
     betas: tuple[float, float] = param((0.9, 0.98), "adamw: (beta1, beta2)")
     eps: float = param(1e-8, "adamw: epsilon")
     momentum: float = param(0.0, "sgd: momentum")

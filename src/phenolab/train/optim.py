@@ -68,6 +68,8 @@ def _per_member_values(values, device) -> torch.Tensor:
 class AdamW(MemberOptimizer):
     """Loshchilov & Hutter (2019): p ← p(1 − ηλ) − η m̂ / (√v̂ + ε), per-member η and λ."""
 
+    coupled = False  # weight decay decoupled from the gradient (AdamW)
+
     def __init__(self, params, lr, wd, warmup=0, betas=(0.9, 0.999), eps=1e-8) -> None:
         super().__init__(params, lr, wd, warmup)
         self.betas, self.eps = betas, eps
@@ -95,11 +97,21 @@ class AdamW(MemberOptimizer):
                 ]
             p_decay, p_bias_correction2_sqrt, p_step_size = broadcast[key]
             g = p.grad
-            p.mul_(p_decay)
+            if self.coupled:
+                g = g + p * _per_member(self.wd, p)  # L2 in the loss (Adam), not decoupled
+            else:
+                p.mul_(p_decay)
             m.lerp_(g, 1 - beta1)
             v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
             denom = (v.sqrt() / p_bias_correction2_sqrt).add_(self.eps)
             p.sub_(m / denom * p_step_size)
+
+
+class Adam(AdamW):
+    """Kingma & Ba (2015) with L2 weight decay added to the gradient, as `torch.optim.Adam`'s
+    weight_decay: g ← g + λp, then the Adam step (used by Tian 2025's reference code)."""
+
+    coupled = True
 
 
 class SGD(MemberOptimizer):

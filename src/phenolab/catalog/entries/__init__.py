@@ -3,7 +3,9 @@
 from phenolab.catalog.entries import (  # noqa: F401
     chughtai2023,
     jeffares2025,
+    liu2023,
     nanda2023,
     power2022,
     schaeffer2023,
+    tian2025,
 )
