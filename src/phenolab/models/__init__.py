@@ -9,20 +9,22 @@ import torch
 from phenolab.errors import ConfigError
 from phenolab.fields import param
 
-MODEL_KINDS = ("mlp", "transformer")
+MODEL_KINDS = ("mlp", "transformer", "dense")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """Architecture and initialisation."""
 
-    model: str = param("mlp", "architecture: mlp (embedding MLP) or transformer")
-    width: int = param(128, "mlp: hidden width")
+    model: str = param(
+        "mlp", "architecture: mlp (embedding MLP), transformer, or dense (MLP over feature vectors)"
+    )
+    width: int = param(128, "mlp, dense: hidden width")
     d_embed: int = param(64, "mlp: embedding dimension of each operand")
     d_model: int = param(128, "transformer: residual stream width")
     n_heads: int = param(4, "transformer: attention heads")
     d_mlp: int = param(512, "transformer: MLP hidden width")
-    n_layers: int = param(1, "transformer: number of blocks (1 or 2)")
+    n_layers: int = param(1, "transformer: number of blocks (1 or 2); dense: hidden layers")
     layernorm: bool = param(False, "transformer: pre-LayerNorm in each block and before unembed")
     init_scale: float = param(1.0, "init scale α: every initial weight is multiplied by it")
 
@@ -49,11 +51,15 @@ def build_model(
     init_scales: list[float] | None = None,
 ) -> torch.nn.Module:
     """E = len(seeds) members; member e is initialised from torch.Generator(seeds[e]) with init
-    scale init_scales[e] (default: cfg.init_scale for every member)."""
+    scale init_scales[e] (default: cfg.init_scale for every member). A dense model reads
+    feature vectors of seq_len = d_in features."""
+    from phenolab.models.dense import DenseMLP
     from phenolab.models.mlp import EmbedMLP
     from phenolab.models.transformer import Transformer
 
     scales = init_scales if init_scales is not None else [cfg.init_scale] * len(seeds)
     if cfg.model == "mlp":
         return EmbedMLP(cfg, vocab, n_classes, seeds, scales)
+    if cfg.model == "dense":
+        return DenseMLP(cfg, seq_len, n_classes, seeds, scales)
     return Transformer(cfg, vocab, n_classes, seq_len, seeds, scales)
