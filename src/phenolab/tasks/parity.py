@@ -54,7 +54,9 @@ def build(cfgs: list, seeds: list[int]) -> TaskData:
     n, k = cfgs[0].n_bits, cfgs[0].k_bits
     dseeds = [data_seed(c, s) for c, s in zip(cfgs, seeds, strict=True)]
     relevant = torch.stack([relevant_bits(n, k, s) for s in dseeds])  # [E, k]
-    tests = [sample(n, r, cfgs[0].n_test, _gen(s, _TEST)) for r, s in zip(relevant, dseeds)]
+    tests = [
+        sample(n, r, cfgs[0].n_test, _gen(s, _TEST)) for r, s in zip(relevant, dseeds, strict=True)
+    ]
     online = cfgs[0].n_train == 0
     if online:
         x_train = torch.zeros(len(cfgs), 0, n)  # [E, 0, n]: filled by FreshSampler
