@@ -21,7 +21,7 @@ from typing import Any
 from phenolab import RUN_FORMAT
 from phenolab.errors import ConfigError
 from phenolab.models import ModelConfig
-from phenolab.tasks.modular import TaskConfig
+from phenolab.tasks.modular import FEATURE_OPS, TaskConfig
 from phenolab.train.config import TrainConfig
 
 
@@ -35,6 +35,8 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         from phenolab.measures import MEASURES, REQUIREMENTS
+
+        _check_inputs(self)
 
         for name in self.train.measures:
             if name not in MEASURES:
@@ -73,6 +75,20 @@ class RunConfig:
             s: {k: _jsonable(v) for k, v in dataclasses.asdict(getattr(self, s)).items()}
             for s in SECTIONS
         }
+
+
+def _check_inputs(cfg: RunConfig) -> None:
+    """Feature tasks (real vectors) need the dense model, and it needs them; online ones a batch."""
+    features = cfg.task.op in FEATURE_OPS
+    if features != (cfg.model.model == "dense"):
+        raise ConfigError(
+            f"model: op={cfg.task.op} needs model=dense"
+            if features
+            else f"model: dense reads feature vectors (op: {', '.join(FEATURE_OPS)}), "
+            f"not {cfg.task.op}"
+        )
+    if features and cfg.task.n_train == 0 and cfg.train.batch_size == 0:
+        raise ConfigError("batch_size: online training (n_train = 0) needs a batch size ≥ 1")
 
 
 SECTIONS = ("task", "model", "train")

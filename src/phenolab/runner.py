@@ -23,7 +23,7 @@ from phenolab.measures import DEFAULT_MEASURES, Context, compute
 from phenolab.models import build_model
 from phenolab.store import RunRecord, Store
 from phenolab.tasks import modular
-from phenolab.train.batches import EpochSampler
+from phenolab.train.batches import EpochSampler, FreshSampler
 from phenolab.train.fast import CompiledForward
 from phenolab.train.loop import Callback, Plan, TrainState, train
 from phenolab.train.losses import make_loss
@@ -343,6 +343,8 @@ def _build(configs: list[RunConfig], device: torch.device, options: Options = DE
         init_scales=[c.model.init_scale for c in configs],
     ).to(device)
     sampler = EpochSampler(data.train_sizes(), t.batch_size, seeds) if t.batch_size else None
+    if data.stream is not None:  # online: a fresh batch every step (sizes the train buffers)
+        sampler = FreshSampler(data, t.batch_size)
     loss_fn = make_loss(t.loss, t.loss_dtype)
     measures = DEFAULT_MEASURES + tuple(m for m in t.measures if m not in DEFAULT_MEASURES)
     # the initial weights are a function of the seeds, so a resumed run rebuilds them exactly

@@ -42,6 +42,13 @@ def measure(name: str, requires: Callable[[Any], str | None] | None = None):
     return register
 
 
+def needs_embedding(cfg: Any) -> str | None:
+    """Requirement of measures that read the token embedding W_E (not in the dense model)."""
+    if cfg.model.model == "dense":
+        return "this measure reads the token embedding W_E, which model=dense does not have"
+    return None
+
+
 def compute(names: list[str] | tuple[str, ...], ctx: Context) -> Values:
     out: Values = {}
     for name in names:
@@ -76,4 +83,4 @@ DEFAULT_MEASURES = ("performance", "norm")
 
 
 # Measures in their own modules register on import.
-from phenolab.measures import circuit, continuous, fourier, irreps, weights  # noqa: E402, F401
+from phenolab.measures import circuit, continuous, fourier, irreps, parity, weights  # noqa: E402, F401

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from phenolab.measures import Context, Values, measure
+from phenolab.measures import Context, Values, measure, needs_embedding
 
 KEY_SHARE = 0.9
 
@@ -41,7 +41,7 @@ def number_embedding(ctx: Context) -> torch.Tensor:
     return ctx.model.W_E.detach()[:, : ctx.data.n_classes]
 
 
-@measure("fourier")
+@measure("fourier", requires=needs_embedding)
 def fourier(ctx: Context) -> Values:
     power = frequency_power(number_embedding(ctx))  # [E, K]
     q = power / power.sum(-1, keepdim=True).clamp_min(1e-300)

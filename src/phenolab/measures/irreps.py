@@ -18,7 +18,7 @@ from functools import lru_cache
 import torch
 
 from phenolab.errors import ConfigError
-from phenolab.measures import Context, Values, measure
+from phenolab.measures import Context, Values, measure, needs_embedding
 from phenolab.tasks import groups
 
 KEY_SHARE = 0.9
@@ -44,7 +44,7 @@ def key_count(shares: torch.Tensor, share: float = KEY_SHARE) -> torch.Tensor:
     return (ordered.cumsum(-1) < share).sum(-1) + 1
 
 
-@measure("irreps")
+@measure("irreps", requires=needs_embedding)
 def irreps(ctx: Context) -> Values:
     group = groups.parse_group(ctx.data.group or "")
     if group is None or group[0] != "D":

@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from phenolab.measures import Context, Values, measure
+from phenolab.measures import Context, Values, measure, needs_embedding
 
 PRIME_SCALE = 100  # control/primes rounds each |w| · 100 to the nearest integer
 
@@ -43,7 +43,7 @@ def effective_rank(matrix: torch.Tensor) -> torch.Tensor:
     return entropy.exp()
 
 
-@measure("rank")
+@measure("rank", requires=needs_embedding)
 def embedding_rank(ctx: Context) -> Values:
     """`embed/rank`: effective rank of the number embedding."""
     return {"embed/rank": effective_rank(ctx.model.W_E.detach()[:, : ctx.data.n_classes]).float()}

@@ -9,7 +9,7 @@ import torch
 from phenolab.errors import ConfigError
 from phenolab.fields import param
 
-MODEL_KINDS = ("mlp", "transformer", "twolayer")
+MODEL_KINDS = ("mlp", "transformer", "twolayer", "dense")
 ACTIVATION_NAMES = ("relu", "sqr")
 
 
@@ -19,14 +19,15 @@ class ModelConfig:
 
     model: str = param(
         "mlp",
-        "architecture: mlp (embedding MLP), transformer or twolayer (one-hot operands, no biases)",
+        "architecture: mlp (embedding MLP), transformer, twolayer (one-hot operands, no biases) "
+        "or dense (MLP over feature vectors)",
     )
-    width: int = param(128, "mlp, twolayer: hidden width")
+    width: int = param(128, "mlp, twolayer, dense: hidden width")
     d_embed: int = param(64, "mlp: embedding dimension of each operand")
     d_model: int = param(128, "transformer: residual stream width")
     n_heads: int = param(4, "transformer: attention heads")
     d_mlp: int = param(512, "transformer: MLP hidden width")
-    n_layers: int = param(1, "transformer: number of blocks (1 or 2)")
+    n_layers: int = param(1, "transformer: number of blocks (1 or 2); dense: hidden layers")
     layernorm: bool = param(False, "transformer: pre-LayerNorm in each block and before unembed")
     init_scale: float = param(1.0, "init scale α: every initial weight is multiplied by it")
     activation: str = param("relu", "mlp, twolayer: hidden activation, relu or sqr (x²)")
@@ -62,7 +63,9 @@ def build_model(
     init_scales: list[float] | None = None,
 ) -> torch.nn.Module:
     """E = len(seeds) members; member e is initialised from torch.Generator(seeds[e]) with init
-    scale init_scales[e] (default: cfg.init_scale for every member)."""
+    scale init_scales[e] (default: cfg.init_scale for every member). A dense model reads
+    feature vectors of seq_len = d_in features."""
+    from phenolab.models.dense import DenseMLP
     from phenolab.models.mlp import EmbedMLP
     from phenolab.models.transformer import Transformer
     from phenolab.models.twolayer import TwoLayer
@@ -72,4 +75,6 @@ def build_model(
         return EmbedMLP(cfg, vocab, n_classes, seeds, scales)
     if cfg.model == "twolayer":
         return TwoLayer(cfg, vocab, n_classes, seeds, scales)
+    if cfg.model == "dense":
+        return DenseMLP(cfg, seq_len, n_classes, seeds, scales)
     return Transformer(cfg, vocab, n_classes, seq_len, seeds, scales)

@@ -19,6 +19,9 @@ MEMORY_FRACTION = 0.5  # of what is free, leaving room for the rest of the machi
 
 def parameter_count(cfg: RunConfig) -> int:
     m, p = cfg.model, n_elements(cfg.task.op, cfg.task.p)
+    if m.model == "dense":
+        d, w = cfg.task.n_bits, m.width
+        return d * w + w + (m.n_layers - 1) * (w * w + w) + w * p + p
     if m.model == "mlp":
         d, w = m.d_embed, m.width
         return p * d + 2 * d * w + w + w * p + p
@@ -34,6 +37,11 @@ def bytes_per_member(cfg: RunConfig) -> int:
     """Estimated peak bytes of one member: weights, gradients and optimizer state, plus
     activations of a full-batch step (the largest of train step and test evaluation)."""
     m, p = cfg.model, n_elements(cfg.task.op, cfg.task.p)
+    buffers = 4 if cfg.train.optimizer == "adamw" else 3
+    if m.model == "dense":  # feature vectors: the train batch (or set) and the test set
+        rows = max(cfg.train.batch_size or cfg.task.n_train, cfg.task.n_test)
+        per_row = cfg.task.n_bits + 3 * m.n_layers * m.width + 3 * p
+        return int(SAFETY * FLOAT * (buffers * parameter_count(cfg) + rows * per_row))
     n = n_pairs(cfg.task)
     n_train = cfg.train.batch_size or math.ceil(cfg.task.frac * n)
     rows = max(n_train, n - round(cfg.task.frac * n))  # train batch or the test set

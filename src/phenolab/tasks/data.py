@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
 
 @dataclass
+class Stream:
+    """Online tasks: member e draws `count` fresh examples with draw(e, generator, count) →
+    (inputs [count, ...], targets [count]), its generator seeded by seeds[e]."""
+
+    seeds: list[int]
+    draw: Callable[[int, torch.Generator, int], tuple[torch.Tensor, torch.Tensor]]
+
+
+@dataclass
 class TaskData:
-    """Train and test sets of E members. Inputs are token ids, targets class ids.
+    """Train and test sets of E members. Inputs are token ids [E, N, T] or, for feature tasks
+    (sparse parity), float feature vectors [E, N, d]; targets are class ids.
 
     Members whose sets differ in size (e.g. different train fractions) are padded to the largest;
     a mask [E, N] then marks the real examples. A mask is None when every member's set is full.
@@ -20,10 +32,13 @@ class TaskData:
     x_test: torch.Tensor  # [E, N_test, T] int64
     y_test: torch.Tensor  # [E, N_test] int64
     n_classes: int
-    vocab: int  # number of distinct input tokens
+    vocab: int  # number of distinct input tokens (feature tasks: the input dimension d)
     train_mask: torch.Tensor | None = None  # [E, N_train] bool
     test_mask: torch.Tensor | None = None  # [E, N_test] bool
     group: str | None = None  # the group of a group task ("S5", "D59"); None otherwise
+    relevant: torch.Tensor | None = None  # [E, k] sparse parity: each member's relevant inputs
+    # online tasks: fresh examples every step; x_train / y_train then hold the current batch
+    stream: Stream | None = None
 
     @property
     def members(self) -> int:
@@ -41,20 +56,12 @@ class TaskData:
         return self.train_mask.sum(dim=1).tolist()
 
     def to(self, device: torch.device | str) -> TaskData:
-        def move(t: torch.Tensor | None) -> torch.Tensor | None:
-            return None if t is None else t.to(device)
-
-        return TaskData(
-            move(self.x_train),
-            move(self.y_train),
-            move(self.x_test),
-            move(self.y_test),
-            self.n_classes,
-            self.vocab,
-            move(self.train_mask),
-            move(self.test_mask),
-            self.group,
-        )
+        tensors = {
+            f.name: getattr(self, f.name).to(device)
+            for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), torch.Tensor)
+        }
+        return dataclasses.replace(self, **tensors)
 
 
 def pad_members(

@@ -8,6 +8,9 @@ Encodings: an MLP reads the operand pair [x, y]; a transformer reads the token s
 
 Finite groups (`tasks.groups`: S<n>, D<n>) are operations too: `op="S5"` is composition in S5 on
 its 120 elements, with the same encodings, splits and ensembles; `p` is not used by them.
+
+Feature tasks (`tasks.parity`: op="parity") read real vectors instead of operand pairs and have
+their own fields (n_bits, k_bits, n_train, n_test); they are built by `build` too.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import torch
 
 from phenolab.errors import ConfigError
 from phenolab.fields import param
-from phenolab.tasks import groups
+from phenolab.tasks import groups, parity
 from phenolab.tasks.data import TaskData, pad_members
 
 Op = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
@@ -79,9 +82,20 @@ class TaskConfig:
     frac: float = param(0.3, "fraction of all pairs used for training, in (0, 1)")
     split_seed: int | None = param(None, "seed of the random train/test split (default: --seed)")
     sequence: str = param("x op y =", "transformer input: 'x op y =' or 'x y =' (Nanda et al.)")
+    n_bits: int = param(40, "parity: input length n (uniform ±1 bits)")
+    k_bits: int = param(3, "parity: relevant bits k; the label is their product")
+    n_train: int = param(0, "parity: training samples; 0 = fresh samples every step (online)")
+    n_test: int = param(2048, "parity: held-out test samples")
 
     def __post_init__(self) -> None:
         op = normalize_op(self.op)
+        if op in FEATURE_OPS:
+            object.__setattr__(self, "op", op)
+            self._check_features(op)
+            return
+        for name in FEATURE_FIELDS:
+            if getattr(self, name) != getattr(TaskConfig, name):
+                raise ConfigError(f"{name}: only used by op=parity, not by {op}")
         if groups.parse_group(op):
             op = groups.check_group(op)
             if self.p != TaskConfig.p:
@@ -108,9 +122,31 @@ class TaskConfig:
         if round(self.frac * n_pairs(self)) < 1:
             raise ConfigError(f"frac: {self.frac} of {n_pairs(self)} pairs leaves no training data")
 
+    def _check_features(self, op: str) -> None:
+        for name in ("p", "frac", "sequence"):
+            if getattr(self, name) != getattr(TaskConfig, name):
+                raise ConfigError(f"{name}: not used by op={op}; leave it at its default")
+        if not 1 <= self.n_bits <= MAX_BITS:
+            raise ConfigError(f"n_bits: must be in 1 … {MAX_BITS}, got {self.n_bits}")
+        if not 1 <= self.k_bits <= self.n_bits:
+            raise ConfigError(f"k_bits: must be in 1 … n_bits = {self.n_bits}, got {self.k_bits}")
+        if self.n_train < 0:
+            raise ConfigError(f"n_train: must be ≥ 0 (0: online), got {self.n_train}")
+        if self.n_test < 1:
+            raise ConfigError(f"n_test: must be at least 1, got {self.n_test}")
+
+
+# Tasks whose inputs are real feature vectors [N, d] (read by the dense MLP), and their fields.
+FEATURE_OPS = ("parity",)
+FEATURE_FIELDS = ("n_bits", "k_bits", "n_train", "n_test")
+MAX_BITS = 4096
+
 
 def n_elements(op: str, p: int) -> int:
-    """How many symbols a task has (operands and answers alike): p, or a group's order."""
+    """How many symbols a task has (operands and answers alike): p, or a group's order; the
+    number of classes of a feature task."""
+    if op in FEATURE_OPS:
+        return parity.N_CLASSES
     return groups.group_order(op) if groups.parse_group(op) else p
 
 
@@ -121,6 +157,8 @@ def n_pairs(cfg: TaskConfig) -> int:
 
 def describe(op: str, p: int) -> str:
     """'x+y mod 97' or 'S5' (for titles and listings)."""
+    if op in FEATURE_OPS:
+        return "sparse parity"
     return op if groups.parse_group(op) else f"{op} mod {p}"
 
 
@@ -174,6 +212,8 @@ def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
     """
     if len({(c.p, c.op, c.sequence) for c in cfgs}) != 1:
         raise ConfigError("p, op, sequence: members of one ensemble must share the task")
+    if cfgs[0].op in FEATURE_OPS:
+        return parity.build(cfgs, seeds)
     splits = []
     for cfg, seed in zip(cfgs, seeds, strict=True):
         pairs, answers = table(cfg)

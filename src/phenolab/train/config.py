@@ -8,7 +8,7 @@ from phenolab.errors import ConfigError
 from phenolab.fields import param
 
 OPTIMIZERS = ("adamw", "sgd", "adam")
-LOSSES = ("cross_entropy", "mse")
+LOSSES = ("cross_entropy", "mse", "hinge")
 LOSS_DTYPES = ("float32", "float64")
 # Lower precision is an option, never the default: grokking is sensitive to floating point
 # (Prieto et al. 2025). The loss itself is always computed in float32 or float64.
@@ -28,7 +28,9 @@ class TrainConfig:
     warmup: int = param(10, "linear learning-rate warmup over this many steps (0: none)")
     batch_size: int = param(0, "minibatch size; 0 means full batch")
     steps: int = param(3000, "optimizer steps")
-    loss: str = param("cross_entropy", "loss: cross_entropy or mse (on one-hot targets)")
+    loss: str = param(
+        "cross_entropy", "loss: cross_entropy, mse (on one-hot targets) or hinge (margin)"
+    )
     loss_dtype: str = param(
         "float32", "dtype of the loss computation: float32 or float64 (as in Nanda et al.'s code)"
     )

@@ -37,11 +37,21 @@ def mse(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> torch
     return member_mean((logits - onehot).pow(2).mean(dim=2), mask)
 
 
+def hinge(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> torch.Tensor:
+    """Multi-class margin hinge (Crammer & Singer): max(0, 1 − (z_y − max_{j≠y} z_j)). With two
+    classes it is the binary hinge max(0, 1 − y·f) of f = z_1 − z_0 and y = ±1, the loss of
+    Barak et al. (2022); its value at equal logits (chance) is 1."""
+    target_logit = logits.gather(-1, targets[..., None])  # [E, B, 1]
+    others = logits.scatter(-1, targets[..., None], float("-inf"))  # [E, B, C]
+    margin = target_logit[..., 0] - others.max(dim=-1).values  # [E, B]
+    return member_mean(torch.relu(1 - margin), mask)
+
+
 def accuracy(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> torch.Tensor:
     return member_mean((logits.argmax(dim=-1) == targets).to(logits.dtype), mask)
 
 
-LOSSES: dict[str, Loss] = {"cross_entropy": cross_entropy, "mse": mse}
+LOSSES: dict[str, Loss] = {"cross_entropy": cross_entropy, "mse": mse, "hinge": hinge}
 
 
 def make_loss(name: str, dtype: str = "float32") -> Loss:

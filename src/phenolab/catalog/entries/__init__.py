@@ -1,6 +1,7 @@
 """Catalog entries, one module per phenomenon family; importing this package registers them."""
 
 from phenolab.catalog.entries import (  # noqa: F401
+    barak2022,
     chughtai2023,
     jeffares2025,
     liu2023,

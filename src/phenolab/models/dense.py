@@ -1,0 +1,37 @@
+"""A plain dense MLP over feature vectors (e.g. sparse parity's ±1 bits): input → n_layers ReLU
+hidden layers of `width` → logits, every weight with the leading member dimension E.
+
+Initialisation: each weight matrix N(0, 1/fan_in) times the member's init scale α, biases zero
+(the embedding MLP's convention; PyTorch's nn.Linear default is uniform with the same fan-in
+scaling up to a constant, and random biases).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from phenolab.models.init import bmm, stacked_normal, zeros
+
+
+class DenseMLP(torch.nn.Module):
+    def __init__(
+        self, cfg, d_in: int, n_classes: int, seeds: list[int], scales: list[float]
+    ) -> None:
+        super().__init__()
+        gens = [torch.Generator().manual_seed(s) for s in seeds]
+        e, h, a = len(seeds), cfg.width, scales
+        self.W_in = stacked_normal(gens, (d_in, h), d_in**-0.5, a)  # [E, d_in, width]
+        self.b_in = zeros(e, h)  # [E, width]
+        self.W_hidden = torch.nn.ParameterList(
+            [stacked_normal(gens, (h, h), h**-0.5, a) for _ in range(cfg.n_layers - 1)]
+        )  # each [E, width, width]
+        self.b_hidden = torch.nn.ParameterList([zeros(e, h) for _ in range(cfg.n_layers - 1)])
+        self.W_out = stacked_normal(gens, (h, n_classes), h**-0.5, a)  # [E, width, classes]
+        self.b_out = zeros(e, n_classes)  # [E, classes]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x [E, B, d_in] float → logits [E, B, classes]."""
+        hidden = torch.relu(bmm(x, self.W_in) + self.b_in[:, None, :])  # [E, B, width]
+        for w, b in zip(self.W_hidden, self.b_hidden, strict=True):
+            hidden = torch.relu(bmm(hidden, w) + b[:, None, :])  # [E, B, width]
+        return bmm(hidden, self.W_out) + self.b_out[:, None, :]  # [E, B, classes]
