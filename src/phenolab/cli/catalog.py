@@ -38,11 +38,13 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows))
         return 0
-    print(f"{'id':<26} {'phenomenon':<20} {'--quick':>8}  {'last verdicts':<22} paper")
+    wid = max(len("id"), *(len(r["id"]) for r in rows))
+    wph = max(len("phenomenon"), *(len(r["phenomenon"]) for r in rows))
+    print(f"{'id':<{wid}} {'phenomenon':<{wph}} {'--quick':>8}  {'last verdicts':<22} paper")
     for r in rows:
         paper = r["paper"].split(".")[0][:50]
         print(
-            f"{r['id']:<26} {r['phenomenon']:<20} {r['quick_seconds']:>6.0f} s  "
+            f"{r['id']:<{wid}} {r['phenomenon']:<{wph}} {r['quick_seconds']:>6.0f} s  "
             f"{r['last_verdict'] or '—':<22} {paper}"
         )
     return 0
