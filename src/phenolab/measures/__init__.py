@@ -44,8 +44,8 @@ def measure(name: str, requires: Callable[[Any], str | None] | None = None):
 
 def needs_embedding(cfg: Any) -> str | None:
     """Requirement of measures that read the token embedding W_E (not in the dense model)."""
-    if cfg.model.model == "dense":
-        return "this measure reads the token embedding W_E, which model=dense does not have"
+    if cfg.model.model in ("dense", "twolayer"):
+        return f"this measure reads the token embedding W_E, which model={cfg.model.model} lacks"
     return None
 
 
@@ -83,4 +83,12 @@ DEFAULT_MEASURES = ("performance", "norm")
 
 
 # Measures in their own modules register on import.
-from phenolab.measures import circuit, continuous, fourier, irreps, parity, weights  # noqa: E402, F401
+from phenolab.measures import (  # noqa: E402, F401
+    circuit,
+    continuous,
+    fourier,
+    irreps,
+    parity,
+    rqi,
+    weights,
+)
