@@ -28,6 +28,7 @@ def test_end_to_end_run_groks_prints_json_and_writes_report(tmp_path, capsys):
     html = open(result["report"], encoding="utf-8").read()
     assert "data:image/png;base64," in html and "grokking" in html and "t_gen" in html
     assert "<script src" not in html and "<link" not in html  # self-contained
+    assert "number embedding, 2-D projection" in html  # x+y with a token embedding: the circle
 
     # the identical config is found, not trained again; `runs` lists it
     code, out, _ = run_cli(capsys, "run", *TINY_ARGS, "--store", store, "--json")

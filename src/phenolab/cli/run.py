@@ -237,9 +237,10 @@ def _write_ensemble_report(
 
 
 def write_run_report(store: Store, record: RunRecord, path: str | None) -> str:
-    from phenolab.report.html import run_report
+    from phenolab.report.html import embedding_circle, run_report
     from phenolab.runner import events_of
 
     metrics = store.metrics(record.id)
     path = path or default_report_path(store.path, record.id)
-    return write_report(run_report(record, metrics, events_of(record, metrics)), path)
+    circle = embedding_circle(record, store.load_checkpoint(record.id))
+    return write_report(run_report(record, metrics, events_of(record, metrics), circle), path)

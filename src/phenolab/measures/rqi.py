@@ -40,6 +40,14 @@ def supports(cfg) -> str | None:
 
 def circle_angles(embedding: torch.Tensor) -> torch.Tensor:
     """[E, p, d] → the angle of each number [E, p] in the plane of the strongest frequency."""
+    xy, _ = circle_coordinates(embedding)
+    return torch.atan2(xy[..., 1], xy[..., 0])
+
+
+def circle_coordinates(embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """[E, p, d] → each number's 2-D coordinates [E, p, 2] in the plane of the embedding's
+    strongest frequency, and that frequency [E]. A generalizing network's numbers lie on a
+    circle there, in the order a·k mod p."""
     p = embedding.shape[1]
     e = embedding.double()
     top = frequency_power(e).argmax(-1) + 1  # [E] frequency k ≥ 1
@@ -49,9 +57,9 @@ def circle_angles(embedding: torch.Tensor) -> torch.Tensor:
     im = torch.einsum("ep,epd->ed", -torch.sin(phase), e)  # Im F_k
     # E_a = u cos φ_a + v sin φ_a has Re F_k ∝ u and −Im F_k ∝ v: coordinates in the (u, v)
     # basis (least squares, so an ellipse counts as the circle it is) are (cos φ_a, sin φ_a)
-    uv = torch.linalg.pinv(torch.stack([re, -im], dim=-1))  # [E, 2, d]
-    xy = torch.einsum("epd,ecd->epc", e, uv)  # [E, p, 2]
-    return torch.atan2(xy[..., 1], xy[..., 0])
+    # (F_k = (u − iv)·p/2 for such an embedding: scaled so a perfect circle has radius 1)
+    uv = torch.linalg.pinv(torch.stack([re, -im], dim=-1) * (2 / p))  # [E, 2, d]
+    return torch.einsum("epd,ecd->epc", e, uv), top  # [E, p, 2], [E]
 
 
 def realised_share(

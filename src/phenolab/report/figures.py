@@ -4,6 +4,7 @@ log axis, train and test together, the grokking gap between t_fit and t_gen shad
 from __future__ import annotations
 
 import io
+import math
 
 import matplotlib
 
@@ -60,6 +61,48 @@ def curves_figure(
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(loc="best", fontsize=9)
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+CURVES = ("train/acc", "test/acc", "train/loss", "test/loss", "norm/total")
+
+
+def measures_figure(
+    metrics: dict[str, Series], t_fit: int | None, t_gen: int | None, title: str
+) -> plt.Figure | None:
+    """One small panel per recorded progress measure beyond the main curves (None if none)."""
+    names = [n for n in sorted(metrics) if n not in CURVES and not n.startswith("time/")]
+    if not names:
+        return None
+    cols = min(4, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        ax.plot(*_positive(metrics[name]), color="0.2", lw=1.5)
+        ax.set_xscale("log")
+        _mark_events(ax, t_fit, t_gen)
+        ax.set_title(name, fontsize=10)
+        ax.grid(True, which="major", alpha=0.3)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def circle_figure(xy, frequency: int, title: str) -> plt.Figure:
+    """The numbers 0 … p−1 at their coordinates xy [p, 2] (the plane of one Fourier frequency),
+    coloured by number and joined in the order a·k mod p: a circle once the network groks."""
+    p = len(xy)
+    fig, ax = plt.subplots(figsize=(4.6, 4.4))
+    if math.gcd(frequency, p) == 1:  # the j-th point around the circle is j·k⁻¹ mod p
+        order = [j * pow(frequency, -1, p) % p for j in range(p)]
+        ax.plot(xy[order + order[:1], 0], xy[order + order[:1], 1], color="0.8", lw=0.8)
+    points = ax.scatter(xy[:, 0], xy[:, 1], c=range(p), cmap="twilight", s=18, zorder=3)
+    fig.colorbar(points, ax=ax, label="number a")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_title(f"{title}\nembedding in the plane of frequency k = {frequency}", fontsize=10)
     fig.tight_layout()
     return fig
 

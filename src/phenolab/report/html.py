@@ -10,7 +10,13 @@ import time
 
 from phenolab.analysis.ensemble import GroupSummary
 from phenolab.analysis.events import Events
-from phenolab.report.figures import curves_figure, ensemble_figure, to_png
+from phenolab.report.figures import (
+    circle_figure,
+    curves_figure,
+    ensemble_figure,
+    measures_figure,
+    to_png,
+)
 from phenolab.store import RunRecord
 from phenolab.tasks.modular import describe
 
@@ -57,10 +63,39 @@ def run_title(record: RunRecord) -> str:
     )
 
 
-def run_report(record: RunRecord, metrics: dict, events: Events) -> str:
-    """The HTML text of one run's report."""
+def _png_tag(fig, alt: str) -> str:
+    data = base64.b64encode(to_png(fig)).decode()
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def embedding_circle(record: RunRecord, checkpoint: tuple | None):
+    """(coordinates [p, 2], frequency) of the run's last checkpointed number embedding in the
+    plane of its strongest Fourier frequency, for modular-arithmetic runs of models with a
+    token embedding; None otherwise."""
+    from phenolab.measures.rqi import circle_coordinates
+    from phenolab.tasks.modular import OPERATIONS
+
+    if checkpoint is None or record.config["task"]["op"] not in OPERATIONS:
+        return None
+    embedding = checkpoint[2]["model"].get("W_E")
+    if embedding is None:
+        return None
+    xy, top = circle_coordinates(embedding[:, : record.config["task"]["p"]])
+    return xy[0].numpy(), int(top[0])
+
+
+def run_report(record: RunRecord, metrics: dict, events: Events, circle=None) -> str:
+    """The HTML text of one run's report (`circle`: see embedding_circle)."""
     png = to_png(curves_figure(metrics, events.t_fit, events.t_gen, run_title(record)))
     img = base64.b64encode(png).decode()
+    extra = ""
+    measures = measures_figure(metrics, events.t_fit, events.t_gen, "progress measures")
+    if measures is not None:
+        extra += "<h2>Progress measures</h2>" + _png_tag(measures, "progress measures by step")
+    if circle is not None:
+        xy, frequency = circle
+        fig = circle_figure(xy, frequency, f"run {record.id}, last checkpoint")
+        extra += "<h2>Embedding</h2>" + _png_tag(fig, "number embedding, 2-D projection")
     time_to_gen = (record.summary or {}).get("time_to_gen")
     summary = [
         ("phase", events.phase),
@@ -88,6 +123,7 @@ def run_report(record: RunRecord, metrics: dict, events: Events) -> str:
 <p>Phase: <span class="phase">{html.escape(events.phase)}</span>.
 <span class="muted">Created {created}.</span></p>
 <img alt="accuracy, loss and weight norm against step" src="data:image/png;base64,{img}">
+{extra}
 <h2>Summary</h2>{_table(summary)}
 <h2>Config</h2>{_table(config_rows)}
 <h2>Environment</h2>{_table(env_rows)}
