@@ -6,4 +6,5 @@ from phenolab.catalog.entries import (  # noqa: F401
     nanda2023,
     power2022,
     schaeffer2023,
+    varma2023,
 )
