@@ -2,6 +2,7 @@
 
 from phenolab.catalog.entries import (  # noqa: F401
     chughtai2023,
+    huang2024,
     jeffares2025,
     nanda2023,
     power2022,
