@@ -96,3 +96,22 @@ def test_varma_expectations_on_an_ungrokking_outcome():
         ["grokked", "semi"],
         [f"subset={f}" for f in (0.05, 0.1, 0.2)],
     ]
+
+
+def with_curves(r, test_end):
+    steps = [0, 10, 100]
+    metrics = {"test/acc": (steps, [1.0, 0.5, test_end]), "train/acc": (steps, [1.0] * 3)}
+    return SimpleNamespace(
+        events=r.events, metrics=metrics, record=SimpleNamespace(config={"train": {"seed": 0}})
+    )
+
+
+def test_both_figures_draw():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    varma = {a.name: [with_curves(MEMO, 0.01)] * 2 for a in varma2023.UNGROKKING.arms}
+    huang = huang_outcome({(huang2024.WIDTHS[-1], 0.5): [GROK, FAST]})
+    for entry, outcome in ((varma2023.UNGROKKING, varma), (huang2024.PHASE_DIAGRAM, huang)):
+        figures = entry.figures(outcome, None)
+        assert figures and all(caption and fig.axes for caption, fig in figures)
