@@ -108,3 +108,15 @@ def test_parent_arms_run_first_and_give_each_seed_its_parent():
     loop = Entry(**{**entry.__dict__, "arms": (Arm("a", base, parent="a"),)})
     with pytest.raises(ValueError, match="cycle"):
         stages(loop)
+
+
+@pytest.mark.slow
+def test_a_grokked_network_ungrokks_on_a_small_subset(tmp_path):
+    """Varma et al. 2023: below D_crit a grokked network returns to memorization."""
+    store = Store(tmp_path / "runs.db")
+    parent = RunConfig().replace(frac=0.5, steps=1500)
+    assert run(parent, store, device="cpu").events.t_gen is not None
+    child = parent.replace(frac=0.05, init_from=parent.run_id())
+    events = run(child, store, device="cpu").events
+    assert events.final_train_acc >= 0.99 and events.final_test_acc < 0.3
+    assert events.phase == "memorization"
