@@ -17,7 +17,14 @@ def fake(t_gens, steps=1000):
     """An outcome arm made of stand-in results with the given t_gens (None: never)."""
     return [
         SimpleNamespace(
-            events=SimpleNamespace(t_fit=10, t_gen=t, phase="grokking" if t else "memorization"),
+            events=SimpleNamespace(
+                t_fit=10,
+                t_gen=t,
+                phase="grokking" if t else "memorization",
+                final_train_acc=1.0,
+                final_test_acc=1.0 if t else 0.01,
+                ratio=t / 10 if t else None,
+            ),
             record=SimpleNamespace(config={"train": {"steps": steps}}),
             metrics=None,
         )

@@ -95,7 +95,7 @@ SECTIONS = ("task", "model", "train")
 
 # Fields that may differ between the members of one ensemble (trained in lockstep, one process).
 # Every other field must be shared: it fixes shapes, the task or the optimizer's kind.
-MEMBER_FIELDS = ("seed", "split_seed", "frac", "lr", "wd", "init_scale", "warmup")
+MEMBER_FIELDS = ("seed", "split_seed", "frac", "lr", "wd", "init_scale", "warmup", "init_from")
 
 
 def check_ensemble(configs: list[RunConfig]) -> None:

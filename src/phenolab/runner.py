@@ -272,7 +272,8 @@ def _train_members(
     configs = [cfg for cfg, _ in members]
     checkpoints = [checkpoint for _, checkpoint in members]
     run_ids = [cfg.run_id() for cfg in configs]
-    state, plan, sampler = _build(configs, device, options)
+    parents = [parent_weights(store, cfg) for cfg in configs]
+    state, plan, sampler = _build(configs, device, options, parents)
     resumed_from = checkpoints[0][0] if checkpoints[0] else None
     if resumed_from is not None:
         _restore(state, sampler, [checkpoint[2] for checkpoint in checkpoints], resumed_from)
@@ -329,8 +330,14 @@ def _train_members(
     ]
 
 
-def _build(configs: list[RunConfig], device: torch.device, options: Options = DEFAULT_OPTIONS):
-    """Data, model, optimizer and plan of an ensemble of `configs`."""
+def _build(
+    configs: list[RunConfig],
+    device: torch.device,
+    options: Options = DEFAULT_OPTIONS,
+    parents: list[dict | None] | None = None,
+):
+    """Data, model, optimizer and plan of an ensemble of `configs`; a member with parent
+    weights (`parent_weights`) starts from them instead of its seeded initialisation."""
     shared, t = configs[0], configs[0].train
     seeds = [c.train.seed for c in configs]
     data = modular.build([c.task for c in configs], shared.model.model, seeds).to(device)
@@ -342,6 +349,10 @@ def _build(configs: list[RunConfig], device: torch.device, options: Options = DE
         seeds,
         init_scales=[c.model.init_scale for c in configs],
     ).to(device)
+    if parents and any(w is not None for w in parents):
+        own = model.state_dict()
+        members = [w if w is not None else member_slice(own, e) for e, w in enumerate(parents)]
+        model.load_state_dict(stack_members(members))
     sampler = EpochSampler(data.train_sizes(), t.batch_size, seeds) if t.batch_size else None
     if data.stream is not None:  # online: a fresh batch every step (sizes the train buffers)
         sampler = FreshSampler(data, t.batch_size)
@@ -365,6 +376,43 @@ def _build(configs: list[RunConfig], device: torch.device, options: Options = DE
     )
     state = TrainState(model=model, optimizer=make_optimizer(configs, model), data=data)
     return state, plan, sampler
+
+
+def parent_weights(store: Store, cfg: RunConfig) -> dict | None:
+    """The final model weights of the run `cfg.train.init_from` names (None when it names none).
+
+    A continuation: the parent must be a finished run in the same store with the same
+    architecture and task; its last checkpoint (written when it finished) holds its final
+    weights. Only the weights carry over: the optimizer, its warmup and the step count start
+    afresh, and the data split is this run's own (with the parent's split seed and a smaller
+    frac, this run's train set is a subset of the parent's: `modular.split` cuts one
+    permutation)."""
+    parent_id = cfg.train.init_from
+    if parent_id is None:
+        return None
+    record = store.get_run(parent_id)
+    if record is None or record.status != "finished":
+        state = "not in the store" if record is None else f"{record.status}, not finished"
+        raise ConfigError(f"init_from: run {parent_id} is {state} ({store.path})")
+    ours = cfg.to_json()
+    for section, names in (
+        (
+            "model",
+            ("model", "width", "d_embed", "d_model", "n_heads", "d_mlp", "n_layers", "layernorm"),
+        ),
+        ("task", ("op", "p", "sequence")),
+    ):
+        for name in names:
+            theirs = record.config[section].get(name)
+            if theirs != ours[section][name]:
+                raise ConfigError(
+                    f"init_from: run {parent_id} has {name} {theirs!r}, this run "
+                    f"{ours[section][name]!r}; a continuation keeps the architecture and task"
+                )
+    checkpoint = store.load_checkpoint(parent_id)
+    if checkpoint is None or checkpoint[0] != record.config["train"]["steps"]:
+        raise ConfigError(f"init_from: run {parent_id} has no checkpoint of its final step")
+    return checkpoint[2]["model"]
 
 
 def _restore(state: TrainState, sampler: EpochSampler | None, saved: list[dict], step: int) -> None:

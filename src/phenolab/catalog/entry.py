@@ -79,6 +79,9 @@ class Arm:
     name: str
     config: RunConfig  # canonical settings of the paper
     quick: RunConfig | None = None  # CPU-sized variant (None: the canonical one is CPU-sized)
+    # a continuation: the arm whose run with the same seed initialises each of this arm's runs
+    # (its config's init_from is set to that run's id; the parent arm is trained first)
+    parent: str | None = None
 
     def variant(self, quick: bool) -> RunConfig:
         return self.quick if quick and self.quick is not None else self.config

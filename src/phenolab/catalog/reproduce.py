@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from phenolab.catalog.entry import Entry, Measured, Outcome
+from phenolab.config import RunConfig
 from phenolab.runner import RunResult
 from phenolab.store import Store
 from phenolab.sweep.grid import compatible_groups
@@ -55,16 +56,18 @@ def reproduce(
     workers: int | None = None,
 ) -> Reproduction:
     n = seeds or (entry.quick_seeds if quick else entry.seeds)
-    arms = {arm.name: [arm.variant(quick).replace(seed=s) for s in range(n)] for arm in entry.arms}
+    arms = arm_configs(entry, quick, n)
     configs = list(dict.fromkeys(c for cs in arms.values() for c in cs))
     t0 = time.perf_counter()
     results: dict[str, RunResult] = {}
-    for group in compatible_groups(configs):
-        w = workers or (cpu_workers(len(group)) if device.type == "cpu" else 1)
-        plan = plan_shards(group, device, min_shards=w)
-        for r in run_shards(plan.shards, store, device, min(w, len(plan.shards))):
-            r.metrics = store.metrics(r.record.id)
-            results[r.record.id] = r
+    for stage in stages(entry):  # parents before the continuations they initialise
+        todo = list(dict.fromkeys(c for name in stage for c in arms[name]))
+        for group in compatible_groups(todo):
+            w = workers or (cpu_workers(len(group)) if device.type == "cpu" else 1)
+            plan = plan_shards(group, device, min_shards=w)
+            for r in run_shards(plan.shards, store, device, min(w, len(plan.shards))):
+                r.metrics = store.metrics(r.record.id)
+                results[r.record.id] = r
     outcome = {name: [results[c.run_id()] for c in cs] for name, cs in arms.items()}
     verdicts = [judge(e, outcome) for e in entry.expectations]
     seconds = time.perf_counter() - t0
@@ -75,6 +78,45 @@ def reproduce(
         [c.run_id() for c in configs],
     )
     return Reproduction(entry, quick, n, outcome, verdicts, seconds)
+
+
+def arm_configs(entry: Entry, quick: bool, n: int) -> dict[str, list[RunConfig]]:
+    """Each arm's configs for seeds 0 … n−1; a continuation's seed s starts from its parent
+    arm's seed-s run."""
+    by_name = {arm.name: arm for arm in entry.arms}
+    out: dict[str, list[RunConfig]] = {}
+
+    def configs(name: str) -> list[RunConfig]:
+        if name not in out:
+            arm = by_name[name]
+            own = [arm.variant(quick).replace(seed=s) for s in range(n)]
+            if arm.parent is not None:
+                own = [
+                    c.replace(init_from=p.run_id())
+                    for c, p in zip(own, configs(arm.parent), strict=True)
+                ]
+            out[name] = own
+        return out[name]
+
+    for arm in entry.arms:
+        configs(arm.name)
+    return {arm.name: out[arm.name] for arm in entry.arms}
+
+
+def stages(entry: Entry) -> list[list[str]]:
+    """Arm names grouped by depth in the parent chain: arms without a parent first."""
+    by_name = {arm.name: arm for arm in entry.arms}
+
+    def depth(name: str, seen: tuple[str, ...] = ()) -> int:
+        parent = by_name[name].parent
+        if parent is None:
+            return 0
+        if parent not in by_name or parent in seen:
+            raise ValueError(f"arm {name}: parent {parent!r} is not an arm or forms a cycle")
+        return 1 + depth(parent, (*seen, name))
+
+    depths = {arm.name: depth(arm.name) for arm in entry.arms}
+    return [[n for n, d in depths.items() if d == k] for k in range(max(depths.values()) + 1)]
 
 
 def judge(expectation, outcome: Outcome) -> Verdict:

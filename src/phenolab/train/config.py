@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from phenolab.errors import ConfigError
@@ -13,6 +14,7 @@ LOSS_DTYPES = ("float32", "float64")
 # Lower precision is an option, never the default: grokking is sensitive to floating point
 # (Prieto et al. 2025). The loss itself is always computed in float32 or float64.
 PRECISIONS = ("fp32", "tf32", "bf16")
+RUN_ID = re.compile(r"[0-9a-f]{12}")  # the form of RunConfig.run_id()
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class TrainConfig:
         (), "progress measures recorded besides performance and norm, e.g. fourier,continuous"
     )
     eval_every: int = param(25, "evaluate every this many steps (denser, log-spaced, early on)")
+    init_from: str | None = param(
+        None,
+        "run id of a finished run whose final weights initialise this one (a continuation;"
+        " the optimizer starts afresh)",
+    )
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -69,6 +76,10 @@ class TrainConfig:
         for name in ("warmup", "batch_size"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}: must be non-negative, got {getattr(self, name)}")
+        if self.init_from is not None and not RUN_ID.fullmatch(self.init_from):
+            raise ConfigError(
+                f"init_from: expected a full 12-character run id (hex), got {self.init_from!r}"
+            )
         for name in ("steps", "eval_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be at least 1, got {getattr(self, name)}")

@@ -3,10 +3,12 @@
 from phenolab.catalog.entries import (  # noqa: F401
     barak2022,
     chughtai2023,
+    huang2024,
     jeffares2025,
     liu2023,
     nanda2023,
     power2022,
     schaeffer2023,
     tian2025,
+    varma2023,
 )
