@@ -258,7 +258,7 @@ POWER_OPERATIONS = register(
         ),
         seeds=3,
         quick_seeds=2,
-        quick_seconds=300,
+        quick_seconds=250,
         history=(
             "2026-11-23: before any run of the entry, a pilot of x/y alone (4 fractions × 2 "
             "seeds) set the quick variant's minibatch (512, as in the paper; full batch took "
