@@ -100,3 +100,37 @@ def median_width_ratio(outcome: Outcome, arm: str, metric: str, reference: str) 
     if len(ratios) * 2 <= len(outcome[arm]):
         return Measured(None, note=f"{arm}: most runs show no transition to measure")
     return Measured(statistics.median(ratios))
+
+
+def generalizes(outcome: Outcome, arm: str) -> bool:
+    """True when the arm's median seed reaches t_gen within the step budget: the upper median,
+    so that with an even number of seeds more than half must (seeds that never generalized count
+    as generalizing just after the budget, as in median_t_gen)."""
+    finite, never, budget = t_gens(outcome, arm)
+    return statistics.median_high(finite + [budget + 1] * never) <= budget
+
+
+def fraction_level(outcome: Outcome, arms: dict[float, str]) -> int:
+    """Position on a grid of train fractions {fraction: arm} of the smallest fraction from which
+    on (it and every larger one) the median seed generalizes: 0 … n − 1, or n when not even the
+    largest does. Exact, unlike the fraction itself, which is known only to grid resolution."""
+    grid = sorted(arms)
+    level = len(grid)
+    for i in reversed(range(len(grid))):
+        if not generalizes(outcome, arms[grid[i]]):
+            break
+        level = i
+    return level
+
+
+def min_train_fraction(outcome: Outcome, arms: dict[float, str]) -> Measured:
+    """The smallest train fraction (on the grid {fraction: arm}) from which on the median seed
+    generalizes within the budget. Censored at both ends: if the smallest fraction already
+    generalizes the minimum is at most that; if not even the largest does it is beyond that."""
+    grid = sorted(arms)
+    level = fraction_level(outcome, arms)
+    if level == len(grid):
+        return Measured(None, lower=grid[-1], note=f"not even at {grid[-1]:g}")
+    if level == 0:
+        return Measured(None, upper=grid[0], note=f"already at {grid[0]:g}")
+    return Measured(grid[level])
