@@ -10,7 +10,7 @@ import torch
 
 from phenolab.catalog.entry import Entry, Measured, Outcome
 from phenolab.config import RunConfig
-from phenolab.runner import RunResult
+from phenolab.runner import DEFAULT_OPTIONS, Options, RunResult
 from phenolab.store import Store
 from phenolab.sweep.grid import compatible_groups
 from phenolab.sweep.local import cpu_workers, run_shards
@@ -54,6 +54,7 @@ def reproduce(
     quick: bool,
     seeds: int | None = None,
     workers: int | None = None,
+    options: Options = DEFAULT_OPTIONS,
 ) -> Reproduction:
     n = seeds or (entry.quick_seeds if quick else entry.seeds)
     arms = arm_configs(entry, quick, n)
@@ -65,7 +66,8 @@ def reproduce(
         for group in compatible_groups(todo):
             w = workers or (cpu_workers(len(group)) if device.type == "cpu" else 1)
             plan = plan_shards(group, device, min_shards=w)
-            for r in run_shards(plan.shards, store, device, min(w, len(plan.shards))):
+            w = min(w, len(plan.shards))
+            for r in run_shards(plan.shards, store, device, w, options=options):
                 r.metrics = store.metrics(r.record.id)
                 results[r.record.id] = r
     outcome = {name: [results[c.run_id()] for c in cs] for name, cs in arms.items()}

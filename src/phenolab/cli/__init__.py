@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--seeds", type=int, metavar="N", help="seeds per arm")
     reproduce.add_argument("--workers", type=int, metavar="N", help="worker processes (CPU)")
     reproduce.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    reproduce.add_argument(
+        "--fast", action="store_true", help="the fast path, as in `phenolab run --fast`"
+    )
     reproduce.add_argument("--json", action="store_true")
     reproduce.add_argument("--report", metavar="PATH")
     reproduce.add_argument("--no-report", action="store_true")

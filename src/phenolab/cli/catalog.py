@@ -118,7 +118,7 @@ def _show(entry, args) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from phenolab.catalog.reproduce import reproduce
     from phenolab.report.html import entry_report
-    from phenolab.runner import default_device, resolve_device
+    from phenolab.runner import Options, default_device, resolve_device
 
     entry = get(args.entry_id)
     if args.seeds is not None and args.seeds < 1:
@@ -129,7 +129,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     say = print if not args.json else (lambda *a: None)
     say(f"reproducing {entry.id} ({variant}) on {device}: {entry.reproduces}")
     t0 = time.perf_counter()
-    result = reproduce(entry, store, device, args.quick, args.seeds, args.workers)
+    options = Options(fast=args.fast)
+    result = reproduce(entry, store, device, args.quick, args.seeds, args.workers, options)
     report = None
     if not args.no_report:
         path = args.report or default_report_path(store.path, f"{entry.id}-{variant}")
