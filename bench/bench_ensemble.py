@@ -137,6 +137,14 @@ def gpu_rows(steps: int) -> None:
                 lambda m=members, f=fast: phenolab_model_steps_per_second(nanda, m, device, 1, f),
                 plain,
             )
+    # the preset computes its loss in float64 (as Nanda et al.'s code); the plain loop does not
+    nanda32 = nanda.replace(loss_dtype="float32")
+    for members in (1, 32):
+        row(
+            f"E={members:<5} graph, loss in float32 (as the plain loop)",
+            lambda m=members: phenolab_model_steps_per_second(nanda32, m, device, 1, True),
+            plain,
+        )
 
 
 def main() -> None:
