@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 import phenolab
+from phenolab import interventions
 from phenolab.analysis.events import Events, classify
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
@@ -273,10 +274,11 @@ def _train_members(
     checkpoints = [checkpoint for _, checkpoint in members]
     run_ids = [cfg.run_id() for cfg in configs]
     parents = [parent_weights(store, cfg) for cfg in configs]
-    state, plan, sampler = _build(configs, device, options, parents)
+    state, plan, sampler, hooks = _build(configs, device, options, parents)
     resumed_from = checkpoints[0][0] if checkpoints[0] else None
     if resumed_from is not None:
-        _restore(state, sampler, [checkpoint[2] for checkpoint in checkpoints], resumed_from)
+        saved = [checkpoint[2] for checkpoint in checkpoints]
+        _restore(state, sampler, saved, resumed_from, hooks)
 
     env = environment(device) | {
         "ensemble_members": len(configs),
@@ -291,11 +293,13 @@ def _train_members(
 
     def snapshot(s: TrainState) -> list[dict]:
         model_state, optim_state = s.model.state_dict(), s.optimizer.state_dict()
+        intervention_state = [hook.state_dict() for hook in hooks]
         return [
             {
                 "model": member_slice(model_state, e),
                 "optimizer": member_slice(optim_state, e),
                 "sampler": sampler.member_state(e) if sampler else None,
+                "interventions": member_slice(intervention_state, e),
             }
             for e in range(len(configs))
         ]
@@ -309,7 +313,7 @@ def _train_members(
             store.set_status(run_id, status, seconds=seconds, summary=summary)
 
     try:
-        train(state, plan, [recorder, _StopOnSignal(), *callbacks])
+        train(state, plan, [*hooks, recorder, _StopOnSignal(), *callbacks])
     except KeyboardInterrupt:
         set_status("interrupted")
         raise
@@ -336,8 +340,10 @@ def _build(
     options: Options = DEFAULT_OPTIONS,
     parents: list[dict | None] | None = None,
 ):
-    """Data, model, optimizer and plan of an ensemble of `configs`; a member with parent
-    weights (`parent_weights`) starts from them instead of its seeded initialisation."""
+    """Data, model, optimizer, plan and interventions of an ensemble of `configs`; a member
+    with parent weights (`parent_weights`) starts from them instead of its seeded
+    initialisation. Interventions are built here, from the start weights, before any
+    checkpoint is restored: what they capture (θ₀, its norm) is rebuilt exactly on resume."""
     shared, t = configs[0], configs[0].train
     seeds = [c.train.seed for c in configs]
     data = modular.build([c.task for c in configs], shared.model.model, seeds).to(device)
@@ -375,7 +381,8 @@ def _build(
         precision=precision_context(t.precision, device),
     )
     state = TrainState(model=model, optimizer=make_optimizer(configs, model), data=data)
-    return state, plan, sampler
+    hooks = interventions.build([c.train.interventions for c in configs], model, state.optimizer)
+    return state, plan, sampler, hooks
 
 
 def parent_weights(store: Store, cfg: RunConfig) -> dict | None:
@@ -415,14 +422,35 @@ def parent_weights(store: Store, cfg: RunConfig) -> dict | None:
     return checkpoint[2]["model"]
 
 
-def _restore(state: TrainState, sampler: EpochSampler | None, saved: list[dict], step: int) -> None:
+def _restore(
+    state: TrainState,
+    sampler: EpochSampler | None,
+    saved: list[dict],
+    step: int,
+    hooks: Sequence[interventions.Intervention] = (),
+) -> None:
     """Load each member's checkpoint into its slot of the ensemble."""
     state.model.load_state_dict(stack_members([m["model"] for m in saved]))
     state.optimizer.load_state_dict(stack_members([m["optimizer"] for m in saved]))
+    if hooks:
+        device = next(state.model.parameters()).device
+        stacked = stack_members([m["interventions"] for m in saved])
+        for hook, hook_state in zip(hooks, stacked, strict=True):
+            hook.load_state_dict(_to_device(hook_state, device))
     if sampler:
         for e, m in enumerate(saved):
             sampler.load_member_state(e, m["sampler"])
     state.step = step
+
+
+def _to_device(state, device: torch.device):
+    if isinstance(state, torch.Tensor):
+        return state.to(device)
+    if isinstance(state, dict):
+        return {k: _to_device(v, device) for k, v in state.items()}
+    if isinstance(state, list):
+        return [_to_device(v, device) for v in state]
+    return state
 
 
 def _summary(metrics: dict, events: Events) -> dict:

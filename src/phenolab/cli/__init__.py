@@ -3,6 +3,7 @@
     phenolab run [PRESET] [--FIELD VALUE ...]   train (or fetch / resume) runs and report them
     phenolab runs                               list stored runs
     phenolab report RUN_ID                      write a run's HTML report
+    phenolab interventions                      list intervention ids and their parameters
 
 Mistakes in the input get one line on stderr and exit status 2.
 """
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from phenolab.cli.catalog import cmd_catalog, cmd_reproduce
+from phenolab.cli.interventions import cmd_interventions
 from phenolab.cli.listing import cmd_report, cmd_runs
 from phenolab.cli.run import cmd_run
 from phenolab.cli.shared import EXIT_INTERRUPTED, EXIT_USAGE
@@ -94,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="shards trained side by side in processes (default: CPU cores on CPU, 1 on GPU)",
     )
     run.add_argument(
+        "--intervention",
+        action="append",
+        metavar="ID[:k=v,...]",
+        help="an intervention on training, e.g. grokfast-ema:alpha=0.98,lamb=2 (repeatable: "
+        "applied in order, after any the preset or config names; see `phenolab interventions`)",
+    )
+    run.add_argument(
         "--checkpoint-seconds",
         type=float,
         default=30.0,
@@ -138,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--no-report", action="store_true")
     _store_flag(reproduce)
 
+    listing = sub.add_parser(
+        "interventions", help="list intervention ids with their parameters", allow_abbrev=False
+    )
+    listing.add_argument("--json", action="store_true", help="print a JSON list")
+
     runs = sub.add_parser("runs", help="list stored runs", allow_abbrev=False)
     _store_flag(runs)
     runs.add_argument("--json", action="store_true", help="print a JSON list")
@@ -161,6 +175,7 @@ COMMANDS = {
     "report": cmd_report,
     "catalog": cmd_catalog,
     "reproduce": cmd_reproduce,
+    "interventions": cmd_interventions,
 }
 
 

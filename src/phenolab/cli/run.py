@@ -10,7 +10,7 @@ import time
 import typing
 
 from phenolab.cli.shared import EXIT_INTERRUPTED, default_report_path, opt, write_report
-from phenolab.config import RunConfig, field_specs, from_json
+from phenolab.config import RunConfig, field_specs, from_flat, from_json
 from phenolab.errors import ConfigError
 from phenolab.presets import preset
 from phenolab.store import RunRecord, Store
@@ -42,6 +42,8 @@ def _configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
                 grid[name] = [v.strip() for v in value.split(",")]
             else:
                 values[name] = value
+    if getattr(args, "intervention", None):  # --intervention adds to the preset's / config's
+        values["interventions"] = (*from_flat(values).train.interventions, *args.intervention)
     return expand(values, grid, args.seeds)
 
 

@@ -49,8 +49,17 @@ class TrainConfig:
         "run id of a finished run whose final weights initialise this one (a continuation;"
         " the optimizer starts afresh)",
     )
+    interventions: tuple[str, ...] = param(
+        (),
+        "interventions on training, each ID[:name=value,...], applied in order (list them with"
+        " `phenolab interventions`)",
+    )
 
     def __post_init__(self) -> None:
+        from phenolab.interventions.spec import canonical_specs
+
+        # one spelling per intervention (defaults left out), so equal runs share one id
+        object.__setattr__(self, "interventions", canonical_specs(self.interventions))
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(
                 f"optimizer: unknown {self.optimizer!r} (valid: {', '.join(OPTIMIZERS)})"

@@ -34,7 +34,10 @@ class TrainState:
 
 class Callback:
     # True when after_backward is only tensor work on the training device, with nothing that
-    # changes between steps on the host, so that a CUDA graph of the step may capture it
+    # changes between steps on the host, so that a CUDA graph of the step may capture it.
+    # on_step_end is never captured: it runs eagerly after each (replayed) step, so it needs no
+    # flag, but work there that changes the weights must change them in place (p.mul_, not
+    # p.data = ...) for the next replay to see it.
     graph_safe: bool = False
 
     def on_train_start(self, state: TrainState) -> None: ...

@@ -38,8 +38,12 @@ class MemberOptimizer:
     def next_learning_rate(self) -> torch.Tensor:
         """Count one more step; the learning rate of that step, with linear warmup
         min(1, step / warmup) (1 for warmup 0), per member [E] float64."""
-        step = self.state["step"].add_(1)
-        return self.lr * (step / self.warmup.clamp(min=1)).clamp(max=1.0)
+        self.state["step"].add_(1)
+        return self.learning_rate()
+
+    def learning_rate(self) -> torch.Tensor:
+        """The learning rate of the last counted step, per member [E] float64."""
+        return self.lr * (self.state["step"] / self.warmup.clamp(min=1)).clamp(max=1.0)
 
     def zero_grad(self) -> None:
         for p in self.params:

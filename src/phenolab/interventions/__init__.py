@@ -1,0 +1,73 @@
+"""Interventions: the only callbacks that change training (gradient filters, weight
+constraints, ...). Registered by id; a run names them in `interventions` as specs
+`ID[:name=value,...]` (interventions/spec.py), applied in the order given.
+
+    grokfast-ema     Grokfast EMA filter (Lee et al. 2024)
+    grokfast-ma      Grokfast MA filter (Lee et al. 2024)
+    orthograd        ⊥Grad (Prieto et al. 2025)
+    norm-constraint  Omnigrok's fixed weight norm (Liu et al. 2023)
+    decay-to-init    weight decay toward the initial weights
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from phenolab.interventions.base import Intervention, Param
+from phenolab.interventions.grokfast import GrokfastEMA, GrokfastMA
+from phenolab.interventions.norms import DecayToInit, WeightNormConstraint
+from phenolab.interventions.orthograd import OrthoGrad
+from phenolab.interventions.spec import canonical, canonical_specs, parse
+
+INTERVENTIONS: dict[str, type[Intervention]] = {
+    cls.id: cls for cls in (GrokfastEMA, GrokfastMA, OrthoGrad, WeightNormConstraint, DecayToInit)
+}
+
+__all__ = ["INTERVENTIONS", "Intervention", "Param", "build", "canonical", "canonical_specs"]
+
+
+def build(
+    member_specs: Sequence[Sequence[str]], model: torch.nn.Module, optimizer
+) -> list[Intervention]:
+    """The interventions of an ensemble, from each member's specs (the same ids in the same
+    order for every member; parameter values may differ): float parameters become per-member
+    tensors [E] on the model's device, integer ones must agree."""
+    first = [parse(s)[0] for s in member_specs[0]]
+    parsed = [[parse(s) for s in specs] for specs in member_specs]
+    for specs in parsed:
+        if [name for name, _ in specs] != first:
+            raise ValueError(f"members disagree on the interventions: {member_specs}")
+    device = next(model.parameters()).device
+    out = []
+    for i, name in enumerate(first):
+        cls = INTERVENTIONS[name]
+        values: dict[str, Any] = {}
+        for p in cls.params:
+            member_values = [specs[i][1][p.name] for specs in parsed]
+            if p.integer:
+                if len(set(member_values)) > 1:
+                    raise ValueError(f"{name} {p.name} must agree across members")
+                values[p.name] = member_values[0]
+            else:
+                values[p.name] = torch.tensor(member_values, dtype=torch.float64, device=device)
+        out.append(cls(values, model, optimizer))
+    return out
+
+
+def describe() -> list[dict[str, Any]]:
+    """Every intervention with its parameters: for `phenolab interventions`."""
+    return [
+        {
+            "id": cls.id,
+            "summary": cls.summary,
+            "params": [
+                {"name": p.name, "default": p.default, "help": p.help, "valid": p.valid_text}
+                for p in cls.params
+            ],
+            "doc": " ".join((cls.__doc__ or "").split()),
+        }
+        for cls in INTERVENTIONS.values()
+    ]

@@ -1,0 +1,68 @@
+"""What every intervention shares: its parameters (with defaults, checks and help) and the
+Callback it is, with per-member hyperparameters and checkpointable state.
+
+An intervention is the only kind of callback that may change training (DESIGN.md). It is built
+once per ensemble from the members' parsed parameters, right after the model is initialised (or
+loaded from a parent run) and before a checkpoint is restored, so anything it captures there
+(the initial weights, their norm) is a function of the config alone and is rebuilt identically
+on resume. Whatever it accumulates while training (Grokfast's filters) it returns from
+`state_dict`, every tensor with the member dimension first, so the runner can slice it into
+members' checkpoints and stack it back (train/members.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+
+from phenolab.train.loop import Callback
+from phenolab.train.optim import MemberOptimizer
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an intervention: `name=value` in a spec."""
+
+    name: str
+    default: float | int
+    help: str
+    valid: Callable[[float], bool] = lambda v: True
+    valid_text: str = ""  # what `valid` accepts, for the error message
+    integer: bool = False  # an int shared by all members (e.g. a window length)
+
+
+class Intervention(Callback):
+    """A training hook built from parameters. Float parameters arrive as per-member tensors
+    [E] (float64, on the parameters' device); integer ones as one int shared by the members."""
+
+    id: ClassVar[str]
+    summary: ClassVar[str]  # one line for `phenolab interventions`
+    params: ClassVar[tuple[Param, ...]] = ()
+
+    def __init__(
+        self, values: dict[str, Any], model: torch.nn.Module, optimizer: MemberOptimizer
+    ) -> None:
+        self.values = values
+        self.model = model
+        self.optimizer = optimizer
+        self.parameters = list(model.parameters())  # each [E, ...]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Running state to checkpoint: nested dicts/lists of [E, ...] tensors."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned (moved to the parameters' device)."""
+
+
+def per_member(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """[E] → [E, 1, ..., 1] in `like`'s dtype, broadcastable against it."""
+    return values.to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
+
+
+def member_dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Σ a·b over every dimension but the first: [E, ...] × [E, ...] → [E]."""
+    return (a * b).flatten(1).sum(1)
