@@ -9,7 +9,7 @@ from phenolab.errors import ConfigError
 from phenolab.fields import param
 
 OPTIMIZERS = ("adamw", "sgd", "adam")
-LOSSES = ("cross_entropy", "mse", "hinge")
+LOSSES = ("cross_entropy", "mse", "hinge", "stablemax")
 LOSS_DTYPES = ("float32", "float64")
 # Lower precision is an option, never the default: grokking is sensitive to floating point
 # (Prieto et al. 2025). The loss itself is always computed in float32 or float64.
@@ -31,7 +31,9 @@ class TrainConfig:
     batch_size: int = param(0, "minibatch size; 0 means full batch")
     steps: int = param(3000, "optimizer steps")
     loss: str = param(
-        "cross_entropy", "loss: cross_entropy, mse (on one-hot targets) or hinge (margin)"
+        "cross_entropy",
+        "loss: cross_entropy, mse (on one-hot targets), hinge (margin) or stablemax "
+        "(cross-entropy through StableMax, Prieto et al. 2025)",
     )
     loss_dtype: str = param(
         "float32", "dtype of the loss computation: float32 or float64 (as in Nanda et al.'s code)"

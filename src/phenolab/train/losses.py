@@ -47,11 +47,30 @@ def hinge(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> tor
     return member_mean(torch.relu(1 - margin), mask)
 
 
+def stablemax_cross_entropy(
+    logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None
+) -> torch.Tensor:
+    """Cross-entropy through StableMax instead of softmax (Prieto et al. 2025, "Grokking at the
+    edge of numerical stability"): p_i = s(z_i) / Σ_j s(z_j) with s(z) = z + 1 for z ≥ 0 and
+    1 / (1 − z) below, so probabilities grow linearly rather than exponentially in the logits
+    and the loss does not round to exactly 0 (softmax collapse). Argmax, hence accuracy, is the
+    softmax's: s is increasing."""
+    # the clamp keeps the branch not taken finite, so its gradient is 0, not NaN
+    s = torch.where(logits >= 0, logits + 1, 1 / (1 - logits.clamp(max=0)))
+    per_example = s.sum(-1).log() - s.gather(-1, targets[..., None])[..., 0].log()  # [E, B]
+    return member_mean(per_example, mask)
+
+
 def accuracy(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> torch.Tensor:
     return member_mean((logits.argmax(dim=-1) == targets).to(logits.dtype), mask)
 
 
-LOSSES: dict[str, Loss] = {"cross_entropy": cross_entropy, "mse": mse, "hinge": hinge}
+LOSSES: dict[str, Loss] = {
+    "cross_entropy": cross_entropy,
+    "mse": mse,
+    "hinge": hinge,
+    "stablemax": stablemax_cross_entropy,
+}
 
 
 def make_loss(name: str, dtype: str = "float32") -> Loss:
