@@ -58,11 +58,6 @@ class Intervention(Callback):
         """Restore what `state_dict` returned (moved to the parameters' device)."""
 
 
-def per_member(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """[E] → [E, 1, ..., 1] in `like`'s dtype, broadcastable against it."""
-    return values.to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
-
-
 def member_dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Σ a·b over every dimension but the first: [E, ...] × [E, ...] → [E]."""
     return (a * b).flatten(1).sum(1)

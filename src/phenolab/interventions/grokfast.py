@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from phenolab.interventions.base import Intervention, Param, per_member
+from phenolab.interventions.base import Intervention, Param
+from phenolab.train.members import per_member
 
 
 class GrokfastEMA(Intervention):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from phenolab.interventions.base import Intervention, Param, member_dot, per_member
+from phenolab.interventions.base import Intervention, Param, member_dot
+from phenolab.train.members import per_member
 
 
 def total_norm(parameters) -> torch.Tensor:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import torch
 
-from phenolab.interventions.base import Intervention, member_dot, per_member
+from phenolab.interventions.base import Intervention, member_dot
+from phenolab.train.members import per_member
 
 EPS = 1e-30  # as in the authors' code: guards 0/0 for an all-zero weight or gradient
 

@@ -11,6 +11,12 @@ from typing import Any
 import torch
 
 
+def per_member(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """Per-member values [E] → [E, 1, ..., 1] in `like`'s dtype, broadcastable against a
+    stacked tensor `like` [E, ...]."""
+    return values.to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
+
+
 def member_slice(state: Any, e: int) -> Any:
     """Member e's part of a nested dict/list of [E, ...] tensors (scalars kept), on the CPU so
     that a checkpoint written on a GPU can be resumed anywhere."""

@@ -11,10 +11,7 @@ from typing import Any
 
 import torch
 
-
-def _per_member(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """[E] → [E, 1, ..., 1] in the parameter's dtype, broadcastable against it."""
-    return values.to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
+from phenolab.train.members import per_member
 
 
 class MemberOptimizer:
@@ -88,7 +85,7 @@ class AdamW(MemberOptimizer):
         decay = 1 - lr * self.wd
         step_size = lr / (1 - beta1**t)
         bias_correction2_sqrt = (1 - beta2**t).sqrt()
-        broadcast = {}  # (dtype, ndim) → the three factors, cast and shaped once
+        broadcast = {}  # (dtype, ndim) → the per-member factors, cast and shaped once
         for p, m, v in zip(
             self.params, self.state["exp_avg"], self.state["exp_avg_sq"], strict=True
         ):
@@ -96,13 +93,12 @@ class AdamW(MemberOptimizer):
                 continue
             key = (p.dtype, p.dim())
             if key not in broadcast:
-                broadcast[key] = [
-                    _per_member(x, p) for x in (decay, bias_correction2_sqrt, step_size)
-                ]
-            p_decay, p_bias_correction2_sqrt, p_step_size = broadcast[key]
+                factors = (decay, bias_correction2_sqrt, step_size, self.wd)
+                broadcast[key] = [per_member(x, p) for x in factors]
+            p_decay, p_bias_correction2_sqrt, p_step_size, p_wd = broadcast[key]
             g = p.grad
             if self.coupled:
-                g = g + p * _per_member(self.wd, p)  # L2 in the loss (Adam), not decoupled
+                g = g + p * p_wd  # L2 in the loss (Adam), not decoupled
             else:
                 p.mul_(p_decay)
             m.lerp_(g, 1 - beta1)
@@ -135,7 +131,7 @@ class SGD(MemberOptimizer):
         for p, buf in zip(self.params, self.state["momentum_buffer"], strict=True):
             if p.grad is None:
                 continue
-            g = p.grad + p * _per_member(self.wd, p)
+            g = p.grad + p * per_member(self.wd, p)
             if self.momentum:
                 g = buf.mul_(self.momentum).add_(g)
-            p.sub_(g * _per_member(lr, p))
+            p.sub_(g * per_member(lr, p))
