@@ -17,7 +17,7 @@ import torch
 
 import phenolab
 from phenolab import interventions
-from phenolab.analysis.events import Events, classify
+from phenolab.analysis.events import Events, classify, value_at
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
 from phenolab.measures import DEFAULT_MEASURES, Context, compute
@@ -455,15 +455,9 @@ def _to_device(state, device: torch.device):
 
 def _summary(metrics: dict, events: Events) -> dict:
     return events.as_dict() | {
-        "time_to_gen": _value_at(metrics, "time/seconds", events.t_gen),
-        "gen_unix": _value_at(metrics, "time/unix", events.t_gen),
+        "time_to_gen": value_at(metrics, "time/seconds", events.t_gen),
+        "gen_unix": value_at(metrics, "time/unix", events.t_gen),
     }
-
-
-def _value_at(metrics: dict, name: str, step: int | None) -> float | None:
-    """The value of metric `name` recorded at `step` (None for no step)."""
-    steps, values = metrics.get(name, ([], []))
-    return values[steps.index(step)] if step in steps else None
 
 
 class RunInterrupted(Exception):

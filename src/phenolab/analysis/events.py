@@ -36,6 +36,13 @@ def first_sustained(steps: Sequence[int], values: Sequence[float], tau: float) -
     return first
 
 
+def value_at(metrics: dict, name: str, step: int | None) -> float | None:
+    """The value of metric `name` recorded at `step` in a run's metrics (name → (steps,
+    values)); None for no step, an unrecorded metric or a step off the evaluation grid."""
+    steps, values = metrics.get(name, ([], []))
+    return values[steps.index(step)] if step in steps else None
+
+
 def final_value(values: Sequence[float], window: int = FINAL_WINDOW) -> float:
     tail = sorted(values[-window:])
     return tail[len(tail) // 2] if tail else float("nan")

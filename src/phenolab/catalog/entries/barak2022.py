@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import statistics
 
+from phenolab.analysis.events import value_at
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
 from phenolab.catalog.measures import fraction_generalized
 from phenolab.config import RunConfig
@@ -86,13 +87,6 @@ def _per_seed(outcome, value) -> Measured:
     return Measured(statistics.median(values), note="; ".join(missing))
 
 
-def _at(metrics: dict, name: str, step: int) -> float | None:
-    if name not in metrics:
-        return None
-    steps, values = metrics[name]
-    return values[steps.index(step)] if step in steps else None
-
-
 def plateau_share(outcome) -> Measured:
     """(plateau end − plateau start) / t_gen."""
     return _per_seed(outcome, lambda m, t_gen, p: (p[1] - p[0]) / t_gen)
@@ -118,7 +112,7 @@ def hidden_before_drop(outcome) -> Measured:
     """(share at plateau end − share at step 0) / (share at t_gen − share at step 0)."""
 
     def value(m, t_gen, p):
-        s0, s_end, s_gen = (_at(m, SHARE, s) for s in (0, p[1], t_gen))
+        s0, s_end, s_gen = (value_at(m, SHARE, s) for s in (0, p[1], t_gen))
         if None in (s0, s_end, s_gen) or s_gen == s0:
             return None
         return (s_end - s0) / (s_gen - s0)
@@ -130,7 +124,7 @@ def hidden_growth(outcome) -> Measured:
     """share at plateau end / share at step 0."""
 
     def value(m, t_gen, p):
-        s0, s_end = _at(m, SHARE, 0), _at(m, SHARE, p[1])
+        s0, s_end = value_at(m, SHARE, 0), value_at(m, SHARE, p[1])
         return None if s0 is None or s_end is None else s_end / s0
 
     return _per_seed(outcome, value)
@@ -154,7 +148,7 @@ def _figures(outcome, store) -> list[tuple[str, object]]:
                 ax.axvline(t_gen, color=color, ls=":", lw=1)
             p = plateau(m, t_gen)
             if p is not None:  # the plateau's end: the last evaluation still at chance
-                ax_share.plot([p[1]], [_at(m, SHARE, p[1])], "o", color=color, ms=5)
+                ax_share.plot([p[1]], [value_at(m, SHARE, p[1])], "o", color=color, ms=5)
     ax_loss.axhline(CHANCE_LOSS, color="k", ls="--", lw=0.8, label="chance (hinge 1)")
     ax_loss.set_ylabel("test hinge loss")
     ax_loss.set_title("loss: a plateau at chance, then a drop (dotted: t_gen)")

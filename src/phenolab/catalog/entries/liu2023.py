@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import statistics
 
+from phenolab.analysis.events import value_at
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
 from phenolab.catalog.measures import median_t_gen, phase_share, ratio
 from phenolab.presets import preset
@@ -30,26 +31,27 @@ def _arm(alpha: float) -> Arm:
     )
 
 
-def _norm_at(result, step: int) -> float | None:
-    steps, values = result.metrics["norm/total"]
-    at = dict(zip(steps, values, strict=True))
-    return at.get(step)
-
-
 def goldilocks_distance(outcome) -> Measured:
     """Where the large-α norm is when that run generalizes, on a log scale from its start (1) to
     the small-α runs' norm at their t_gen (0): median over large-α seeds of
     |ln(‖θ_L(t_gen)‖ / w_S)| / ln(‖θ_L(0)‖ / w_S), w_S the median small-α norm at t_gen."""
     if any(r.metrics is None for results in outcome.values() for r in results):
         return Measured(None, note="the weight norm was not recorded")
-    small = [_norm_at(r, r.events.t_gen) for r in outcome[f"alpha={SMALL:g}"] if r.events.t_gen]
+    small = [
+        value_at(r.metrics, "norm/total", r.events.t_gen)
+        for r in outcome[f"alpha={SMALL:g}"]
+        if r.events.t_gen
+    ]
     large = [r for r in outcome[f"alpha={LARGE:g}"] if r.events.t_gen]
     if not small or not large:
         return Measured(None, note="a run that generalized is needed in both arms")
     w_s = statistics.median(small)
     values = []
     for r in large:
-        start, at_gen = _norm_at(r, 0), _norm_at(r, r.events.t_gen)
+        start, at_gen = (
+            value_at(r.metrics, "norm/total", 0),
+            value_at(r.metrics, "norm/total", r.events.t_gen),
+        )
         values.append(abs(math.log(at_gen / w_s)) / math.log(start / w_s))
     return Measured(statistics.median(values), note=f"small-α norm at t_gen {w_s:.3g}")
 
