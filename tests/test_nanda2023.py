@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from phenolab.catalog.entries import nanda2023 as nanda
-from phenolab.catalog.entries.nanda2023_figures import circle_coordinates, embedding_circles
+from phenolab.catalog.entries.nanda2023_figures import embedding_circles
+from phenolab.measures.rqi import circle_coordinates
 
 matplotlib.use("Agg")
 
@@ -80,7 +81,8 @@ def test_circle_coordinates_of_a_fourier_embedding():
     a = torch.arange(p, dtype=torch.float64)
     basis = torch.stack([torch.cos(2 * math.pi * k * a / p), torch.sin(2 * math.pi * k * a / p)], 1)
     mix = torch.randn(2, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    found, xy = circle_coordinates(basis @ torch.linalg.qr(mix.T)[0].T)  # orthonormal mixing
+    xy, top = circle_coordinates((basis @ torch.linalg.qr(mix.T)[0].T)[None])  # orthonormal mix
+    found, xy = int(top[0]), xy[0]
     assert found == k
     radius = xy.norm(dim=1)
     torch.testing.assert_close(radius, torch.full_like(radius, radius[0].item()))

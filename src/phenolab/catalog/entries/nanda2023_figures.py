@@ -3,11 +3,7 @@ final embedding on the circle of its strongest frequency."""
 
 from __future__ import annotations
 
-import math
-
-import torch
-
-from phenolab.measures.fourier import frequency_power
+from phenolab.measures.rqi import circle_coordinates
 
 PHASE_COLOURS = (
     ("memorization", "#dddddd"),
@@ -63,18 +59,6 @@ def progress_measures(results, phases):
     return fig
 
 
-def circle_coordinates(embedding: torch.Tensor) -> tuple[int, torch.Tensor]:
-    """[p, d] embedding of the numbers → (strongest frequency k, [p, 2] coordinates of each row on
-    the unit directions of Σ_a W_E[a] cos(2πka/p) and Σ_a W_E[a] sin(2πka/p))."""
-    p = embedding.shape[0]
-    emb = embedding.double()
-    k = int(frequency_power(emb[None]).argmax()) + 1
-    angle = 2 * math.pi * k * torch.arange(p, dtype=torch.float64) / p
-    directions = torch.stack([torch.cos(angle) @ emb, torch.sin(angle) @ emb])  # [2, d]
-    directions = directions / directions.norm(dim=1, keepdim=True).clamp_min(1e-300)
-    return k, emb @ directions.T
-
-
 def embedding_circles(results, store):
     import matplotlib.pyplot as plt
 
@@ -88,7 +72,8 @@ def embedding_circles(results, store):
         if saved is None:
             ax.set_title("no checkpoint")
             continue
-        k, xy = circle_coordinates(saved[2]["model"]["W_E"][0, :p])
+        xy, top = circle_coordinates(saved[2]["model"]["W_E"][:, :p])
+        xy, k = xy[0], int(top[0])
         points = ax.scatter(xy[:, 0], xy[:, 1], c=range(p), cmap="twilight", s=14)
         for a in range(3):  # consecutive numbers step by 2πk/p round the circle
             ax.annotate(
