@@ -253,9 +253,7 @@ def entry_report(reproduction, store) -> str:
     history = "".join(f"<li>{html.escape(h)}</li>" for h in entry.history) or "<li>none</li>"
     extra = entry.figures(reproduction.outcome, store) if entry.figures else []
     own_figures = "".join(
-        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,'
-        f'{base64.b64encode(to_png(f)).decode()}"><figcaption>{html.escape(caption)}'
-        "</figcaption></figure>"
+        f"<figure>{_png_tag(f, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
         for caption, f in extra
     )
     first = next(iter(reproduction.outcome.values()))[0].record

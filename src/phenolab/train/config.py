@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from phenolab.errors import ConfigError
 from phenolab.fields import param
+from phenolab.train.losses import LOSSES
 
 OPTIMIZERS = ("adamw", "sgd", "adam")
-LOSSES = ("cross_entropy", "mse", "hinge", "stablemax")
 LOSS_DTYPES = ("float32", "float64")
 # Lower precision is an option, never the default: grokking is sensitive to floating point
 # (Prieto et al. 2025). The loss itself is always computed in float32 or float64.
