@@ -370,14 +370,15 @@ def _build(
         if "layers" in measures
         else None
     )
+    fast = fast_path(options, device)
     plan = Plan(
         steps=t.steps,
         eval_steps=eval_grid(t.steps, t.eval_every),
         loss_fn=loss_fn,
         sampler=sampler,
         measure=lambda s: compute(measures, Context(s.model, s.data, loss_fn, init)),
-        forward=CompiledForward(loss_fn) if fast_path(options, device) == COMPILED else None,
-        graph=fast_path(options, device) == GRAPHED,
+        forward=CompiledForward(loss_fn) if fast == COMPILED else None,
+        graph=fast == GRAPHED,
         precision=precision_context(t.precision, device),
     )
     state = TrainState(model=model, optimizer=make_optimizer(configs, model), data=data)
