@@ -111,10 +111,17 @@ def cpu_rows(steps: int) -> None:
     row(f"E=16  {workers} process(es), --precision bf16 (not the default)", ours, plain)
 
 
-def gpu_rows(steps: int) -> None:
+def gpu_rows(steps: int, only: str) -> None:
     device = torch.device("cuda")
     print(f"\nGPU: {torch.cuda.get_device_name(device)}, torch {torch.__version__}")
     print("eager = the default step; graph = `--fast` (the whole step replayed as a CUDA graph)")
+    if only in ("all", "mlp"):
+        gpu_mlp_rows(steps, device)
+    if only in ("all", "nanda"):
+        gpu_nanda_rows(steps, device)
+
+
+def gpu_mlp_rows(steps: int, device: torch.device) -> None:
     x_tr, y_tr, _, _ = modular_data(97, 0.3, 0, device)
     plain = plain_steps_per_second(EmbedMLP(97, 128, 256).to(device), x_tr, y_tr, steps, device)
     header(f"GPU, embedding MLP (p=97, width 256, d_embed 128, 30%), {steps} steps per member")
@@ -126,6 +133,9 @@ def gpu_rows(steps: int) -> None:
                 lambda m=members, f=fast: phenolab_model_steps_per_second(mlp, m, device, 1, f),
                 plain,
             )
+
+
+def gpu_nanda_rows(steps: int, device: torch.device) -> None:
     x, y = nanda_data(device=device)
     plain = plain_steps_per_second(PlainTransformer().to(device), x, y, steps, device)
     header(f"GPU, Nanda transformer (p=113, `x y =`, full batch), {steps} steps per member")
@@ -151,12 +161,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--gpu", action="store_true", help="GPU rows instead of CPU rows")
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--only", choices=("all", "mlp", "nanda"), default="all", help="GPU rows")
     args = ap.parse_args()
     print(f"# phenolab ensemble benchmark — torch {torch.__version__}, {platform.platform()}")
     if args.gpu:
         if not torch.cuda.is_available():
             sys.exit("bench_ensemble: --gpu needs CUDA")
-        gpu_rows(args.steps or 2000)
+        gpu_rows(args.steps or 2000, args.only)
     else:
         cpu_rows(args.steps or 600)
 
