@@ -31,6 +31,12 @@ class MemberOptimizer:
         self.wd = _per_member_values(wd, device)
         self.warmup = _per_member_values(warmup, device).expand_as(self.lr)
         self.state: dict[str, Any] = {"step": torch.zeros_like(self.lr)}
+        # per-parameter buffers are views of one [E, P] tensor each (`_zero_buffers`), so that
+        # a step can update the whole model at once (`_update_groups`)
+        self._flat: dict[str, torch.Tensor] = {}
+        self._sizes = [p[0].numel() for p in self.params]
+        same = {(p.dtype, p.device) for p in self.params}
+        self._flattens = len(same) == 1 and all(p.is_contiguous() for p in self.params)
 
     def next_learning_rate(self) -> torch.Tensor:
         """Count one more step; the learning rate of that step, with linear warmup
@@ -41,6 +47,47 @@ class MemberOptimizer:
     def learning_rate(self) -> torch.Tensor:
         """The learning rate of the last counted step, per member [E] float64."""
         return self.lr * (self.state["step"] / self.warmup.clamp(min=1)).clamp(max=1.0)
+
+    def _zero_buffers(self, name: str) -> list[torch.Tensor]:
+        """A zero buffer like each parameter, for state `name`: views into one [E, P] tensor
+        when the parameters can be flattened together."""
+        if not self._flattens:
+            return [torch.zeros_like(p) for p in self.params]
+        first = self.params[0]
+        flat = first.new_zeros(first.shape[0], sum(self._sizes))
+        self._flat[name] = flat
+        return self._views(flat)
+
+    def _views(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        """[E, P] → one view [E, ...] per parameter."""
+        chunks = flat.split(self._sizes, dim=1)
+        return [c.view(p.shape) for c, p in zip(chunks, self.params, strict=True)]
+
+    def _update_groups(self, *names: str):
+        """What a step updates: a list of (parameter, gradient, *state buffers `names`) and the
+        flat parameter tensor to write back with `_write_back` (None if there is none).
+
+        When every parameter has a gradient this is one group of [E, P] tensors covering the
+        whole model: each operation of the update is one kernel for all parameters instead of
+        one per parameter (a small model's GPU step is bound by kernel launches), with the same
+        arithmetic per element, so the result is bit-identical. Otherwise, as `torch.optim`,
+        each parameter with a gradient is its own group and the others are left untouched."""
+        grads = [p.grad for p in self.params]
+        if self._flattens and all(g is not None for g in grads):
+            e = self.params[0].shape[0]
+            flat_p = torch.cat([p.reshape(e, -1) for p in self.params], dim=1)
+            flat_g = torch.cat([g.reshape(e, -1) for g in grads], dim=1)
+            return [(flat_p, flat_g, *(self._flat[n] for n in names))], flat_p
+        groups = [
+            (p, p.grad, *(self.state[n][i] for n in names))
+            for i, p in enumerate(self.params)
+            if p.grad is not None
+        ]
+        return groups, None
+
+    def _write_back(self, flat_p: torch.Tensor | None) -> None:
+        if flat_p is not None:
+            torch._foreach_copy_(self.params, self._views(flat_p))
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -54,9 +101,12 @@ class MemberOptimizer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         device = self.params[0].device
-        self.state = {
-            k: ([t.to(device) for t in v] if isinstance(v, list) else v) for k, v in state.items()
-        }
+        for k, v in state.items():
+            if isinstance(v, list):  # copied into the buffers: they may be views of a flat one
+                for buffer, saved in zip(self.state[k], v, strict=True):
+                    buffer.copy_(saved)
+            else:
+                self.state[k] = v
         # checkpoints before run format 2 kept the shared step count as an int
         step = torch.as_tensor(self.state["step"], dtype=torch.float64, device=device)
         self.state["step"] = step.expand_as(self.lr).clone()
@@ -74,8 +124,8 @@ class AdamW(MemberOptimizer):
     def __init__(self, params, lr, wd, warmup=0, betas=(0.9, 0.999), eps=1e-8) -> None:
         super().__init__(params, lr, wd, warmup)
         self.betas, self.eps = betas, eps
-        self.state["exp_avg"] = [torch.zeros_like(p) for p in self.params]
-        self.state["exp_avg_sq"] = [torch.zeros_like(p) for p in self.params]
+        self.state["exp_avg"] = self._zero_buffers("exp_avg")
+        self.state["exp_avg_sq"] = self._zero_buffers("exp_avg_sq")
 
     @torch.no_grad()
     def step(self) -> None:
@@ -85,18 +135,14 @@ class AdamW(MemberOptimizer):
         decay = 1 - lr * self.wd
         step_size = lr / (1 - beta1**t)
         bias_correction2_sqrt = (1 - beta2**t).sqrt()
+        groups, flat_p = self._update_groups("exp_avg", "exp_avg_sq")
         broadcast = {}  # (dtype, ndim) → the per-member factors, cast and shaped once
-        for p, m, v in zip(
-            self.params, self.state["exp_avg"], self.state["exp_avg_sq"], strict=True
-        ):
-            if p.grad is None:
-                continue
+        for p, g, m, v in groups:
             key = (p.dtype, p.dim())
             if key not in broadcast:
                 factors = (decay, bias_correction2_sqrt, step_size, self.wd)
                 broadcast[key] = [per_member(x, p) for x in factors]
             p_decay, p_bias_correction2_sqrt, p_step_size, p_wd = broadcast[key]
-            g = p.grad
             if self.coupled:
                 g = g + p * p_wd  # L2 in the loss (Adam), not decoupled
             else:
@@ -105,6 +151,7 @@ class AdamW(MemberOptimizer):
             v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
             denom = (v.sqrt() / p_bias_correction2_sqrt).add_(self.eps)
             p.sub_(m / denom * p_step_size)
+        self._write_back(flat_p)
 
 
 class Adam(AdamW):
@@ -121,17 +168,17 @@ class SGD(MemberOptimizer):
     def __init__(self, params, lr, wd, warmup=0, momentum=0.0) -> None:
         super().__init__(params, lr, wd, warmup)
         self.momentum = momentum
-        self.state["momentum_buffer"] = [torch.zeros_like(p) for p in self.params]
+        self.state["momentum_buffer"] = self._zero_buffers("momentum_buffer")
 
     @torch.no_grad()
     def step(self) -> None:
         lr = self.next_learning_rate()
         # b ← μb + g from a zero buffer equals b ← g at the first step except for the factor μ
         # on zeros, so one expression serves every step
-        for p, buf in zip(self.params, self.state["momentum_buffer"], strict=True):
-            if p.grad is None:
-                continue
-            g = p.grad + p * per_member(self.wd, p)
+        groups, flat_p = self._update_groups("momentum_buffer")
+        for p, g, buf in groups:
+            g = g + p * per_member(self.wd, p)
             if self.momentum:
                 g = buf.mul_(self.momentum).add_(g)
             p.sub_(g * per_member(lr, p))
+        self._write_back(flat_p)
