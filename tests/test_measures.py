@@ -124,3 +124,34 @@ def test_prime_count_control_uses_stated_rounding():
     model.w = torch.nn.Parameter(torch.tensor([[0.02, -0.03, 0.04, 0.05, 0.0701, 1.0]]))
     # round(100·|w|) = 2, 3, 4, 5, 7, 100 → primes 2, 3, 5, 7
     assert MEASURES["primes"](SimpleNamespace(model=model))["control/primes"].item() == 4
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (none on this machine)")
+@pytest.mark.parametrize("model", ["mlp", "transformer"])
+def test_every_measure_gives_the_cpu_values_on_cuda(tmp_path, model):
+    """Every measure the model supports runs on CUDA and, on the same initial weights (step 0),
+    gives the CPU's values up to float rounding."""
+    from phenolab.config import RunConfig
+    from phenolab.measures import REQUIREMENTS
+    from phenolab.runner import run
+    from phenolab.store import Store
+    from tests.conftest import TINY
+
+    base = RunConfig().replace(**TINY).replace(model=model, steps=10, eval_every=10)
+    names = [n for n in MEASURES if n not in REQUIREMENTS or REQUIREMENTS[n](base) is None]
+    cfg = base.replace(measures=",".join(names))
+    curves = {}
+    for device in ("cpu", "cuda"):
+        store = Store(tmp_path / f"{device}.db")
+        run(cfg, store, device)
+        curves[device] = store.metrics(cfg.run_id())
+    assert set(curves["cpu"]) == set(curves["cuda"])
+    for name, (steps, values) in curves["cpu"].items():
+        assert steps[0] == 0
+        torch.testing.assert_close(
+            torch.tensor(curves["cuda"][name][1][0]),
+            torch.tensor(values[0]),
+            rtol=1e-3,
+            atol=1e-3,
+            msg=name,
+        )

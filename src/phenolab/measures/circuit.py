@@ -84,8 +84,8 @@ def key_components(logits: torch.Tensor, n_key: int = N_KEY):
     as a function of s = a + b, key frequencies [E, n_key], power [E, ⌊p/2⌋])."""
     e, pp, c = logits.shape
     p = round(pp**0.5)
-    s = (torch.arange(p).repeat_interleave(p) + torch.arange(p).repeat(p)) % p  # [p²]
-    s = s.to(logits.device)
+    numbers = torch.arange(p, device=logits.device)
+    s = (numbers.repeat_interleave(p) + numbers.repeat(p)) % p  # [p²]
     m = torch.zeros(e, p, c, dtype=logits.dtype, device=logits.device)
     m.index_add_(1, s, logits)  # [E, p, C]: sums over the anti-diagonals a + b ≡ s
     m /= p

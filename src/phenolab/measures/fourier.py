@@ -23,7 +23,7 @@ def frequency_power(embedding: torch.Tensor) -> torch.Tensor:
     """[E, p, d] embedding of the numbers 0 … p−1 → power [E, ⌊p/2⌋] at k = 1 … ⌊p/2⌋."""
     p = embedding.shape[1]
     spectrum = torch.fft.fft(embedding.double(), dim=1).abs().pow(2).sum(-1)  # [E, p]
-    k = torch.arange(1, p // 2 + 1)
+    k = torch.arange(1, p // 2 + 1, device=embedding.device)
     return spectrum[:, k] + spectrum[:, (p - k) % p] * (k != p - k)  # fold ±k; [E, K]
 
 
@@ -31,7 +31,7 @@ def gini(values: torch.Tensor) -> torch.Tensor:
     """Gini coefficient along the last axis of non-negative values [E, K] → [E]."""
     v, _ = values.sort(dim=-1)
     k = v.shape[-1]
-    ranks = torch.arange(1, k + 1, dtype=v.dtype)
+    ranks = torch.arange(1, k + 1, dtype=v.dtype, device=v.device)
     total = v.sum(-1).clamp_min(1e-300)
     return ((2 * ranks - k - 1) * v).sum(-1) / (k * total)
 

@@ -51,7 +51,7 @@ def circle_coordinates(embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     p = embedding.shape[1]
     e = embedding.double()
     top = frequency_power(e).argmax(-1) + 1  # [E] frequency k ≥ 1
-    a = torch.arange(p, dtype=torch.float64)
+    a = torch.arange(p, dtype=torch.float64, device=embedding.device)
     phase = 2 * math.pi * top[:, None].double() * a / p  # [E, p]
     re = torch.einsum("ep,epd->ed", torch.cos(phase), e)  # Re F_k ∈ R^d
     im = torch.einsum("ep,epd->ed", -torch.sin(phase), e)  # Im F_k
