@@ -173,12 +173,12 @@ def test_irreps_measure_finds_a_planted_representation():
     assert key_count(shares).tolist() == [3, 4]
 
 
-@pytest.mark.parametrize("group", ["S5", None])
-def test_irreps_measure_refuses_other_tasks(group):
-    from phenolab.measures import MEASURES
+@pytest.mark.parametrize("op", ["S5", "x+y"])
+def test_irreps_measure_is_refused_at_config_time_for_other_tasks(op):
+    from phenolab.config import RunConfig
 
     with pytest.raises(ConfigError, match="irreps needs a dihedral group"):
-        MEASURES["irreps"](context_with_embedding(torch.zeros(1, 10, 4), group))
+        RunConfig().replace(op=op, measures="irreps")
 
 
 def fake_results(events, op="D7", key=None, steps=1000):

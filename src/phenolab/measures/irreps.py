@@ -17,7 +17,6 @@ from functools import lru_cache
 
 import torch
 
-from phenolab.errors import ConfigError
 from phenolab.measures import Context, Values, measure, needs_embedding
 from phenolab.tasks import groups
 
@@ -44,14 +43,17 @@ def key_count(shares: torch.Tensor, share: float = KEY_SHARE) -> torch.Tensor:
     return (ordered.cumsum(-1) < share).sum(-1) + 1
 
 
-@measure("irreps", requires=needs_embedding)
-def irreps(ctx: Context) -> Values:
-    group = groups.parse_group(ctx.data.group or "")
+def dihedral_task(cfg) -> str | None:
+    """Requirement: the task composes elements of a dihedral group D<n>, read from W_E."""
+    group = groups.parse_group(cfg.task.op)
     if group is None or group[0] != "D":
-        raise ConfigError(
-            "measures: irreps needs a dihedral group op D<n>, "
-            f"the task is {ctx.data.group or 'modular arithmetic'}"
-        )
+        return f"irreps needs a dihedral group op D<n>, the task is op={cfg.task.op}"
+    return needs_embedding(cfg)
+
+
+@measure("irreps", requires=dihedral_task)
+def irreps(ctx: Context) -> Values:
+    group = groups.parse_group(ctx.data.group)
     n = group[1]
     embedding = ctx.model.W_E.detach()[:, : 2 * n]  # [E, 2n, d]: the element tokens
     names, shares = irrep_power(embedding, n)

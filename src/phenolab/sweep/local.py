@@ -43,7 +43,7 @@ def run_shards(
 def _run_in_processes(shards, store, device, workers, options, on_poll):
     ctx = mp.get_context("spawn")
     results: mp.Queue = ctx.Queue()
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, torch.get_num_threads() // workers)  # the parent's threads, shared out
     todo = list(enumerate(shards))
     running: dict[int, mp.Process] = {}
     outcome: dict[int, tuple] = {}
