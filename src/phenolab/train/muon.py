@@ -70,8 +70,10 @@ class Muon(MemberOptimizer):
         W ← W(1 − η_e λ_e) − η_e · √max(1, fan_out / fan_in) · O
 
     The factor √max(1, fan_out/fan_in) is the reference's √max(1, rows/cols) for its
-    torch.nn.Linear weights [out, in]; ours are stored [in, out]. It keeps the update's RMS size
-    per unit of fan-out comparable across shapes. The decay is decoupled, as in AdamW.
+    torch.nn.Linear weights [out, in]; ours are stored [in, out]. An orthogonal O has spectral
+    norm ≈ 1, so a widening layer (fan_out > fan_in) gets the larger step √(fan_out/fan_in) that
+    the spectral condition for feature learning asks for (Yang, Simon & Bernstein 2023); the
+    reference caps it below at 1. The decay is decoupled, as in AdamW.
     """
 
     def __init__(
