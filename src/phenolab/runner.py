@@ -29,6 +29,7 @@ from phenolab.train.fast import CompiledForward
 from phenolab.train.loop import Callback, Plan, TrainState, train
 from phenolab.train.losses import make_loss
 from phenolab.train.members import member_slice, stack_members
+from phenolab.train.muon import Muon
 from phenolab.train.optim import SGD, Adam, AdamW, MemberOptimizer
 from phenolab.train.schedule import eval_grid
 
@@ -130,6 +131,15 @@ def make_optimizer(configs: list[RunConfig], model: torch.nn.Module) -> MemberOp
     if t.optimizer in ("adamw", "adam"):
         kind = AdamW if t.optimizer == "adamw" else Adam
         return kind(model.parameters(), **per_member, betas=t.betas, eps=t.eps)
+    if t.optimizer == "muon":  # by name: the model's input and output layers stay with AdamW
+        return Muon(
+            model.named_parameters(),
+            **per_member,
+            momentum=t.muon_momentum,
+            exterior=model.exterior,
+            betas=t.betas,
+            eps=t.eps,
+        )
     return SGD(model.parameters(), **per_member, momentum=t.momentum)
 
 

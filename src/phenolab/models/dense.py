@@ -14,6 +14,10 @@ from phenolab.models.init import bmm, stacked_normal, zeros
 
 
 class DenseMLP(torch.nn.Module):
+    # input and output layers (the first layer on raw features, the classifier head): Muon
+    # orthogonalises the W_hidden layers only (train/muon.py)
+    exterior = ("W_in", "W_out")
+
     def __init__(
         self, cfg, d_in: int, n_classes: int, seeds: list[int], scales: list[float]
     ) -> None:

@@ -15,6 +15,10 @@ from phenolab.models.twolayer import ACTIVATIONS
 
 
 class EmbedMLP(torch.nn.Module):
+    # input and output layers (the embedding table, the classifier head): Muon leaves them to
+    # AdamW and orthogonalises the hidden W_in only (train/muon.py)
+    exterior = ("W_E", "W_out")
+
     def __init__(
         self, cfg, vocab: int, n_classes: int, seeds: list[int], scales: list[float]
     ) -> None:

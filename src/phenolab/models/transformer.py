@@ -21,6 +21,10 @@ from phenolab.models.init import bmm, gather_rows, stacked_normal, zeros
 
 
 class Transformer(torch.nn.Module):
+    # input and output layers (token and position embeddings, unembedding): Muon leaves them to
+    # AdamW and orthogonalises the blocks' matrices (train/muon.py)
+    exterior = ("W_E", "W_pos", "W_U")
+
     def __init__(
         self,
         cfg,

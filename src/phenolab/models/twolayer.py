@@ -20,6 +20,10 @@ ACTIVATIONS = {"relu": torch.relu, "sqr": torch.square}
 
 
 class TwoLayer(torch.nn.Module):
+    # input and output layers (W_in acts on one-hot operands: an embedding table): the model
+    # has no hidden matrix for Muon (train/muon.py)
+    exterior = ("W_in", "W_out")
+
     def __init__(
         self, cfg, vocab: int, n_classes: int, seeds: list[int], scales: list[float]
     ) -> None:

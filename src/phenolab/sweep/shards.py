@@ -37,7 +37,7 @@ def bytes_per_member(cfg: RunConfig) -> int:
     """Estimated peak bytes of one member: weights, gradients and optimizer state, plus
     activations of a full-batch step (the largest of train step and test evaluation)."""
     m, p = cfg.model, n_elements(cfg.task.op, cfg.task.p)
-    buffers = 4 if cfg.train.optimizer == "adamw" else 3
+    buffers = 4 if cfg.train.optimizer in ("adamw", "adam", "muon") else 3
     if m.model == "dense":  # feature vectors: the train batch (or set) and the test set
         rows = max(cfg.train.batch_size or cfg.task.n_train, cfg.task.n_test)
         per_row = cfg.task.n_bits + 3 * m.n_layers * m.width + 3 * p
@@ -45,7 +45,6 @@ def bytes_per_member(cfg: RunConfig) -> int:
     n = n_pairs(cfg.task)
     n_train = cfg.train.batch_size or math.ceil(cfg.task.frac * n)
     rows = max(n_train, n - round(cfg.task.frac * n))  # train batch or the test set
-    buffers = 4 if cfg.train.optimizer in ("adamw", "adam") else 3
     if m.model in ("mlp", "twolayer"):
         per_row = 3 * m.width + 3 * p
         tables = 2 * p * m.width

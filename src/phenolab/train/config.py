@@ -9,7 +9,7 @@ from phenolab.errors import ConfigError
 from phenolab.fields import param
 from phenolab.train.losses import LOSSES
 
-OPTIMIZERS = ("adamw", "sgd", "adam")
+OPTIMIZERS = ("adamw", "sgd", "adam", "muon")
 LOSS_DTYPES = ("float32", "float64")
 # Lower precision is an option, never the default: grokking is sensitive to floating point
 # (Prieto et al. 2025). The loss itself is always computed in float32 or float64.
@@ -21,12 +21,19 @@ RUN_ID = re.compile(r"[0-9a-f]{12}")  # the form of RunConfig.run_id()
 class TrainConfig:
     """Optimizer, loss, schedule and budget."""
 
-    optimizer: str = param("adamw", "optimizer: adamw, sgd or adam (L2 in the gradient)")
+    optimizer: str = param(
+        "adamw",
+        "optimizer: adamw, sgd, adam (L2 in the gradient) or muon (orthogonalised momentum on"
+        " hidden matrices, AdamW on the rest; Jordan et al. 2024)",
+    )
     lr: float = param(1e-2, "learning rate (after warmup)")
     wd: float = param(1.0, "weight decay (decoupled for adamw, L2 for sgd and adam)")
-    betas: tuple[float, float] = param((0.9, 0.98), "adamw: (beta1, beta2)")
-    eps: float = param(1e-8, "adamw: epsilon")
+    betas: tuple[float, float] = param(
+        (0.9, 0.98), "adamw, adam, muon's AdamW part: (beta1, beta2)"
+    )
+    eps: float = param(1e-8, "adamw, adam, muon's AdamW part: epsilon")
     momentum: float = param(0.0, "sgd: momentum")
+    muon_momentum: float = param(0.95, "muon: Nesterov momentum μ of the orthogonalised update")
     warmup: int = param(10, "linear learning-rate warmup over this many steps (0: none)")
     batch_size: int = param(0, "minibatch size; 0 means full batch")
     steps: int = param(3000, "optimizer steps")
@@ -84,6 +91,8 @@ class TrainConfig:
             raise ConfigError(f"betas: each must be in [0, 1), got {self.betas}")
         if not 0 <= self.momentum < 1:
             raise ConfigError(f"momentum: must be in [0, 1), got {self.momentum}")
+        if not 0 <= self.muon_momentum < 1:
+            raise ConfigError(f"muon_momentum: must be in [0, 1), got {self.muon_momentum}")
         for name in ("warmup", "batch_size"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}: must be non-negative, got {getattr(self, name)}")
