@@ -8,6 +8,7 @@ from phenolab.catalog.entries import (  # noqa: F401
     liu2023,
     nanda2023,
     power2022,
+    prieto2025,
     schaeffer2023,
     tian2025,
     varma2023,

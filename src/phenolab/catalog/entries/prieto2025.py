@@ -1,0 +1,141 @@
+"""Prieto, Barsbey, Mediano, Birdal (2025), "Grokking at the edge of numerical stability",
+ICLR 2025 (arXiv:2501.04697) — without regularization a network that has fit its training set
+keeps scaling its logits along the "naïve loss minimization" direction until the float32
+softmax rounds the correct class's probability to exactly 1 (Softmax Collapse): the gradient of
+those examples is 0 and learning stops before it generalizes. StableMax (a softmax with linear
+instead of exponential growth) avoids the collapse and groks with no weight decay; ⊥Grad (the
+gradient with its component along the weights removed) removes the naïve direction and
+generalizes quickly, also without weight decay (their Fig. 1, addition mod 113).
+
+All arms here use no weight decay (wd = 0) and differ only in the loss or the gradient:
+- `softmax`: cross-entropy through the float32 softmax (the collapsing baseline);
+- `stablemax`: cross-entropy through StableMax, the loss in float64 as the paper's code does;
+- `orthograd`: ⊥AdamW — AdamW with the ⊥Grad projection (`orthograd` intervention), cross-entropy.
+Canonical: the embedding MLP on x+y mod 113 with 40 % of the table, full batch, AdamW lr 1e-2.
+Quick (CPU): the main job's task (x+y mod 97, 30 %) and MLP.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from phenolab.analysis.events import value_at
+from phenolab.catalog import Arm, Entry, Expectation, Measured, register
+from phenolab.catalog.measures import fraction_generalized, median_t_gen
+from phenolab.presets import preset
+
+NO_DECAY = preset("grokking").replace(wd=0.0, measures="collapse")
+CANONICAL = NO_DECAY.replace(p=113, frac=0.4, steps=20_000, eval_every=100)
+QUICK = NO_DECAY.replace(steps=6000, eval_every=50)
+ARMS = {
+    "softmax": {},
+    "stablemax": {"loss": "stablemax", "loss_dtype": "float64"},
+    "orthograd": {"interventions": "orthograd"},
+}
+
+
+def final_collapse(outcome, arm: str = "softmax") -> Measured:
+    """Median over seeds of the share of training examples whose float32 loss is exactly 0 at
+    the end of the run (softmax collapse)."""
+    values = []
+    for r in outcome[arm]:
+        if r.metrics is None or "train/collapse" not in r.metrics:
+            return Measured(None, note="the collapse fraction was not recorded")
+        steps, _ = r.metrics["train/collapse"]
+        values.append(value_at(r.metrics, "train/collapse", steps[-1]))
+    return Measured(statistics.median(values))
+
+
+def _figures(outcome, store) -> list[tuple[str, object]]:
+    import matplotlib.pyplot as plt
+
+    fig, (acc, collapse) = plt.subplots(1, 2, figsize=(10, 3.8))
+    colors = dict(zip(ARMS, ("tab:gray", "tab:blue", "tab:green"), strict=True))
+    for arm, results in outcome.items():
+        for i, r in enumerate(results):
+            metrics = r.metrics or store.metrics(r.record.id)
+            label = arm if i == 0 else None
+            acc.plot(*metrics["test/acc"], color=colors[arm], alpha=0.8, label=label)
+            acc.plot(*metrics["train/acc"], color=colors[arm], alpha=0.35, ls=":")
+            if "train/collapse" in metrics:
+                collapse.plot(*metrics["train/collapse"], color=colors[arm], alpha=0.8, label=label)
+    acc.set(xscale="log", xlabel="step", ylabel="accuracy (test solid, train dotted)")
+    collapse.set(xscale="log", xlabel="step", ylabel="train examples with loss exactly 0")
+    acc.legend()
+    collapse.legend()
+    fig.tight_layout()
+    title = "No weight decay: softmax, StableMax and ⊥AdamW (test accuracy; softmax collapse)"
+    return [(title, fig)]
+
+
+PRIETO = register(
+    Entry(
+        id="prieto2025-stablemax",
+        phenomenon="grokking without weight decay",
+        paper="Prieto, Barsbey, Mediano, Birdal (2025). Grokking at the edge of numerical "
+        "stability. ICLR 2025, arXiv:2501.04697",
+        title="Softmax collapse stops grokking without weight decay; StableMax and ⊥AdamW "
+        "restore it",
+        description=(
+            "Train modular addition with no weight decay three ways: the usual float32 softmax "
+            "cross-entropy, cross-entropy through StableMax, and AdamW with the ⊥Grad projection. "
+            "The paper: the softmax run fits, its logits grow until the softmax rounds to exactly "
+            "1 and learning stops — memorization; StableMax groks without regularization; ⊥AdamW "
+            "generalizes within hundreds of epochs."
+        ),
+        reproduces="Prieto et al. 2025, Fig. 1 (addition mod 113: softmax collapse without "
+        "regularization, grokking with StableMax, quick generalization with ⊥AdamW)",
+        arms=tuple(
+            Arm(name, CANONICAL.replace(**change), QUICK.replace(**change))
+            for name, change in ARMS.items()
+        ),
+        expectations=(
+            Expectation(
+                id="softmax-collapses",
+                claim="Without weight decay the float32 softmax collapses: at the end of the run "
+                "at least half of the training examples have a loss of exactly 0 (median over "
+                "seeds).",
+                measure=final_collapse,
+                op=">=",
+                threshold=0.5,
+                unit="of train examples",
+            ),
+            Expectation(
+                id="softmax-no-grokking",
+                claim="The softmax run does not generalize without weight decay: at most one "
+                "seed in five (0.2) reaches test accuracy 0.99 within the budget.",
+                measure=lambda outcome: fraction_generalized(outcome, "softmax"),
+                op="<=",
+                threshold=0.2,
+                unit="of seeds",
+            ),
+            Expectation(
+                id="stablemax-groks",
+                claim="StableMax groks without weight decay: ≥ 80 % of seeds generalize.",
+                measure=lambda outcome: fraction_generalized(outcome, "stablemax"),
+                op=">=",
+                threshold=0.8,
+                unit="of seeds",
+            ),
+            Expectation(
+                id="orthograd-fast",
+                claim="⊥AdamW generalizes within hundreds of epochs (full batch: steps): median "
+                "t_gen ≤ 1,000.",
+                measure=lambda outcome: median_t_gen(outcome, "orthograd"),
+                op="<=",
+                threshold=1000,
+                unit="steps",
+            ),
+        ),
+        seeds=5,
+        quick_seeds=3,
+        quick_seconds=600,
+        seconds=None,
+        history=(
+            "2026-11-22: written with the budgets set from one pilot (main job, wd 0, 2 seeds, "
+            "6,000 steps: softmax memorized, t_fit 4,150 / 5,425); thresholds are the paper's "
+            "claims read as above, set before any run of the other arms finished.",
+        ),
+        figures=_figures,
+    )
+)
