@@ -5,6 +5,7 @@ from phenolab.catalog.entries import (  # noqa: F401
     chughtai2023,
     huang2024,
     jeffares2025,
+    lee2024,
     liu2023,
     nanda2023,
     power2022,
