@@ -11,6 +11,7 @@ from typing import Any
 
 from phenolab.config import MEMBER_FIELDS, RunConfig, from_flat
 from phenolab.errors import ConfigError
+from phenolab.interventions.spec import signature
 
 
 def expand(base: dict[str, Any], grid: dict[str, list[Any]], seeds: int | None) -> list[RunConfig]:
@@ -37,10 +38,12 @@ def expand(base: dict[str, Any], grid: dict[str, list[Any]], seeds: int | None) 
 
 
 def compatible_groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
-    """Split configs into groups that can each be one ensemble (equal outside MEMBER_FIELDS)."""
+    """Split configs into groups that can each be one ensemble: equal outside MEMBER_FIELDS,
+    and the same interventions' signature (ids, order, integer parameters)."""
     groups: dict[tuple, list[RunConfig]] = {}
     for cfg in configs:
         key = tuple((k, repr(v)) for k, v in cfg.flat().items() if k not in MEMBER_FIELDS)
+        key += (("interventions", signature(cfg.train.interventions)),)
         groups.setdefault(key, []).append(cfg)
     return list(groups.values())
 
