@@ -13,7 +13,6 @@ from phenolab.config import MEMBER_FIELDS, RunConfig, from_flat
 from phenolab.errors import ConfigError
 from phenolab.interventions.spec import signature
 
-
 # Member fields a comma list turns into a grid. Not `interventions`: there a comma separates
 # the specs of one member; members with different interventions come from `phenolab compare`.
 GRID_FIELDS = tuple(f for f in MEMBER_FIELDS if f != "interventions")
