@@ -94,13 +94,29 @@ def _check_inputs(cfg: RunConfig) -> None:
 SECTIONS = ("task", "model", "train")
 
 # Fields that may differ between the members of one ensemble (trained in lockstep, one process).
-# Every other field must be shared: it fixes shapes, the task or the optimizer's kind.
-MEMBER_FIELDS = ("seed", "split_seed", "frac", "lr", "wd", "init_scale", "warmup", "init_from")
+# Every other field must be shared: it fixes shapes, the task or the optimizer's kind. Members'
+# `interventions` may differ only in their float parameters: the ids, their order and integer
+# parameters (`interventions.spec.signature`) are shared.
+MEMBER_FIELDS = (
+    "seed",
+    "split_seed",
+    "frac",
+    "lr",
+    "wd",
+    "init_scale",
+    "warmup",
+    "init_from",
+    "interventions",
+)
 
 
 def check_ensemble(configs: list[RunConfig]) -> None:
-    """Raise a ConfigError naming the first field, other than MEMBER_FIELDS, that differs."""
+    """Raise a ConfigError naming the first field, other than MEMBER_FIELDS, that differs, or
+    `interventions` when members do not share their interventions' signature."""
+    from phenolab.interventions.spec import describe_signature, signature
+
     first = configs[0].flat()
+    first_signature = signature(first["interventions"])
     for cfg in configs[1:]:
         for name, value in cfg.flat().items():
             if name not in MEMBER_FIELDS and value != first[name]:
@@ -108,6 +124,13 @@ def check_ensemble(configs: list[RunConfig]) -> None:
                     f"{name}: cannot differ within an ensemble ({first[name]!r} vs {value!r}); "
                     f"fields that can: {', '.join(MEMBER_FIELDS)}"
                 )
+        theirs = signature(cfg.train.interventions)
+        if theirs != first_signature:
+            raise ConfigError(
+                "interventions: members of an ensemble must name the same interventions in the "
+                "same order with the same integer parameters (float parameters may differ): "
+                f"{describe_signature(first_signature)} vs {describe_signature(theirs)}"
+            )
 
 
 _SECTION_TYPES = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}

@@ -4,6 +4,7 @@
     phenolab runs                               list stored runs
     phenolab report RUN_ID                      write a run's HTML report
     phenolab interventions                      list intervention ids and their parameters
+    phenolab compare --arm ID[:k=v] [--arm ...] compare interventions with a baseline over seeds
 
 Mistakes in the input get one line on stderr and exit status 2.
 """
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from phenolab.cli.catalog import cmd_catalog, cmd_reproduce
+from phenolab.cli.compare import cmd_compare
 from phenolab.cli.interventions import cmd_interventions
 from phenolab.cli.listing import cmd_report, cmd_runs
 from phenolab.cli.run import cmd_run
@@ -108,20 +110,67 @@ def build_parser() -> argparse.ArgumentParser:
         default=30.0,
         help="checkpoint at most this often (s of wall time; default 30)",
     )
-    fields = run.add_argument_group("config fields (override the preset)")
-    defaults = preset("grokking").flat()
-    for name, (_, f) in field_specs().items():
-        default = (
-            ",".join(map(str, defaults[name]))
-            if isinstance(defaults[name], tuple)
-            else defaults[name]
-        )
-        fields.add_argument(
-            *_flag(name),
-            dest=f"field_{name}",
-            metavar="VALUE",
-            help=f"{f.metadata['help']} (grokking preset: {default})",
-        )
+    _config_fields(run)
+
+    compare = sub.add_parser(
+        "compare",
+        help="compare interventions with a baseline over seeds: medians, speed-ups with CIs",
+        description="Train the baseline and every arm over N seeds (the same splits), as few "
+        "ensembles as possible, and report per arm the median and IQR of t_gen, steps to 95%% "
+        "test accuracy, the speed-up over the baseline with a bootstrap CI, wall time and the "
+        "seeds that never generalized. An arm: ID[:k=v,...] (an intervention), "
+        "set:FIELD=VALUE[,...] (config changes), or parts joined by +, e.g. "
+        "grokfast-ema+set:wd=0.1.",
+        allow_abbrev=False,
+    )
+    compare.add_argument(
+        "--baseline",
+        default="grokking",
+        metavar="PRESET",
+        help=f"preset of the baseline (default grokking; {presets})",
+    )
+    compare.add_argument(
+        "--arm",
+        action="append",
+        required=True,
+        metavar="ARM",
+        help="ID[:k=v,...] | set:FIELD=VALUE[,...] | parts joined by + (repeatable)",
+    )
+    compare.add_argument(
+        "--seeds", type=int, default=5, metavar="N", help="seeds per arm, from --seed on (5)"
+    )
+    compare.add_argument(
+        "--matched",
+        action="store_true",
+        help="add matched controls: an arm's config changes without its interventions, and "
+        "each intervention's own (Grokfast: lr / (1 + λ))",
+    )
+    compare.add_argument(
+        "--resamples", type=int, default=2000, metavar="N", help="bootstrap resamples (2000)"
+    )
+    compare.add_argument("--config", metavar="FILE", help="JSON config file for the baseline")
+    compare.add_argument(
+        "--intervention",
+        action="append",
+        metavar="ID[:k=v,...]",
+        help="an intervention of the baseline itself (and so of every arm)",
+    )
+    _store_flag(compare)
+    compare.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    compare.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    compare.add_argument("--report", metavar="PATH", help="where to write the HTML report")
+    compare.add_argument("--no-report", action="store_true", help="do not write a report")
+    compare.add_argument(
+        "--fast", action="store_true", help="the fast path, as in `phenolab run --fast`"
+    )
+    compare.add_argument("--workers", type=int, metavar="N", help="worker processes (CPU)")
+    compare.add_argument(
+        "--max-members", type=int, metavar="N", help="at most N members per ensemble shard"
+    )
+    compare.add_argument(
+        "--checkpoint-seconds", type=float, default=30.0, help="checkpoint at most this often"
+    )
+    _config_fields(compare, "baseline")
 
     catalog = sub.add_parser(
         "catalog", help="list catalog entries, or `catalog show ID`", allow_abbrev=False
@@ -163,6 +212,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _config_fields(p: argparse.ArgumentParser, what: str = "the preset") -> None:
+    """--FIELD VALUE for every config field."""
+    fields = p.add_argument_group(f"config fields (override {what})")
+    defaults = preset("grokking").flat()
+    for name, (_, f) in field_specs().items():
+        default = (
+            ",".join(map(str, defaults[name]))
+            if isinstance(defaults[name], tuple)
+            else defaults[name]
+        )
+        fields.add_argument(
+            *_flag(name),
+            dest=f"field_{name}",
+            metavar="VALUE",
+            help=f"{f.metadata['help']} (grokking preset: {default})",
+        )
+
+
 def _store_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store", default=DEFAULT_PATH, help=f"SQLite run store (default: ./{DEFAULT_PATH})"
@@ -176,6 +243,7 @@ COMMANDS = {
     "catalog": cmd_catalog,
     "reproduce": cmd_reproduce,
     "interventions": cmd_interventions,
+    "compare": cmd_compare,
 }
 
 

@@ -23,7 +23,16 @@ def _configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
     member field, or --seeds N, makes a grid."""
     if args.preset_name and args.preset_flag and args.preset_name != args.preset_flag:
         raise ConfigError(f"two presets given: {args.preset_name!r} and {args.preset_flag!r}")
-    values = preset(args.preset_name or args.preset_flag or "grokking").flat()
+    values, grid = config_values(args, args.preset_name or args.preset_flag or "grokking")
+    return expand(values, grid, args.seeds)
+
+
+def config_values(
+    args: argparse.Namespace, preset_name: str
+) -> tuple[dict[str, typing.Any], dict[str, list[str]]]:
+    """(flat config values, grid): the preset, then --config FILE, then --FIELD options (a
+    comma list in a field that is not a tuple goes to the grid) and --intervention."""
+    values = preset(preset_name).flat()
     if args.config:
         try:
             with open(args.config, encoding="utf-8") as f:
@@ -44,7 +53,7 @@ def _configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
                 values[name] = value
     if getattr(args, "intervention", None):  # --intervention adds to the preset's / config's
         values["interventions"] = (*from_flat(values).train.interventions, *args.intervention)
-    return expand(values, grid, args.seeds)
+    return values, grid
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -77,7 +86,7 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
         f"{cfg.train.steps:,} steps, seed {cfg.train.seed}"
     )
     progress = [ProgressBar(cfg.train.steps)] if sys.stderr.isatty() else []
-    result = run(cfg, store, device, progress, _options(args))
+    result = run(cfg, store, device, progress, options_of(args))
     if result.cached:
         say(f"found finished run {run_id} in {args.store}: not training again")
     elif result.resumed_from is not None:
@@ -104,7 +113,7 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
     return 0
 
 
-def _options(args: argparse.Namespace):
+def options_of(args: argparse.Namespace):
     from phenolab.runner import Options
 
     return Options(args.checkpoint_seconds, args.fast)
@@ -149,7 +158,7 @@ def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> 
         StorePoller(store, [c.run_id() for c in configs], steps) if tty and workers > 1 else None
     )
     t0 = time.perf_counter()
-    results = run_shards(plan.shards, store, device, workers, callbacks, _options(args), poller)
+    results = run_shards(plan.shards, store, device, workers, callbacks, options_of(args), poller)
     if poller:
         poller.finish()
     wall = time.perf_counter() - t0

@@ -16,30 +16,39 @@ from typing import Any
 
 import torch
 
-from phenolab.interventions.base import Intervention, Param
+from phenolab.interventions.base import Control, Intervention, Param
 from phenolab.interventions.grokfast import GrokfastEMA, GrokfastMA
 from phenolab.interventions.norms import DecayToInit, WeightNormConstraint
 from phenolab.interventions.orthograd import OrthoGrad
-from phenolab.interventions.spec import canonical, canonical_specs, parse
+from phenolab.interventions.spec import canonical, canonical_specs, parse, signature
 
 INTERVENTIONS: dict[str, type[Intervention]] = {
     cls.id: cls for cls in (GrokfastEMA, GrokfastMA, OrthoGrad, WeightNormConstraint, DecayToInit)
 }
 
-__all__ = ["INTERVENTIONS", "Intervention", "Param", "build", "canonical", "canonical_specs"]
+__all__ = [
+    "INTERVENTIONS",
+    "Control",
+    "Intervention",
+    "Param",
+    "build",
+    "canonical",
+    "canonical_specs",
+    "signature",
+]
 
 
 def build(
     member_specs: Sequence[Sequence[str]], model: torch.nn.Module, optimizer
 ) -> list[Intervention]:
     """The interventions of an ensemble, from each member's specs (the same ids in the same
-    order for every member; parameter values may differ): float parameters become per-member
-    tensors [E] on the model's device, integer ones must agree."""
-    first = [parse(s)[0] for s in member_specs[0]]
+    order for every member, and the same integer parameters: `config.check_ensemble` says so
+    at the boundary; float parameters may differ): float parameters become per-member tensors
+    [E] on the model's device."""
     parsed = [[parse(s) for s in specs] for specs in member_specs]
-    for specs in parsed:
-        if [name for name, _ in specs] != first:
-            raise ValueError(f"members disagree on the interventions: {member_specs}")
+    if len({signature(specs) for specs in member_specs}) > 1:
+        raise ValueError(f"members disagree on the interventions: {member_specs}")
+    first = [name for name, _ in parsed[0]]
     device = next(model.parameters()).device
     out = []
     for i, name in enumerate(first):
@@ -48,8 +57,6 @@ def build(
         for p in cls.params:
             member_values = [specs[i][1][p.name] for specs in parsed]
             if p.integer:
-                if len(set(member_values)) > 1:
-                    raise ValueError(f"{name} {p.name} must agree across members")
                 values[p.name] = member_values[0]
             else:
                 values[p.name] = torch.tensor(member_values, dtype=torch.float64, device=device)

@@ -12,8 +12,8 @@ members' checkpoints and stack it back (train/members.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
@@ -34,6 +34,18 @@ class Param:
     integer: bool = False  # an int shared by all members (e.g. a window length)
 
 
+@dataclass(frozen=True)
+class Control:
+    """A matched control of an arm that uses an intervention, for `phenolab compare`: the arm's
+    config with `overrides` (config fields by name), and the intervention kept (`specs` None)
+    or replaced by `specs` (`()` removes it; a random mask in place of a ticket's mask would
+    name its own spec here)."""
+
+    label: str  # what is matched, e.g. "lr/(1+λ)"
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    specs: tuple[str, ...] | None = None
+
+
 class Intervention(Callback):
     """A training hook built from parameters. Float parameters arrive as per-member tensors
     [E] (float64, on the parameters' device); integer ones as one int shared by the members."""
@@ -49,6 +61,16 @@ class Intervention(Callback):
         self.model = model
         self.optimizer = optimizer
         self.parameters = list(model.parameters())  # each [E, ...]
+
+    @classmethod
+    def matched_controls(
+        cls, values: Mapping[str, float | int], config: Mapping[str, Any]
+    ) -> tuple[Control, ...]:
+        """The controls a fair comparison of this intervention needs (`phenolab compare
+        --matched`), from its parsed parameters `values` and the arm's flat config. None by
+        default; an intervention whose effect is partly a plain hyperparameter change names
+        the change here so that it can be matched without the intervention's mechanism."""
+        return ()
 
     def state_dict(self) -> dict[str, Any]:
         """Running state to checkpoint: nested dicts/lists of [E, ...] tensors."""

@@ -8,11 +8,24 @@ from __future__ import annotations
 
 import torch
 
-from phenolab.interventions.base import Intervention, Param
+from phenolab.interventions.base import Control, Intervention, Param
 from phenolab.train.members import per_member
 
 
-class GrokfastEMA(Intervention):
+class _SlowGradientFilter(Intervention):
+    """What both Grokfast filters share: the matched control of their learning-rate effect."""
+
+    @classmethod
+    def matched_controls(cls, values, config):
+        """Where the gradient is slow (μ ≈ g) the filter returns g + λμ ≈ (1 + λ) g: for SGD an
+        effective learning rate (1 + λ) times the nominal one (Adam's normalisation undoes a
+        uniform scale, so there the control is conservative). The control divides the
+        learning rate by (1 + λ), keeping the filter and the arm's weight decay: a speed-up
+        that survives it is not a larger step in disguise."""
+        return (Control("lr/(1+λ)", {"lr": config["lr"] / (1 + values["lamb"])}),)
+
+
+class GrokfastEMA(_SlowGradientFilter):
     """Grokfast-EMA (Lee et al. 2024, Algorithm 2): μ ← αμ + (1−α)g; g ← g + λμ.
 
     μ starts at the first gradient (μ₁ = g₁, as in the authors' `gradfilter_ema`), so
@@ -53,7 +66,7 @@ class GrokfastEMA(Intervention):
         self.count.copy_(state["count"])
 
 
-class GrokfastMA(Intervention):
+class GrokfastMA(_SlowGradientFilter):
     """Grokfast-MA (Lee et al. 2024, Algorithm 1): g ← g + λ · mean of the last w gradients
     (the current one included). As in the authors' `gradfilter_ma` with warmup, nothing is added
     until w gradients have been seen. Published defaults w 100, λ 5.

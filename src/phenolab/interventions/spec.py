@@ -86,3 +86,25 @@ def canonical_specs(specs: Iterable[str] | str) -> tuple[str, ...]:
     if isinstance(specs, str):
         specs = specs.split(",")
     return tuple(canonical(s) for s in join_fragments(specs))
+
+
+def signature(specs: Iterable[str]) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+    """What the members of one ensemble must share: each intervention's id, in order, with its
+    integer parameters (they fix buffer shapes, e.g. Grokfast-MA's window); float parameters
+    become per-member tensors and may differ."""
+    registry = _registry()
+    out = []
+    for spec in specs:
+        name, values = parse(spec)
+        integers = tuple((p.name, int(values[p.name])) for p in registry[name].params if p.integer)
+        out.append((name, integers))
+    return tuple(out)
+
+
+def describe_signature(sig: tuple) -> str:
+    """`grokfast-ma(window=10), orthograd` for an error message; `none` when empty."""
+    parts = []
+    for name, integers in sig:
+        given = ", ".join(f"{k}={v}" for k, v in integers)
+        parts.append(f"{name}({given})" if given else name)
+    return ", ".join(parts) or "none"

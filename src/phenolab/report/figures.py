@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import statistics
 
 import matplotlib
 
@@ -114,17 +115,52 @@ def to_png(fig: plt.Figure) -> bytes:
     return buf.getvalue()
 
 
+def _colors(groups: list[str]) -> dict:
+    colors = plt.get_cmap("viridis" if len(groups) > 10 else "tab10")
+    return {
+        g: colors(i / max(len(groups) - 1, 1) if len(groups) > 10 else i)
+        for i, g in enumerate(groups)
+    }
+
+
+def _t_gen_strip(ax, groups: list[str], t_gens: list[tuple[str, int | None]], color_of) -> None:
+    """t_gen of every member by group (log axis), the median as a bar, and how many never."""
+    for i, g in enumerate(groups):
+        ts = [t for label, t in t_gens if label == g]
+        done = [t for t in ts if t is not None]
+        ax.scatter([i] * len(done), done, color=color_of[g], s=22, zorder=3)
+        if done:
+            ax.hlines(sorted(done)[len(done) // 2], i - 0.3, i + 0.3, color="k", lw=1.5)
+        if len(done) < len(ts):
+            ax.annotate(
+                f"{len(ts) - len(done)} never",
+                (i, 1),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="top",
+                fontsize=8,
+                color="0.3",
+            )
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(
+        groups,
+        rotation=30 if len(groups) > 4 else 0,
+        ha="right" if len(groups) > 4 else "center",
+        fontsize=8,
+    )
+    ax.set_ylabel("$t_{gen}$ (step; bar = median)")
+    if any(t is not None for _, t in t_gens):  # a log axis needs at least one value
+        ax.set_yscale("log")
+    ax.grid(True, axis="y", alpha=0.3)
+
+
 def ensemble_figure(
     members: list[tuple[str, dict[str, Series], int | None]], title: str
 ) -> plt.Figure:
     """Test (solid) and train (faint) accuracy of every member, one colour per group, and the
     t_gen of every member by group. `members`: (group label, metrics, t_gen)."""
     groups = list(dict.fromkeys(label for label, _, _ in members))
-    colors = plt.get_cmap("viridis" if len(groups) > 10 else "tab10")
-    color_of = {
-        g: colors(i / max(len(groups) - 1, 1) if len(groups) > 10 else i)
-        for i, g in enumerate(groups)
-    }
+    color_of = _colors(groups)
     fig, (ax, ax_t) = plt.subplots(
         1, 2, figsize=(12.5, 4.2), gridspec_kw={"width_ratios": [1.6, 1]}
     )
@@ -148,32 +184,45 @@ def ensemble_figure(
     ax.grid(True, alpha=0.3)
     if len(groups) <= 12:
         ax.legend(loc="best", fontsize=8)
-    for i, g in enumerate(groups):
-        t_gens = [t for label, _, t in members if label == g]
-        done = [t for t in t_gens if t is not None]
-        ax_t.scatter([i] * len(done), done, color=color_of[g], s=22, zorder=3)
-        if done:
-            ax_t.hlines(sorted(done)[len(done) // 2], i - 0.3, i + 0.3, color="k", lw=1.5)
-        if len(done) < len(t_gens):
-            ax_t.annotate(
-                f"{len(t_gens) - len(done)} never",
-                (i, 1),
-                xycoords=("data", "axes fraction"),
-                ha="center",
-                va="top",
-                fontsize=8,
-                color="0.3",
-            )
-    ax_t.set_xticks(range(len(groups)))
-    ax_t.set_xticklabels(
-        groups,
-        rotation=30 if len(groups) > 4 else 0,
-        ha="right" if len(groups) > 4 else "center",
-        fontsize=8,
+    _t_gen_strip(ax_t, groups, [(label, t) for label, _, t in members], color_of)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def median_curve(series: list[Series]) -> Series:
+    """The median across members at each step all of them recorded."""
+    common = set(series[0][0]).intersection(*(set(steps) for steps, _ in series[1:]))
+    steps = sorted(common)
+    lookup = [dict(zip(*s, strict=True)) for s in series]
+    return steps, [statistics.median(d[step] for d in lookup) for step in steps]
+
+
+def comparison_figure(
+    arms: list[tuple[str, list[dict[str, Series]], list[int | None]]], title: str
+) -> plt.Figure:
+    """Test accuracy of every arm on one axis: the median over seeds (bold) over each seed's
+    curve (faint); and every seed's t_gen by arm. `arms`: (name, seeds' metrics, t_gens)."""
+    names = [name for name, _, _ in arms]
+    color_of = _colors(names)
+    fig, (ax, ax_t) = plt.subplots(
+        1, 2, figsize=(12.5, 4.4), gridspec_kw={"width_ratios": [1.6, 1]}
     )
-    ax_t.set_ylabel("$t_{gen}$ (step; bar = median)")
-    ax_t.set_yscale("log")
-    ax_t.grid(True, axis="y", alpha=0.3)
+    for name, members, _ in arms:
+        c = color_of[name]
+        for metrics in members:
+            ax.plot(*_positive(metrics["test/acc"]), color=c, lw=0.7, alpha=0.25)
+        ax.plot(
+            *_positive(median_curve([m["test/acc"] for m in members])), color=c, lw=2, label=name
+        )
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("optimization step")
+    ax.set_ylabel("test accuracy (median over seeds; faint: each seed)")
+    ax.grid(True, alpha=0.3)
+    if len(names) <= 12:
+        ax.legend(loc="best", fontsize=8)
+    _t_gen_strip(ax_t, names, [(n, t) for n, _, ts in arms for t in ts], color_of)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -12,6 +12,7 @@ from phenolab.analysis.ensemble import GroupSummary
 from phenolab.analysis.events import Events
 from phenolab.report.figures import (
     circle_figure,
+    comparison_figure,
     curves_figure,
     ensemble_figure,
     measures_figure,
@@ -278,6 +279,49 @@ def entry_report(reproduction, store) -> str:
 t_gen = ∞; a median it makes unknown is reported as a bound and judged only where the bound
 decides.</p>
 <h2>Expectation history</h2><ul>{history}</ul>
+<h2>Environment</h2>{_table(list(first.env.items()))}
+</body></html>
+"""
+
+
+def comparison_report(comparison) -> str:
+    """The HTML text of a `phenolab compare` (a compare.Comparison): every arm's test accuracy
+    on one figure, the table, each arm's config changes and runs."""
+    c = comparison
+    cfg = c.baseline
+    title = (
+        f"{describe(cfg.task.op, cfg.task.p)}, {cfg.model.model}: baseline {c.baseline_name} "
+        f"and {len(c.arms) - 1} arm(s), {c.seeds} seed(s) each"
+    )
+    fig = comparison_figure(
+        [(a.arm.name, [r.metrics for r in a.results], a.t_gen) for a in c.arms], title
+    )
+    header, *rows = c.table()
+    notes = "".join(f"<p class='muted'>{html.escape(n)}</p>" for n in c.notes())
+    arm_rows = [
+        [
+            a.arm.name,
+            a.arm.control_of or "—",
+            ", ".join(a.arm.interventions) or "—",
+            ", ".join(f"{k}={v}" for k, v in a.arm.changes) or "—",
+            " ".join(r.record.id for r in a.results),
+        ]
+        for a in c.arms
+    ]
+    first = c.arms[0].results[0].record
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>phenolab compare</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p class="muted">{c.seconds:.1f} s wall on {html.escape(c.device)}; ensemble shards
+{html.escape(str(c.shards))}.</p>
+{_png_tag(fig, "test accuracy of every arm against step, and t_gen by arm")}
+<h2>Arms</h2>
+{_grid(header, rows)}
+{notes}
+<h2>What each arm changes</h2>
+{_grid(["arm", "control of", "interventions", "config changes", "runs"], arm_rows)}
+<h2>Baseline config</h2>{_table(list(cfg.canonical().items()))}
 <h2>Environment</h2>{_table(list(first.env.items()))}
 </body></html>
 """

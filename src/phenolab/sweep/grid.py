@@ -1,7 +1,7 @@
 """Expand per-member value lists and seed counts into member configs.
 
 `--wd 0.3,1,3 --seeds 5` is the product of every listed value with 5 seeds: 15 members. Only
-MEMBER_FIELDS may take lists, since the members of one ensemble must share everything else.
+GRID_FIELDS may take lists, since the members of one ensemble must share everything else.
 """
 
 from __future__ import annotations
@@ -11,16 +11,21 @@ from typing import Any
 
 from phenolab.config import MEMBER_FIELDS, RunConfig, from_flat
 from phenolab.errors import ConfigError
+from phenolab.interventions.spec import signature
+
+# Member fields a comma list turns into a grid. Not `interventions`: there a comma separates
+# the specs of one member; members with different interventions come from `phenolab compare`.
+GRID_FIELDS = tuple(f for f in MEMBER_FIELDS if f != "interventions")
 
 
 def expand(base: dict[str, Any], grid: dict[str, list[Any]], seeds: int | None) -> list[RunConfig]:
     """Member configs: `base` (flat values) with each combination of `grid` values, times
     `seeds` consecutive seeds starting at base["seed"] (when given)."""
     for name in grid:
-        if name not in MEMBER_FIELDS:
+        if name not in GRID_FIELDS:
             raise ConfigError(
                 f"{name}: only one value allowed (fields that can take a list: "
-                f"{', '.join(MEMBER_FIELDS)})"
+                f"{', '.join(GRID_FIELDS)})"
             )
     if seeds is not None:
         if seeds < 1:
@@ -37,10 +42,12 @@ def expand(base: dict[str, Any], grid: dict[str, list[Any]], seeds: int | None) 
 
 
 def compatible_groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
-    """Split configs into groups that can each be one ensemble (equal outside MEMBER_FIELDS)."""
+    """Split configs into groups that can each be one ensemble: equal outside MEMBER_FIELDS,
+    and the same interventions' signature (ids, order, integer parameters)."""
     groups: dict[tuple, list[RunConfig]] = {}
     for cfg in configs:
         key = tuple((k, repr(v)) for k, v in cfg.flat().items() if k not in MEMBER_FIELDS)
+        key += (("interventions", signature(cfg.train.interventions)),)
         groups.setdefault(key, []).append(cfg)
     return list(groups.values())
 

@@ -1,0 +1,145 @@
+"""Arms of a comparison: `ID[:k=v,...]` (an intervention), `set:FIELD=VALUE[,...]` (config
+changes), or parts of both joined by `+`; their matched controls; the planned list of arms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from phenolab.config import RunConfig, field_specs
+from phenolab.errors import ConfigError
+from phenolab.interventions import INTERVENTIONS, canonical, canonical_specs
+from phenolab.interventions.spec import parse
+
+SET = "set:"
+# fields an arm cannot set: seeds come from the comparison, interventions from spec parts
+_NOT_SETTABLE = {"seed": "seeds are the comparison's (--seeds)", "interventions": "name them"}
+
+
+@dataclass(frozen=True)
+class Arm:
+    """The baseline plus `interventions` (canonical specs, after the baseline's own) and config
+    `changes` (field → value, a string as typed or a value)."""
+
+    name: str
+    interventions: tuple[str, ...] = ()
+    changes: tuple[tuple[str, Any], ...] = ()
+    control_of: str | None = None  # the arm this one is a matched control of
+    matched: str = ""  # what the control matches, e.g. "lr/(1+λ)"
+
+    def config(self, baseline: RunConfig) -> RunConfig:
+        try:
+            return baseline.replace(
+                **dict(self.changes),
+                interventions=(*baseline.train.interventions, *self.interventions),
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"arm {self.name!r}: {exc}") from None
+
+
+def _part_boundary() -> re.Pattern:
+    """A `+` that starts a new part: before `set:` or a registered intervention id (so that
+    values such as `set:op=x+y` or `lr=1e+3` keep theirs)."""
+    ids = "|".join(re.escape(i) for i in sorted(INTERVENTIONS, key=len, reverse=True))
+    return re.compile(rf"\+(?=\s*(?:{re.escape(SET)}|(?:{ids})\s*(?::|\+|$)))")
+
+
+def parse_arm(text: str) -> Arm:
+    """`ID[:k=v,...]`, `set:FIELD=VALUE,...`, or parts of both joined by `+` → an Arm named by
+    its canonical spelling. Mistakes are ConfigErrors that name the arm and the bad part."""
+    text = text.strip()
+    if not text:
+        raise ConfigError("arm: empty (expected ID[:k=v,...] or set:FIELD=VALUE, joined by +)")
+    specs: list[str] = []
+    changes: dict[str, str] = {}
+    for part in (p.strip() for p in _part_boundary().split(text)):
+        if not part:
+            raise ConfigError(f"arm {text!r}: an empty part between '+'")
+        if part.startswith(SET):
+            for key, value in _changes(text, part[len(SET) :]):
+                if key in changes:
+                    raise ConfigError(f"arm {text!r}: {key} set twice")
+                changes[key] = value
+        else:
+            try:
+                specs.append(canonical(part))
+            except ConfigError as exc:
+                raise ConfigError(f"arm {text!r}: {exc}") from None
+    name_parts = list(specs)
+    if changes:
+        name_parts.append(SET + ",".join(f"{k}={v}" for k, v in changes.items()))
+    return Arm("+".join(name_parts), tuple(specs), tuple(changes.items()))
+
+
+def _changes(text: str, body: str) -> list[tuple[str, str]]:
+    specs = field_specs()
+    out = []
+    # a comma inside a tuple field's value (betas=0.9,0.98) joins back onto its field
+    items: list[str] = []
+    for item in body.split(","):
+        if items and "=" not in item:  # a tuple field's next value (betas=0.9,0.98)
+            items[-1] += "," + item
+        else:
+            items.append(item)
+    for item in items:
+        key, eq, value = (s.strip() for s in item.partition("="))
+        if not eq or not key or not value:
+            raise ConfigError(f"arm {text!r}: expected set:FIELD=VALUE[,...], got {item!r}")
+        if key not in specs:
+            raise ConfigError(
+                f"arm {text!r}: unknown config field {key!r} (valid fields: "
+                f"{', '.join(sorted(n for n in specs if n not in _NOT_SETTABLE))})"
+            )
+        if key in _NOT_SETTABLE:
+            raise ConfigError(f"arm {text!r}: set:{key} is not allowed ({_NOT_SETTABLE[key]})")
+        out.append((key, value))
+    return out
+
+
+def matched_controls(arm: Arm, baseline: RunConfig) -> list[Arm]:
+    """The matched controls of `arm`: its config changes without its interventions (when it has
+    both), and each intervention's own `matched_controls` (interventions/base.py)."""
+    out = []
+    if arm.interventions and arm.changes:
+        name = SET + ",".join(f"{k}={v}" for k, v in arm.changes)
+        out.append(Arm(name, (), arm.changes, arm.name, "without its interventions"))
+    flat = arm.config(baseline).flat()
+    for i, spec in enumerate(arm.interventions):
+        name, values = parse(spec)
+        for control in INTERVENTIONS[name].matched_controls(values, flat):
+            specs = arm.interventions
+            if control.specs is not None:
+                specs = (*specs[:i], *canonical_specs(control.specs), *specs[i + 1 :])
+            changes = tuple((dict(arm.changes) | dict(control.overrides)).items())
+            out.append(
+                Arm(f"{arm.name} [{control.label}]", specs, changes, arm.name, control.label)
+            )
+    return out
+
+
+def plan_arms(
+    baseline: RunConfig, arms: Sequence[str | Arm], matched: bool = False, name: str = "baseline"
+) -> list[Arm]:
+    """The baseline arm, then each given arm (parsed) followed by its matched controls that are
+    not already there (a control whose config another arm has is left out)."""
+    given = [Arm(name)]
+    for a in arms:
+        arm = parse_arm(a) if isinstance(a, str) else a
+        if any(arm.name == b.name for b in given):
+            raise ConfigError(f"arm {arm.name!r} given twice (or named like the baseline)")
+        arm.config(baseline)  # every mistake is found before anything trains
+        given.append(arm)
+    if not matched:
+        return given
+    out = [given[0]]
+    ids = {arm.config(baseline).run_id() for arm in given}
+    for arm in given[1:]:
+        out.append(arm)
+        for control in matched_controls(arm, baseline):
+            cid = control.config(baseline).run_id()
+            if cid not in ids:
+                ids.add(cid)
+                out.append(control)
+    return out
