@@ -95,7 +95,24 @@ SECTIONS = ("task", "model", "train")
 
 # Fields that may differ between the members of one ensemble (trained in lockstep, one process).
 # Every other field must be shared: it fixes shapes, the task or the optimizer's kind.
-MEMBER_FIELDS = ("seed", "split_seed", "frac", "lr", "wd", "init_scale", "warmup", "init_from")
+# The ticket fields may differ too: each member's mask and start weights are computed on their own.
+MEMBER_FIELDS = (
+    "seed",
+    "split_seed",
+    "frac",
+    "lr",
+    "wd",
+    "init_scale",
+    "warmup",
+    "init_from",
+    "ticket_from",
+    "sparsity",
+    "prune_scope",
+    "mask_kind",
+    "rewind",
+    "reinit",
+    "keep_checkpoint_at",
+)
 
 
 def check_ensemble(configs: list[RunConfig]) -> None:
