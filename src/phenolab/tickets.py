@@ -37,6 +37,7 @@ from phenolab.config import RunConfig, from_json
 from phenolab.errors import ConfigError
 from phenolab.interventions.masks import Mask, magnitude_mask, random_mask, sparsity_of
 from phenolab.store import RunRecord, Store
+from phenolab.train.config import ticket_fields_without_parent
 
 # seed offsets of the generators a ticket draws from besides the member's own init (the
 # minibatch order uses seed + 1_000_003, train/batches.py)
@@ -67,6 +68,11 @@ class Start:
 def member_start(store: Store, cfg: RunConfig) -> Start:
     """Where `cfg` starts training (see the module docstring)."""
     t = cfg.train
+    orphans = ticket_fields_without_parent(t)
+    if orphans:
+        raise ConfigError(
+            f"{orphans[0]}: needs ticket_from (the run whose final weights define the mask)"
+        )
     if t.ticket_from is not None:
         return _ticket_start(store, cfg)
     weights = None

@@ -131,7 +131,9 @@ class TrainConfig:
         self._check_ticket()
 
     def _check_ticket(self) -> None:
-        """The ticket fields (tickets.py): valid values, and none of them without ticket_from."""
+        """The ticket fields (tickets.py) hold valid values. They may be set without ticket_from
+        (a catalog arm gets its parent's id when its runs are made): the runner refuses to
+        start such a run."""
         keep = tuple(sorted(set(self.keep_checkpoint_at)))
         object.__setattr__(self, "keep_checkpoint_at", keep)
         if keep and not 0 <= keep[0] <= keep[-1] <= self.steps:
@@ -153,12 +155,7 @@ class TrainConfig:
                 f"mask_kind: unknown {self.mask_kind!r} (valid: {', '.join(MASK_KINDS)})"
             )
         if self.ticket_from is None:
-            for f in dataclasses.fields(self):
-                if f.name in TICKET_FIELDS and getattr(self, f.name) != f.default:
-                    raise ConfigError(
-                        f"{f.name}: needs ticket_from (the run whose final weights define the mask)"
-                    )
-            return
+            return  # ticket fields without a parent: an error when the run starts (tickets.py)
         if not RUN_ID.fullmatch(self.ticket_from):
             raise ConfigError(
                 f"ticket_from: expected a full 12-character run id (hex), got {self.ticket_from!r}"
@@ -170,3 +167,14 @@ class TrainConfig:
             )
         if self.reinit and self.rewind != "init":
             raise ConfigError(f"rewind: {self.rewind} contradicts reinit (a fresh initialisation)")
+
+
+def ticket_fields_without_parent(cfg: TrainConfig) -> list[str]:
+    """Ticket fields set (not at their default) although ticket_from names no parent."""
+    if cfg.ticket_from is not None:
+        return []
+    return [
+        f.name
+        for f in dataclasses.fields(cfg)
+        if f.name in TICKET_FIELDS and getattr(cfg, f.name) != f.default
+    ]
