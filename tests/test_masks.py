@@ -21,7 +21,7 @@ from phenolab.runner import Options, run, run_ensemble
 from phenolab.store import Store
 from phenolab.tickets import imp_sparsity, matched_norm, run_mask
 from phenolab.train.optim import SGD, AdamW
-from tests.test_ensemble import assert_same_curves
+from tests.test_ensemble import CUDA, assert_same_curves
 from tests.test_interventions import Weights
 from tests.test_runner import CrashAt, curves
 
@@ -212,13 +212,24 @@ def test_a_ticket_with_weight_decay_and_interventions_keeps_its_mask_and_resumes
     assert all((weights[w][~m] == 0).all() and (weights[w][m] != 0).all() for w, m in mask.items())
 
 
-def test_a_ticket_in_an_ensemble_equals_it_alone(store, parent_store, tmp_path):
+@pytest.mark.parametrize(
+    "device, fast",
+    [
+        ("cpu", False),
+        pytest.param("cuda", False, marks=CUDA),
+        pytest.param("cuda", True, marks=CUDA),  # KeepMask's gradient half in the CUDA graph
+    ],
+)
+def test_a_ticket_in_an_ensemble_equals_it_alone(store, parent_store, tmp_path, device, fast):
     configs = [TICKET, TICKET.replace(seed=1, sparsity=0.3), PARENT.replace(keep_checkpoint_at=())]
-    run_ensemble(configs, store, device="cpu")
+    run_ensemble(configs, store, device, options=Options(fast=fast))
     solo = copy_of(parent_store, tmp_path / "solo.db")
     for cfg in configs:
-        run(cfg, solo, device="cpu")
-        assert_same_curves(store.metrics(cfg.run_id()), solo.metrics(cfg.run_id()))
+        run(cfg, solo, device)
+        assert_same_curves(store.metrics(cfg.run_id()), solo.metrics(cfg.run_id()), device)
+    for cfg in configs[:2]:  # pruned weights still exactly zero
+        mask, weights = run_mask(store, cfg.run_id()), store.load_checkpoint(cfg.run_id())[2]
+        assert all((weights["model"][w][~m] == 0).all() for w, m in mask.items())
 
 
 def test_imp_rounds_nest_their_masks_and_rewind_to_the_first_start(tmp_path):

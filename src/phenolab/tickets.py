@@ -80,7 +80,8 @@ def member_start(store: Store, cfg: RunConfig) -> Start:
         # A continuation: only the weights carry over; the optimizer, its warmup and the step
         # count start afresh, and the data split is this run's own (with the parent's split
         # seed and a smaller frac, this run's train set is a subset of the parent's:
-        # `modular.split` cuts one permutation).
+        # `modular.split` cuts one permutation). A pruned parent's mask does not carry over:
+        # a continuation trains every weight.
         _, final = finished_parent(store, t.init_from, cfg, "init_from")
         weights = final["model"]
     return Start(weights, t.seed, cfg.model.init_scale)
@@ -178,5 +179,5 @@ def matched_norm(store: Store, run_id: str, step: int | None = 0) -> float:
     if step is None:
         return values[-1]
     if step not in steps:
-        raise ConfigError(f"step: run {run_id} has no norm/total at step {step}")
+        raise ValueError(f"run {run_id} has no norm/total at step {step}")
     return values[steps.index(step)]
