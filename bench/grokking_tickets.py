@@ -1,13 +1,12 @@
 """Measurement: grokking tickets (Minegishi et al. 2024) on the `grokking` preset, CPU.
 
-    python bench/grokking_tickets.py [--seeds 3] [--sparsity 0.6,0.8] [--store PATH]
+    python bench/grokking_tickets.py [--seeds 3] [--sparsity 0.4,0.6,0.8] [--store PATH]
 
 Per seed: the preset's dense run (x+y mod 97, 30 % train, wd 1) is the parent. From its final
 weights, global magnitude masks at each sparsity; each ticket is rewound to the parent's
-initialisation and retrained with wd 0 (and, at the first sparsity, also with the parent's
-wd 1). Controls, every one rewound to the same initialisation: the dense net with wd 0, a random
+initialisation and retrained with wd 0 (and, at --main-sparsity, also with the parent's wd 1). Controls, every one rewound to the same initialisation: the dense net with wd 0, a random
 mask with the same count per tensor (wd 0), and the dense net held at the ticket's initial
-weight norm (Omnigrok's norm constraint, wd 0). Prints t_gen (first eval step after which test
+weight norm at --main-sparsity (Omnigrok's norm constraint, wd 0). Prints t_gen (first eval step after which test
 accuracy stays ≥ 0.99) and final test accuracy per arm and seed, and their medians.
 """
 
@@ -35,7 +34,9 @@ def train(configs, store, workers=2):
     out = {}
     for group in compatible_groups(configs):
         plan = plan_shards(group, DEVICE, min_shards=workers)
-        for r in run_shards(plan.shards, store, DEVICE, min(workers, len(plan.shards)), Options()):
+        for r in run_shards(
+            plan.shards, store, DEVICE, min(workers, len(plan.shards)), options=Options()
+        ):
             out[r.record.id] = r
     return [out[c.run_id()] for c in configs]
 
@@ -43,7 +44,10 @@ def train(configs, store, workers=2):
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--sparsity", default="0.6,0.8")
+    parser.add_argument("--sparsity", default="0.4,0.6,0.8")
+    parser.add_argument(
+        "--main-sparsity", type=float, default=0.6, help="the ticket with wd 1 and the norm control"
+    )
     parser.add_argument("--store", default="grokking_tickets.db")
     args = parser.parse_args()
     sparsities = [float(s) for s in args.sparsity.split(",")]
@@ -58,7 +62,7 @@ def main() -> int:
     for sp in sparsities:
         arms[f"ticket {sp:.0%} wd 0"] = [c.replace(sparsity=sp) for c in child]
         arms[f"random {sp:.0%} wd 0"] = [c.replace(sparsity=sp, mask_kind="random") for c in child]
-    first = sparsities[0]
+    first = args.main_sparsity
     arms[f"ticket {first:.0%} wd 1"] = [c.replace(sparsity=first, wd=1.0) for c in child]
     train([c for name, cs in arms.items() if name != "parent (dense, wd 1)" for c in cs], store)
     tickets = arms[f"ticket {first:.0%} wd 0"]
