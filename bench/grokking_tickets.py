@@ -4,10 +4,11 @@
 
 Per seed: the preset's dense run (x+y mod 97, 30 % train, wd 1) is the parent. From its final
 weights, global magnitude masks at each sparsity; each ticket is rewound to the parent's
-initialisation and retrained with wd 0 (and, at --main-sparsity, also with the parent's wd 1). Controls, every one rewound to the same initialisation: the dense net with wd 0, a random
-mask with the same count per tensor (wd 0), and the dense net held at the ticket's initial
-weight norm at --main-sparsity (Omnigrok's norm constraint, wd 0). Prints t_gen (first eval step after which test
-accuracy stays ≥ 0.99) and final test accuracy per arm and seed, and their medians.
+initialisation and retrained with wd 0 (and, at --main-sparsity, also with the parent's wd 1).
+Controls, every one rewound to the same initialisation: the dense net with wd 0, a random mask
+with the same count per tensor (wd 0), and the dense net held at the initial weight norm of the
+--main-sparsity ticket (Omnigrok's norm constraint, wd 0). Prints t_gen (first eval step after
+which test accuracy stays ≥ 0.99) and final test accuracy per arm and seed, and their medians.
 """
 
 import argparse
