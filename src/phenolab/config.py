@@ -96,7 +96,8 @@ SECTIONS = ("task", "model", "train")
 # Fields that may differ between the members of one ensemble (trained in lockstep, one process).
 # Every other field must be shared: it fixes shapes, the task or the optimizer's kind. Members'
 # `interventions` may differ only in their float parameters: the ids, their order and integer
-# parameters (`interventions.spec.signature`) are shared.
+# parameters (`interventions.spec.signature`) are shared. The ticket fields may differ too: each
+# member's mask and start weights are computed on their own.
 MEMBER_FIELDS = (
     "seed",
     "split_seed",
@@ -107,6 +108,13 @@ MEMBER_FIELDS = (
     "warmup",
     "init_from",
     "interventions",
+    "ticket_from",
+    "sparsity",
+    "prune_scope",
+    "mask_kind",
+    "rewind",
+    "reinit",
+    "keep_checkpoint_at",
 )
 
 

@@ -20,10 +20,12 @@ from phenolab import interventions
 from phenolab.analysis.events import Events, classify, value_at
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
+from phenolab.interventions.masks import KeepMask, apply_mask, full_mask
 from phenolab.measures import DEFAULT_MEASURES, Context, compute
 from phenolab.models import build_model
 from phenolab.store import RunRecord, Store
 from phenolab.tasks import modular
+from phenolab.tickets import Start, member_start
 from phenolab.train.batches import EpochSampler, FreshSampler
 from phenolab.train.fast import CompiledForward
 from phenolab.train.loop import Callback, Plan, TrainState, train
@@ -200,6 +202,27 @@ class _Recorder(Callback):
         self.last_checkpoint = time.monotonic()
 
 
+class _Keeper(Callback):
+    """Keeps each member's weights at the steps its `keep_checkpoint_at` names (store.kept), for
+    tickets rewound to them. Runs after the interventions: it keeps the weights the next step
+    starts from."""
+
+    def __init__(self, store: Store, run_ids: list[str], steps: list[tuple[int, ...]]) -> None:
+        self.store, self.run_ids, self.steps = store, run_ids, steps
+
+    def on_train_start(self, state: TrainState) -> None:
+        if state.step == 0:
+            self.on_step_end(state)
+
+    def on_step_end(self, state: TrainState) -> None:
+        members = [e for e, steps in enumerate(self.steps) if state.step in steps]
+        if members:
+            weights = state.model.state_dict()
+            self.store.keep_weights(
+                state.step, {self.run_ids[e]: member_slice(weights, e) for e in members}
+            )
+
+
 class _StopOnSignal(Callback):
     """Ctrl-C or SIGTERM: finish the current step, then stop (the runner checkpoints).
     A second Ctrl-C raises at once; the last checkpoint is still intact. Handlers are only
@@ -283,8 +306,8 @@ def _train_members(
     configs = [cfg for cfg, _ in members]
     checkpoints = [checkpoint for _, checkpoint in members]
     run_ids = [cfg.run_id() for cfg in configs]
-    parents = [parent_weights(store, cfg) for cfg in configs]
-    state, plan, sampler, hooks = _build(configs, device, options, parents)
+    starts = [member_start(store, cfg) for cfg in configs]
+    state, plan, sampler, hooks = _build(configs, device, options, starts)
     resumed_from = checkpoints[0][0] if checkpoints[0] else None
     if resumed_from is not None:
         saved = [checkpoint[2] for checkpoint in checkpoints]
@@ -310,6 +333,8 @@ def _train_members(
                 "optimizer": member_slice(optim_state, e),
                 "sampler": sampler.member_state(e) if sampler else None,
                 "interventions": member_slice(intervention_state, e),
+                # the mask it trains under, for tickets of this run (tickets.py)
+                "mask": starts[e].mask,
             }
             for e in range(len(configs))
         ]
@@ -323,7 +348,8 @@ def _train_members(
             store.set_status(run_id, status, seconds=seconds, summary=summary)
 
     try:
-        train(state, plan, [*hooks, recorder, _StopOnSignal(), *callbacks])
+        keeper = _Keeper(store, run_ids, [cfg.train.keep_checkpoint_at for cfg in configs])
+        train(state, plan, [*hooks, recorder, keeper, _StopOnSignal(), *callbacks])
     except KeyboardInterrupt:
         set_status("interrupted")
         raise
@@ -348,27 +374,41 @@ def _build(
     configs: list[RunConfig],
     device: torch.device,
     options: Options = DEFAULT_OPTIONS,
-    parents: list[dict | None] | None = None,
+    starts: list[Start] | None = None,
 ):
-    """Data, model, optimizer, plan and interventions of an ensemble of `configs`; a member
-    with parent weights (`parent_weights`) starts from them instead of its seeded
-    initialisation. Interventions are built here, from the start weights, before any
-    checkpoint is restored: what they capture (θ₀, its norm) is rebuilt exactly on resume."""
+    """Data, model, optimizer, plan and hooks of an ensemble of `configs`, each member from its
+    start (tickets.py: seeded initialisation, a parent's weights, a rewound ticket; default: its
+    own seeded initialisation). A member with a mask starts masked and a KeepMask hook, first
+    among the hooks, keeps it so. Interventions are built here, from the (masked) start
+    weights, before any checkpoint is restored: what they capture (θ₀, its norm) is rebuilt
+    exactly on resume."""
     shared, t = configs[0], configs[0].train
     seeds = [c.train.seed for c in configs]
+    starts = starts or [Start(None, c.train.seed, c.model.init_scale) for c in configs]
     data = modular.build([c.task for c in configs], shared.model.model, seeds).to(device)
     model = build_model(
         shared.model,
         data.vocab,
         data.n_classes,
         data.x_train.shape[2],
-        seeds,
-        init_scales=[c.model.init_scale for c in configs],
+        [s.seed for s in starts],
+        init_scales=[s.init_scale for s in starts],
     ).to(device)
-    if parents and any(w is not None for w in parents):
-        own = model.state_dict()
-        members = [w if w is not None else member_slice(own, e) for e, w in enumerate(parents)]
-        model.load_state_dict(stack_members(members))
+    own = model.state_dict()
+    if any(s.weights is not None for s in starts):
+        weights = [
+            s.weights if s.weights is not None else member_slice(own, e)
+            for e, s in enumerate(starts)
+        ]
+        model.load_state_dict(stack_members(weights))
+    mask_hooks = []
+    if any(s.mask is not None for s in starts):
+        everything = full_mask({n: p[:1] for n, p in model.named_parameters()})
+        mask = stack_members([s.mask if s.mask is not None else everything for s in starts])
+        mask = {n: m.to(device) for n, m in mask.items()}
+        with torch.no_grad():
+            apply_mask(dict(model.named_parameters()), mask)
+        mask_hooks.append(KeepMask(model, mask))
     sampler = EpochSampler(data.train_sizes(), t.batch_size, seeds) if t.batch_size else None
     if data.stream is not None:  # online: a fresh batch every step (sizes the train buffers)
         sampler = FreshSampler(data, t.batch_size)
@@ -393,44 +433,7 @@ def _build(
     )
     state = TrainState(model=model, optimizer=make_optimizer(configs, model), data=data)
     hooks = interventions.build([c.train.interventions for c in configs], model, state.optimizer)
-    return state, plan, sampler, hooks
-
-
-def parent_weights(store: Store, cfg: RunConfig) -> dict | None:
-    """The final model weights of the run `cfg.train.init_from` names (None when it names none).
-
-    A continuation: the parent must be a finished run in the same store with the same
-    architecture and task; its last checkpoint (written when it finished) holds its final
-    weights. Only the weights carry over: the optimizer, its warmup and the step count start
-    afresh, and the data split is this run's own (with the parent's split seed and a smaller
-    frac, this run's train set is a subset of the parent's: `modular.split` cuts one
-    permutation)."""
-    parent_id = cfg.train.init_from
-    if parent_id is None:
-        return None
-    record = store.get_run(parent_id)
-    if record is None or record.status != "finished":
-        state = "not in the store" if record is None else f"{record.status}, not finished"
-        raise ConfigError(f"init_from: run {parent_id} is {state} ({store.path})")
-    ours = cfg.to_json()
-    for section, names in (
-        (
-            "model",
-            ("model", "width", "d_embed", "d_model", "n_heads", "d_mlp", "n_layers", "layernorm"),
-        ),
-        ("task", ("op", "p", "sequence")),
-    ):
-        for name in names:
-            theirs = record.config[section].get(name)
-            if theirs != ours[section][name]:
-                raise ConfigError(
-                    f"init_from: run {parent_id} has {name} {theirs!r}, this run "
-                    f"{ours[section][name]!r}; a continuation keeps the architecture and task"
-                )
-    checkpoint = store.load_checkpoint(parent_id)
-    if checkpoint is None or checkpoint[0] != record.config["train"]["steps"]:
-        raise ConfigError(f"init_from: run {parent_id} has no checkpoint of its final step")
-    return checkpoint[2]["model"]
+    return state, plan, sampler, [*mask_hooks, *hooks]
 
 
 def _restore(

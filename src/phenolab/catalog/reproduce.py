@@ -83,8 +83,8 @@ def reproduce(
 
 
 def arm_configs(entry: Entry, quick: bool, n: int) -> dict[str, list[RunConfig]]:
-    """Each arm's configs for seeds 0 … n−1; a continuation's seed s starts from its parent
-    arm's seed-s run."""
+    """Each arm's configs for seeds 0 … n−1; a continuation's (or ticket's) seed s starts from
+    its parent arm's seed-s run."""
     by_name = {arm.name: arm for arm in entry.arms}
     out: dict[str, list[RunConfig]] = {}
 
@@ -94,7 +94,7 @@ def arm_configs(entry: Entry, quick: bool, n: int) -> dict[str, list[RunConfig]]
             own = [arm.variant(quick).replace(seed=s) for s in range(n)]
             if arm.parent is not None:
                 own = [
-                    c.replace(init_from=p.run_id())
+                    c.replace(**{arm.link: p.run_id()})
                     for c, p in zip(own, configs(arm.parent), strict=True)
                 ]
             out[name] = own

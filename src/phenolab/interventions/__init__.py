@@ -7,6 +7,9 @@ constraints, ...). Registered by id; a run names them in `interventions` as spec
     orthograd        ⊥Grad (Prieto et al. 2025)
     norm-constraint  Omnigrok's fixed weight norm (Liu et al. 2023)
     decay-to-init    weight decay toward the initial weights
+
+Pruning masks (masks.py) are not specs: a run asks for one through its ticket fields
+(`ticket_from`, `sparsity`, ...; see tickets.py) and the runner keeps it applied (KeepMask).
 """
 
 from __future__ import annotations

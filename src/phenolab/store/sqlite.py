@@ -1,4 +1,5 @@
-"""One SQLite file (WAL mode) holding runs, their metric series and their latest checkpoint.
+"""One SQLite file (WAL mode) holding runs, their metric series, their latest checkpoint and the
+weights a run was asked to keep at given steps (`keep_checkpoint_at`, for rewinding tickets).
 
 Metrics are committed at every evaluation, so a crash loses at most what came after the last
 checkpoint, and resuming recomputes exactly that (same config, same state → same values).
@@ -52,6 +53,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     step INTEGER NOT NULL,
     seconds REAL NOT NULL,
     state BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kept (   -- model weights at chosen steps, never replaced by later ones
+    run_id TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    state BLOB NOT NULL,
+    PRIMARY KEY (run_id, step)
 );
 """
 
@@ -225,11 +232,7 @@ class Store:
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoints(self, step: int, members: dict[str, tuple[float, dict]]) -> None:
         """Replace the checkpoints of several runs at `step`: {run_id: (seconds, state)}."""
-        rows = []
-        for run_id, (seconds, state) in members.items():
-            buf = io.BytesIO()
-            torch.save(state, buf)
-            rows.append((run_id, step, seconds, buf.getvalue()))
+        rows = [(rid, step, seconds, _blob(state)) for rid, (seconds, state) in members.items()]
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO checkpoints (run_id, step, seconds, state) "
@@ -245,6 +248,32 @@ class Store:
             return None
         step, seconds, blob = row
         return step, seconds, torch.load(io.BytesIO(blob), weights_only=True)
+
+    def keep_weights(self, step: int, members: dict[str, dict]) -> None:
+        """Keep the model weights of several runs at `step`: {run_id: weights}. A resumed run
+        passing `step` again writes the same weights again."""
+        rows = [(run_id, step, _blob(weights)) for run_id, weights in members.items()]
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO kept (run_id, step, state) VALUES (?,?,?)", rows
+            )
+
+    def kept_weights(self, run_id: str, step: int) -> dict | None:
+        """The weights `run_id` kept at `step`, or None."""
+        row = self.db.execute(
+            "SELECT state FROM kept WHERE run_id = ? AND step = ?", (run_id, step)
+        ).fetchone()
+        return torch.load(io.BytesIO(row[0]), weights_only=True) if row else None
+
+    def kept_steps(self, run_id: str) -> list[int]:
+        rows = self.db.execute("SELECT step FROM kept WHERE run_id = ? ORDER BY step", (run_id,))
+        return [step for (step,) in rows]
+
+
+def _blob(state: Any) -> bytes:
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    return buf.getvalue()
 
 
 def _record(row: tuple) -> RunRecord:
