@@ -53,23 +53,6 @@ def speedup(slow: str, fast: str):
     return lambda outcome: ratio(median_t_gen(outcome, slow), median_t_gen(outcome, fast))
 
 
-def _figures(outcome, store) -> list[tuple[str, object]]:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    colors = dict(zip(ARMS, ("tab:gray", "tab:red", "tab:blue", "tab:orange"), strict=True))
-    for arm, results in outcome.items():
-        for i, r in enumerate(results):
-            metrics = r.metrics or store.metrics(r.record.id)
-            ax.plot(
-                *metrics["test/acc"], color=colors[arm], alpha=0.8, label=arm if i == 0 else None
-            )
-    ax.set(xscale="log", xlabel="step", ylabel="test accuracy")
-    ax.legend()
-    fig.tight_layout()
-    return [("Grokfast-MA against the published baseline and the matched controls", fig)]
-
-
 GROKFAST = register(
     Entry(
         id="lee2024-grokfast",
@@ -128,6 +111,5 @@ GROKFAST = register(
             "is far weaker than the main job's 1). Quick budget raised to 10,000 steps; "
             "expectations unchanged.",
         ),
-        figures=_figures,
     )
 )

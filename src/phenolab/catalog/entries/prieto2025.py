@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import statistics
 
-from phenolab.analysis.events import value_at
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
 from phenolab.catalog.measures import fraction_generalized, median_t_gen
 from phenolab.presets import preset
@@ -41,31 +40,27 @@ def final_collapse(outcome, arm: str = "softmax") -> Measured:
     for r in outcome[arm]:
         if r.metrics is None or "train/collapse" not in r.metrics:
             return Measured(None, note="the collapse fraction was not recorded")
-        steps, _ = r.metrics["train/collapse"]
-        values.append(value_at(r.metrics, "train/collapse", steps[-1]))
+        values.append(r.metrics["train/collapse"][1][-1])
     return Measured(statistics.median(values))
 
 
 def _figures(outcome, store) -> list[tuple[str, object]]:
+    """Softmax collapse per arm (the entry report's own figure already shows every arm's
+    accuracy curves and t_gen)."""
     import matplotlib.pyplot as plt
 
-    fig, (acc, collapse) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, ax = plt.subplots(figsize=(7, 4))
     colors = dict(zip(ARMS, ("tab:gray", "tab:blue", "tab:green"), strict=True))
     for arm, results in outcome.items():
         for i, r in enumerate(results):
             metrics = r.metrics or store.metrics(r.record.id)
-            label = arm if i == 0 else None
-            acc.plot(*metrics["test/acc"], color=colors[arm], alpha=0.8, label=label)
-            acc.plot(*metrics["train/acc"], color=colors[arm], alpha=0.35, ls=":")
             if "train/collapse" in metrics:
-                collapse.plot(*metrics["train/collapse"], color=colors[arm], alpha=0.8, label=label)
-    acc.set(xscale="log", xlabel="step", ylabel="accuracy (test solid, train dotted)")
-    collapse.set(xscale="log", xlabel="step", ylabel="train examples with loss exactly 0")
-    acc.legend()
-    collapse.legend()
+                label = arm if i == 0 else None
+                ax.plot(*metrics["train/collapse"], color=colors[arm], alpha=0.8, label=label)
+    ax.set(xscale="log", xlabel="step", ylabel="train examples with loss exactly 0")
+    ax.legend()
     fig.tight_layout()
-    title = "No weight decay: softmax, StableMax and ⊥AdamW (test accuracy; softmax collapse)"
-    return [(title, fig)]
+    return [("Softmax collapse without weight decay: softmax, StableMax and ⊥AdamW", fig)]
 
 
 PRIETO = register(
