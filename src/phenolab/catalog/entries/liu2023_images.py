@@ -43,7 +43,7 @@ def _arm(op: str, alpha: float) -> Arm:
     )
 
 
-def _curves(result, store=None) -> dict:
+def _curves(result, store) -> dict:
     return result.metrics if result.metrics is not None else store.metrics(result.record.id)
 
 
@@ -52,9 +52,11 @@ def test_gain_after_fit(outcome, arm: str) -> Measured:
     generalizes after it has fitted its training set. Unknown while a seed has not fitted."""
     gains = []
     for r in outcome[arm]:
+        if r.metrics is None:
+            return Measured(None, note=f"{arm}: curves not recorded")
         if r.events.t_fit is None:
             return Measured(None, note=f"{arm}: a seed never fitted its training set")
-        metrics = _curves(r)
+        metrics = r.metrics
         _, test = metrics["test/acc"]
         gains.append(final_value(test) - value_at(metrics, "test/acc", r.events.t_fit))
     return Measured(statistics.median(gains))
@@ -66,9 +68,11 @@ def norm_tracks_generalization(outcome, arm: str) -> Measured:
     falls toward the Goldilocks zone, so the correlation is strongly negative)."""
     values = []
     for r in outcome[arm]:
+        if r.metrics is None:
+            return Measured(None, note=f"{arm}: curves not recorded")
         if r.events.t_fit is None:
             return Measured(None, note=f"{arm}: a seed never fitted its training set")
-        metrics = _curves(r)
+        metrics = r.metrics
         steps, test = metrics["test/acc"]
         norm_steps, norm = metrics["norm/total"]
         by_step = dict(zip(norm_steps, norm, strict=True))
