@@ -21,7 +21,8 @@ from typing import Any
 from phenolab import RUN_FORMAT
 from phenolab.errors import ConfigError
 from phenolab.models import ModelConfig
-from phenolab.tasks.modular import FEATURE_OPS, TaskConfig
+from phenolab.tasks.modular import FEATURE_OPS, TaskConfig, feature_dim
+from phenolab.train import closedform
 from phenolab.train.config import TrainConfig
 
 
@@ -78,17 +79,28 @@ class RunConfig:
 
 
 def _check_inputs(cfg: RunConfig) -> None:
-    """Feature tasks (real vectors) need the dense model, and it needs them; online ones a batch."""
+    """Feature tasks (real vectors) need a model that reads them (dense, rf), and those models
+    need them; online ones a batch; the closed-form solver its own setting (closedform.check)."""
     features = cfg.task.op in FEATURE_OPS
-    if features != (cfg.model.model == "dense"):
+    if features != (cfg.model.model in FEATURE_MODELS):
         raise ConfigError(
-            f"model: op={cfg.task.op} needs model=dense"
+            f"model: op={cfg.task.op} needs model=dense or rf"
             if features
-            else f"model: dense reads feature vectors (op: {', '.join(FEATURE_OPS)}), "
+            else f"model: {cfg.model.model} reads feature vectors (op: {', '.join(FEATURE_OPS)}), "
             f"not {cfg.task.op}"
         )
     if features and cfg.task.n_train == 0 and cfg.train.batch_size == 0:
         raise ConfigError("batch_size: online training (n_train = 0) needs a batch size ≥ 1")
+    if cfg.model.model == "rf" and cfg.model.feature_map == "subset":
+        if cfg.model.width > feature_dim(cfg.task):
+            raise ConfigError(
+                f"width: feature_map=subset picks p = width of the {feature_dim(cfg.task)} input "
+                f"coordinates; got width {cfg.model.width}"
+            )
+    closedform.check(cfg)
+
+
+FEATURE_MODELS = ("dense", "rf")  # models that read feature vectors
 
 
 SECTIONS = ("task", "model", "train")

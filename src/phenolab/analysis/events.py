@@ -62,6 +62,10 @@ class Events:
         return asdict(self)
 
 
+# The events of a run without accuracy (a regression task): nothing to classify.
+NO_EVENTS = Events(None, None, None, None, float("nan"), float("nan"), "n/a")
+
+
 def classify(
     steps: Sequence[int],
     train_acc: Sequence[float],

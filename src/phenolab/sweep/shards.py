@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from phenolab.config import RunConfig
-from phenolab.tasks.modular import SEQUENCES, n_elements, n_pairs, vocab_size
+from phenolab.tasks.modular import SEQUENCES, feature_dim, n_elements, n_pairs, vocab_size
 
 FLOAT = 4  # bytes, fp32
 SAFETY = 2.0  # allocator fragmentation, temporaries we do not count
@@ -22,6 +22,8 @@ def parameter_count(cfg: RunConfig) -> int:
     if m.model == "dense":
         d, w = cfg.task.n_bits, m.width
         return d * w + w + (m.n_layers - 1) * (w * w + w) + w * p + p
+    if m.model == "rf":  # the fixed map (a buffer) and the head
+        return feature_dim(cfg.task) * m.width + m.width * max(p, 1)
     if m.model == "mlp":
         d, w = m.d_embed, m.width
         return p * d + 2 * d * w + w + w * p + p
@@ -42,6 +44,11 @@ def bytes_per_member(cfg: RunConfig) -> int:
         rows = max(cfg.train.batch_size or cfg.task.n_train, cfg.task.n_test)
         per_row = cfg.task.n_bits + 3 * m.n_layers * m.width + 3 * p
         return int(SAFETY * FLOAT * (buffers * parameter_count(cfg) + rows * per_row))
+    if m.model == "rf":  # features of every split and the thin SVD, in float64 (2 floats each)
+        rows = cfg.task.n_train + cfg.task.n_val + cfg.task.n_test
+        n, w = cfg.task.n_train, m.width
+        doubles = rows * w + 2 * n * w + 2 * min(n, w) * w
+        return int(SAFETY * FLOAT * (buffers * parameter_count(cfg) + 2 * doubles))
     n = n_pairs(cfg.task)
     n_train = cfg.train.batch_size or math.ceil(cfg.task.frac * n)
     rows = max(n_train, n - round(cfg.task.frac * n))  # train batch or the test set

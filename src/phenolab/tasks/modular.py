@@ -9,8 +9,9 @@ Encodings: an MLP reads the operand pair [x, y]; a transformer reads the token s
 Finite groups (`tasks.groups`: S<n>, D<n>) are operations too: `op="S5"` is composition in S5 on
 its 120 elements, with the same encodings, splits and ensembles; `p` is not used by them.
 
-Feature tasks (`tasks.parity`: op="parity") read real vectors instead of operand pairs and have
-their own fields (n_bits, k_bits, n_train, n_test); they are built by `build` too.
+Feature tasks (`tasks.parity`: op="parity"; `tasks.regression`: op="linear", "nonlinear",
+"diabetes") read real vectors instead of operand pairs and have their own fields (n_bits, k_bits,
+n_train, n_test; n_features, n_val, noise_std); they are built by `build` too.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import torch
 
 from phenolab.errors import ConfigError
 from phenolab.fields import param
-from phenolab.tasks import groups, parity
+from phenolab.tasks import groups, parity, regression
 from phenolab.tasks.data import TaskData, pad_members
 
 Op = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
@@ -84,8 +85,13 @@ class TaskConfig:
     sequence: str = param("x op y =", "transformer input: 'x op y =' or 'x y =' (Nanda et al.)")
     n_bits: int = param(40, "parity: input length n (uniform ±1 bits)")
     k_bits: int = param(3, "parity: relevant bits k; the label is their product")
-    n_train: int = param(0, "parity: training samples; 0 = fresh samples every step (online)")
-    n_test: int = param(2048, "parity: held-out test samples")
+    n_train: int = param(
+        0, "parity, regression: training samples; parity: 0 = fresh samples every step (online)"
+    )
+    n_test: int = param(2048, "parity, regression: held-out test samples")
+    n_features: int = param(100, "regression (linear, nonlinear): input dimension d")
+    n_val: int = param(0, "regression: validation samples, e.g. for choosing a ridge λ (0: none)")
+    noise_std: float = param(0.0, "regression: std σ of the Gaussian noise added to the targets")
 
     def __post_init__(self) -> None:
         op = normalize_op(self.op)
@@ -95,7 +101,9 @@ class TaskConfig:
             return
         for name in FEATURE_FIELDS:
             if getattr(self, name) != getattr(TaskConfig, name):
-                raise ConfigError(f"{name}: only used by op=parity, not by {op}")
+                raise ConfigError(
+                    f"{name}: only used by feature tasks ({', '.join(FEATURE_OPS)}), not by {op}"
+                )
         if groups.parse_group(op):
             op = groups.check_group(op)
             if self.p != TaskConfig.p:
@@ -126,6 +134,13 @@ class TaskConfig:
         for name in ("p", "frac", "sequence"):
             if getattr(self, name) != getattr(TaskConfig, name):
                 raise ConfigError(f"{name}: not used by op={op}; leave it at its default")
+        others = PARITY_FIELDS if op in regression.OPS else regression.FIELDS
+        for name in others:
+            if getattr(self, name) != getattr(TaskConfig, name):
+                raise ConfigError(f"{name}: not used by op={op}; leave it at its default")
+        if op in regression.OPS:
+            regression.check(self)
+            return
         if not 1 <= self.n_bits <= MAX_BITS:
             raise ConfigError(f"n_bits: must be in 1 … {MAX_BITS}, got {self.n_bits}")
         if not 1 <= self.k_bits <= self.n_bits:
@@ -136,15 +151,24 @@ class TaskConfig:
             raise ConfigError(f"n_test: must be at least 1, got {self.n_test}")
 
 
-# Tasks whose inputs are real feature vectors [N, d] (read by the dense MLP), and their fields.
-FEATURE_OPS = ("parity",)
-FEATURE_FIELDS = ("n_bits", "k_bits", "n_train", "n_test")
+# Tasks whose inputs are real feature vectors [N, d] (read by the dense MLP and, for regression,
+# random-features models), and their fields.
+FEATURE_OPS = ("parity", *regression.OPS)
+PARITY_FIELDS = ("n_bits", "k_bits")
+FEATURE_FIELDS = ("n_bits", "k_bits", "n_train", "n_test", *regression.FIELDS)
 MAX_BITS = 4096
+
+
+def feature_dim(cfg: TaskConfig) -> int:
+    """The input dimension d of a feature task (parity: n_bits)."""
+    return regression.input_dim(cfg) if cfg.op in regression.OPS else cfg.n_bits
 
 
 def n_elements(op: str, p: int) -> int:
     """How many symbols a task has (operands and answers alike): p, or a group's order; the
-    number of classes of a feature task."""
+    number of classes of a feature task (0: a regression task's real-valued targets)."""
+    if op in regression.OPS:
+        return regression.N_CLASSES
     if op in FEATURE_OPS:
         return parity.N_CLASSES
     return groups.group_order(op) if groups.parse_group(op) else p
@@ -157,6 +181,8 @@ def n_pairs(cfg: TaskConfig) -> int:
 
 def describe(op: str, p: int) -> str:
     """'x+y mod 97' or 'S5' (for titles and listings)."""
+    if op in regression.OPS:
+        return f"{op} regression"
     if op in FEATURE_OPS:
         return "sparse parity"
     return op if groups.parse_group(op) else f"{op} mod {p}"
@@ -212,6 +238,8 @@ def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
     """
     if len({(c.p, c.op, c.sequence) for c in cfgs}) != 1:
         raise ConfigError("p, op, sequence: members of one ensemble must share the task")
+    if cfgs[0].op in regression.OPS:
+        return regression.build(cfgs, seeds)
     if cfgs[0].op in FEATURE_OPS:
         return parity.build(cfgs, seeds)
     splits = []
