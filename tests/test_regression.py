@@ -161,7 +161,7 @@ def test_config_errors_name_the_field(changes, field):
 
 
 def test_regression_fields_are_refused_elsewhere_and_the_loop_refuses_regression():
-    with pytest.raises(ConfigError, match="n_val: only used by feature tasks"):
+    with pytest.raises(ConfigError, match="n_val: only used by op=linear, nonlinear, diabetes"):
         RunConfig().replace(n_val=5)
     with pytest.raises(ConfigError, match="n_val: not used by op=parity"):
         RunConfig().replace(op="parity", model="dense", batch_size=8, n_val=5)

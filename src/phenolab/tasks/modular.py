@@ -101,9 +101,14 @@ class TaskConfig:
             return
         for name in FEATURE_FIELDS:
             if getattr(self, name) != getattr(TaskConfig, name):
-                raise ConfigError(
-                    f"{name}: only used by feature tasks ({', '.join(FEATURE_OPS)}), not by {op}"
+                users = (
+                    "op=parity"
+                    if name in PARITY_FIELDS
+                    else f"op={', '.join(regression.OPS)}"
+                    if name in regression.FIELDS
+                    else f"feature tasks ({', '.join(FEATURE_OPS)})"
                 )
+                raise ConfigError(f"{name}: only used by {users}, not by {op}")
         if groups.parse_group(op):
             op = groups.check_group(op)
             if self.p != TaskConfig.p:
