@@ -74,7 +74,7 @@ def test_feature_maps():
     assert [n for n, _ in relu.named_parameters()] == ["W_out"]  # the map is not trained
     data, subset = build(LINEAR.replace(width=7, feature_map="subset"), seeds=(0, 1))
     phi = subset.features(data.x_train)  # [2, 20, 7]
-    chosen = subset.W_feat.argmax(dim=1)  # [2, 7]: the coordinates each member sees
+    chosen = subset.S_feat  # [2, 7]: the coordinates each member sees
     assert all(len(set(c.tolist())) == 7 for c in chosen)
     torch.testing.assert_close(phi[1], data.x_train[1][:, chosen[1]])
     assert subset(data.x_train).shape == (2, 20, 1)

@@ -31,21 +31,24 @@ class RandomFeatures(torch.nn.Module):
         super().__init__()
         gens = [torch.Generator().manual_seed(s) for s in seeds]
         p, self.d_in, self.feature_map = cfg.width, d_in, cfg.feature_map
+        # buffers, not parameters: the map is fixed, saved with the weights, never trained
         if cfg.feature_map == "relu":
             w = torch.stack([torch.randn(d_in, p, generator=g) for g in gens])  # [E, d, p]
-        else:  # column j selects input coordinate S_j
+            self.register_buffer("W_feat", w)
+        else:  # feature j is input coordinate S_j
             chosen = torch.stack([torch.randperm(d_in, generator=g)[:p] for g in gens])  # [E, p]
-            w = torch.nn.functional.one_hot(chosen, d_in).transpose(1, 2).float()  # [E, d, p]
-        # a buffer, not a parameter: the map is fixed, saved with the weights, never trained
-        self.register_buffer("W_feat", w)
+            self.register_buffer("S_feat", chosen)
         self.W_out = stacked_normal(gens, (p, max(n_out, 1)), p**-0.5, scales)  # [E, p, out]
 
     def features(self, x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
         """x [E, B, d] float → features φ(x) [E, B, p], computed in `dtype` (default: the
-        map's own, float32; the closed-form solver asks for float64)."""
-        dtype = dtype or self.W_feat.dtype
-        z = bmm(x.to(dtype), self.W_feat.to(dtype))  # [E, B, p]
-        return torch.relu(z * self.d_in**-0.5) if self.feature_map == "relu" else z
+        maps' float32; the closed-form solver asks for float64)."""
+        x = x.to(dtype or torch.float32)
+        if self.feature_map == "subset":
+            idx = self.S_feat[:, None, :].expand(-1, x.shape[1], -1)  # [E, B, p]
+            return torch.gather(x, 2, idx)
+        z = bmm(x, self.W_feat.to(x.dtype))  # [E, B, p]
+        return torch.relu(z * self.d_in**-0.5)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [E, B, d] → outputs [E, B, out] (out = classes, or 1 for regression)."""

@@ -142,8 +142,15 @@ def member_splits(cfg, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 
 def build(cfgs: list, seeds: list[int]) -> TaskData:
-    """E members' sets along a leading member dimension: inputs [E, N, d], targets [E, N]."""
-    splits = [member_splits(c, data_seed(c, s)) for c, s in zip(cfgs, seeds, strict=True)]
+    """E members' sets along a leading member dimension: inputs [E, N, d], targets [E, N].
+    Members with the same data seed (e.g. a grid of ridge λ) share one draw."""
+    drawn: dict[int, list] = {}
+    splits = []
+    for cfg, seed in zip(cfgs, seeds, strict=True):
+        key = data_seed(cfg, seed)  # the task's other fields are shared by an ensemble
+        if key not in drawn:
+            drawn[key] = member_splits(cfg, key)
+        splits.append(drawn[key])
 
     def stack(part: int, what: int) -> torch.Tensor:
         return torch.stack([member[part][what] for member in splits])

@@ -28,6 +28,7 @@ Both are linear smoothers: a prediction is ŷ(x) = ŝ(x)ᵀY with weights ŝ(x) 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import torch
@@ -39,6 +40,7 @@ from phenolab.train.config import TICKET_FIELDS, TrainConfig
 from phenolab.train.losses import accuracy, member_mean, mse
 
 STEP = 1  # a solve is one step: its metrics are recorded at step 1
+SMALL = 2**20  # entries of Φ [n, p] per member up to which a solve runs on one CPU thread
 _EPS = torch.finfo(torch.float64).eps
 
 
@@ -76,7 +78,27 @@ def ridge(phi: torch.Tensor, y: torch.Tensor, lam: torch.Tensor) -> Solution:
     return Solution(beta, u, vh, gain, sigma)
 
 
+@contextlib.contextmanager
+def _threads_for(entries: int):
+    """One CPU thread for small problems (≤ SMALL entries of Φ per member): a batched SVD of
+    100 × 2,000 matrices took 0.02–0.2 s on one thread and 1–4 s on two on this project's
+    loaded 2-core machine (OpenMP synchronisation, no gain at that size)."""
+    before = torch.get_num_threads()
+    if entries <= SMALL:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def solve_head(model: torch.nn.Module, data: TaskData, lam: torch.Tensor) -> dict:
+    """`_solve_head` with one CPU thread when the problem is small (see _threads_for)."""
+    with _threads_for(data.x_train.shape[1] * model.W_out.shape[1]):
+        return _solve_head(model, data, lam)
+
+
+def _solve_head(model: torch.nn.Module, data: TaskData, lam: torch.Tensor) -> dict:
     """Solve the head W_out of a random-features model on the training set (ridge λ [E]; 0:
     min-norm), write it into the model and return the metrics {name: [E] float64}: loss (mean
     squared error; for classes the loss `mse` of the loop, on one-hot targets) and, for classes,

@@ -80,22 +80,23 @@ def interpolating_vs_classical(outcome) -> Measured:
     )
 
 
-def sweep_figure(outcome, store, arms=ARMS, title="Belkin et al. 2019"):
+def sweep_figure(outcome, store, arms=ARMS, n=N_TRAIN, title="Belkin et al. 2019"):
     import matplotlib.pyplot as plt
 
     fig, (test, train) = plt.subplots(1, 2, figsize=(12, 4.2))
     curve = draw_sweep(test, outcome, arms, "test/loss", "test MSE (median; faint: seeds)", "C0")
-    mark_threshold(test, N_TRAIN)
+    mark_threshold(test, n)
     mark_peak(test, peak_of(curve))
     log_axes(test, "p (random ReLU features)", "test mean squared error")
     draw_sweep(train, outcome, arms, "train/loss", "train MSE", "C3")
-    mark_threshold(train, N_TRAIN)
+    mark_threshold(train, n)
     train.set_yscale("symlog", linthresh=1e-6)
+    train.set_ylim(bottom=0)
     train.set_xscale("log")
     train.set(xlabel="p (random ReLU features)", ylabel="train MSE (0 once interpolating)")
     train.grid(True, alpha=0.3)
     train.legend(fontsize=8)
-    fig.suptitle(f"{title}: min-norm least squares on random ReLU features, diabetes, n = 100")
+    fig.suptitle(f"{title}: min-norm least squares on random ReLU features, n = {n}")
     fig.tight_layout()
     return [
         (

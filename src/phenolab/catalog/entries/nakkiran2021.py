@@ -87,9 +87,10 @@ def min_norm_rise(outcome) -> Measured:
 def ridge_figure(outcome, store):
     import matplotlib.pyplot as plt
 
-    fig, (ax, lam_ax) = plt.subplots(
-        1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1.6, 1]}
+    fig, (ax, zoom, lam_ax) = plt.subplots(
+        1, 3, figsize=(16, 4.4), gridspec_kw={"width_ratios": [1.4, 1.2, 0.9]}
     )
+    top = 1.0
     for i, lam in enumerate(LAMBDAS[1:]):
         arms = {p: ARMS[(p, lam)] for p in WIDTHS}
         color = plt.get_cmap("Greys")(0.3 + 0.6 * i / len(LAMBDAS))
@@ -99,10 +100,21 @@ def ridge_figure(outcome, store):
     tuned = tuned_curve(outcome)
     if tuned is not None:
         (xs, ys), lams = tuned
-        ax.plot(xs, ys, color="C0", lw=2.5, marker="s", ms=4, label="λ tuned on validation")
+        for target in (ax, zoom):
+            target.plot(xs, ys, color="C0", lw=2.5, marker="s", ms=4, label="λ tuned (median)")
+        for s, values in enumerate(tuned_seeds(outcome)):
+            zoom.plot(xs, values, color="C0", lw=0.6, alpha=0.3, label="seeds" if s == 0 else None)
         lam_ax.plot(xs, [max(lam, 1e-4) for lam in lams], color="C0", marker="s", ms=4)
+        top = max(ys)
+    if curve is not None:
+        top = max(top, max(curve[1]))
     mark_threshold(ax, N_TRAIN)
     log_axes(ax, "p (coordinates the model sees, of d = 200)", "test MSE (median over seeds)")
+    ax.set_ylim(top=3 * top)
+    mark_threshold(zoom, N_TRAIN)
+    zoom.set(xscale="log", xlabel="p", ylabel="test MSE, λ chosen on validation")
+    zoom.grid(True, alpha=0.3)
+    zoom.legend(fontsize=8)
     mark_threshold(lam_ax, N_TRAIN)
     lam_ax.set(xscale="log", yscale="log", xlabel="p", ylabel="chosen λ (median; 0 drawn at 1e-4)")
     lam_ax.grid(True, alpha=0.3)
@@ -112,10 +124,17 @@ def ridge_figure(outcome, store):
         (
             "Left: test error against p for min-norm least squares (red; faint: seeds), each "
             "fixed ridge λ (grey) and λ chosen per p and seed on validation data (blue); dashed: "
-            "p = n. Right: the chosen λ.",
+            "p = n. Middle: the tuned curve alone (linear scale; faint: seeds). Right: the "
+            "chosen λ.",
             fig,
         )
     ]
+
+
+def tuned_seeds(outcome) -> list[list[float]]:
+    """Each seed's tuned test error against p."""
+    per_p = [tuned_values(outcome, {lam: ARMS[(p, lam)] for lam in LAMBDAS})[0] for p in WIDTHS]
+    return [list(values) for values in zip(*per_p, strict=True)]
 
 
 NAKKIRAN_RIDGE = register(
