@@ -44,12 +44,14 @@ class Peak:
     def describe(self) -> str:
         if self.index is None:
             return "no rise (non-increasing)"
-        what = "peak" if self.found else "largest rise (not a peak)"
-        tail = "second descent" if self.second_descent else "no second descent"
-        return (
-            f"{what} at x = {self.x:.4g}, y = {self.y:.4g} (+{self.rise:.3g}× over the minimum "
-            f"{self.y_before:.4g} at x = {self.x_before:.4g}); falls back {self.drop:.0%}: {tail}"
+        rise = (
+            f"at x = {self.x:.4g}, y = {self.y:.4g} (+{self.rise:.3g}× over the minimum "
+            f"{self.y_before:.4g} at x = {self.x_before:.4g})"
         )
+        if not self.found:
+            return f"no peak: largest rise {rise}"
+        tail = "second descent" if self.second_descent else "no second descent"
+        return f"peak {rise}; falls back {self.drop:.0%}: {tail}"
 
 
 def running_median(y: Sequence[float], window: int = 1) -> list[float]:

@@ -54,8 +54,8 @@ class Events:
     t_gen: int | None
     delay: int | None  # t_gen − t_fit
     ratio: float | None  # t_gen / t_fit
-    final_train_acc: float
-    final_test_acc: float
+    final_train_acc: float | None  # None: no accuracy recorded (NO_EVENTS)
+    final_test_acc: float | None
     phase: str
 
     def as_dict(self) -> dict:
@@ -63,7 +63,7 @@ class Events:
 
 
 # The events of a run without accuracy (a regression task): nothing to classify.
-NO_EVENTS = Events(None, None, None, None, float("nan"), float("nan"), "n/a")
+NO_EVENTS = Events(None, None, None, None, None, None, "n/a")
 
 
 def classify(

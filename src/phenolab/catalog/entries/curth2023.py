@@ -170,7 +170,7 @@ CURTH_UTURN = register(
         ),
         seeds=BELKIN_MINNORM.seeds,
         quick_seeds=BELKIN_MINNORM.quick_seeds,
-        quick_seconds=15,
+        quick_seconds=20,
         history=(
             "2026-11-24: written before any run of the entry, after the 7-seed pilot noted in "
             "belkin2019-minnorm, which printed p⁰_test beside the test error (it peaked at "

@@ -177,7 +177,7 @@ NAKKIRAN_RIDGE = register(
         ),
         seeds=10,
         quick_seeds=5,
-        quick_seconds=30,
+        quick_seconds=50,
         history=("2026-11-24: written before any run of the entry.",),
         figures=ridge_figure,
     )
