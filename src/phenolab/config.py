@@ -22,7 +22,8 @@ from phenolab import RUN_FORMAT
 from phenolab.errors import ConfigError
 from phenolab.models import ModelConfig
 from phenolab.tasks.images import IMAGE_OPS
-from phenolab.tasks.modular import FEATURE_OPS, TaskConfig
+from phenolab.tasks.modular import FEATURE_OPS, TaskConfig, feature_dim
+from phenolab.train import closedform
 from phenolab.train.config import TrainConfig
 
 
@@ -79,13 +80,14 @@ class RunConfig:
 
 
 def _check_inputs(cfg: RunConfig) -> None:
-    """Feature tasks (real vectors) need the dense model (images also the CNN), and those models
-    need them; online ones a batch."""
+    """Feature tasks (real vectors) need a model that reads them (dense, rf; images also cnn),
+    and those models need them; online ones a batch; the closed-form solver its own setting
+    (closedform.check)."""
     features = cfg.task.op in FEATURE_OPS
     model = cfg.model.model
-    if features and model not in ("dense", "cnn"):
-        raise ConfigError(f"model: op={cfg.task.op} reads feature vectors: use model=dense")
-    if not features and model in ("dense", "cnn"):
+    if features and model not in FEATURE_MODELS:
+        raise ConfigError(f"model: op={cfg.task.op} reads feature vectors: use model=dense or rf")
+    if not features and model in FEATURE_MODELS:
         raise ConfigError(
             f"model: {model} reads feature vectors (op: {', '.join(FEATURE_OPS)}), "
             f"not {cfg.task.op}"
@@ -96,6 +98,16 @@ def _check_inputs(cfg: RunConfig) -> None:
         )
     if cfg.task.op == "parity" and cfg.task.n_train == 0 and cfg.train.batch_size == 0:
         raise ConfigError("batch_size: online training (n_train = 0) needs a batch size ≥ 1")
+    if cfg.model.model == "rf" and cfg.model.feature_map == "subset":
+        if cfg.model.width > feature_dim(cfg.task):
+            raise ConfigError(
+                f"width: feature_map=subset picks p = width of the {feature_dim(cfg.task)} input "
+                f"coordinates; got width {cfg.model.width}"
+            )
+    closedform.check(cfg)
+
+
+FEATURE_MODELS = ("dense", "rf", "cnn")  # models that read feature vectors
 
 
 SECTIONS = ("task", "model", "train")

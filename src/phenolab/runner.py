@@ -17,7 +17,7 @@ import torch
 
 import phenolab
 from phenolab import interventions
-from phenolab.analysis.events import Events, classify, value_at
+from phenolab.analysis.events import NO_EVENTS, Events, classify, value_at
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
 from phenolab.interventions.masks import KeepMask, apply_mask, full_mask
@@ -26,6 +26,7 @@ from phenolab.models import build_model
 from phenolab.store import RunRecord, Store
 from phenolab.tasks import modular
 from phenolab.tickets import Start, member_start
+from phenolab.train import closedform
 from phenolab.train.batches import EpochSampler, FreshSampler
 from phenolab.train.fast import CompiledForward
 from phenolab.train.loop import Callback, Plan, TrainState, train
@@ -146,6 +147,8 @@ def make_optimizer(configs: list[RunConfig], model: torch.nn.Module) -> MemberOp
 
 
 def events_of(record: RunRecord, metrics: dict) -> Events:
+    if "train/acc" not in metrics:  # a regression run: no accuracy, no events
+        return NO_EVENTS
     steps, train_acc = metrics["train/acc"]
     _, test_acc = metrics["test/acc"]
     task = record.config["task"]
@@ -304,6 +307,8 @@ def _train_members(
 ) -> list[RunResult]:
     """Train members that all start at the same step (0, or their common checkpoint step)."""
     configs = [cfg for cfg, _ in members]
+    if configs[0].train.optimizer == "lstsq":  # no training loop: one closed-form solve
+        return _solve_members(configs, store, device)
     checkpoints = [checkpoint for _, checkpoint in members]
     run_ids = [cfg.run_id() for cfg in configs]
     starts = [member_start(store, cfg) for cfg in configs]
@@ -368,6 +373,51 @@ def _train_members(
         RunResult(store.get_run(r), ev, resumed_from, cached=False)
         for r, ev in zip(run_ids, events, strict=True)
     ]
+
+
+def _solve_members(configs: list[RunConfig], store: Store, device: torch.device) -> list[RunResult]:
+    """Runs with optimizer=lstsq: each member's head solved in closed form (ridge with λ = wd;
+    min-norm for 0; train/closedform.py), its metrics recorded at step closedform.STEP and its
+    weights as the final checkpoint. A solve is cheap: an unfinished one is simply redone."""
+    run_ids = [cfg.run_id() for cfg in configs]
+    env = environment(device) | {"ensemble_members": len(configs), "solver": "SVD, float64"}
+    for cfg, run_id in zip(configs, run_ids, strict=True):
+        if store.get_run(run_id) is None:
+            store.create_run(run_id, cfg.to_json(), env)
+        else:
+            store.drop_metrics_after(run_id, -1)
+            store.set_status(run_id, "running", env=env)
+    t0 = time.perf_counter()
+    seeds = [c.train.seed for c in configs]
+    data = modular.build([c.task for c in configs], configs[0].model.model, seeds).to(device)
+    model = build_model(
+        configs[0].model, data.vocab, data.n_classes, data.x_train.shape[2], seeds
+    ).to(device)
+    lam = torch.tensor([c.train.wd for c in configs], dtype=torch.float64, device=device)
+    metrics = closedform.solve_head(model, data, lam)  # name → [E]
+    seconds, now = time.perf_counter() - t0, time.time()
+    values = {k: v.tolist() for k, v in metrics.items()}
+    rows = {
+        run_id: {k: v[e] for k, v in values.items()} | {"time/seconds": seconds, "time/unix": now}
+        for e, run_id in enumerate(run_ids)
+    }
+    store.append_metrics(closedform.STEP, rows)
+    weights = model.state_dict()
+    store.save_checkpoints(
+        closedform.STEP,
+        {r: (seconds, {"model": member_slice(weights, e)}) for e, r in enumerate(run_ids)},
+    )
+    results = []
+    for run_id in run_ids:
+        record = store.get_run(run_id)
+        curves = store.metrics(run_id)
+        events = events_of(record, curves)
+        summary = _summary(curves, events) | {
+            k: v for k, v in rows[run_id].items() if not k.startswith("time/")
+        }
+        store.set_status(run_id, "finished", seconds=seconds, summary=summary)
+        results.append(RunResult(store.get_run(run_id), events, None, cached=False))
+    return results
 
 
 def _build(

@@ -54,12 +54,16 @@ class Events:
     t_gen: int | None
     delay: int | None  # t_gen − t_fit
     ratio: float | None  # t_gen / t_fit
-    final_train_acc: float
-    final_test_acc: float
+    final_train_acc: float | None  # None: no accuracy recorded (NO_EVENTS)
+    final_test_acc: float | None
     phase: str
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+# The events of a run without accuracy (a regression task): nothing to classify.
+NO_EVENTS = Events(None, None, None, None, None, None, "n/a")
 
 
 def classify(

@@ -64,7 +64,9 @@ def reproduce(
     for stage in stages(entry):  # parents before the continuations they initialise
         todo = list(dict.fromkeys(c for name in stage for c in arms[name]))
         for group in compatible_groups(todo):
-            w = workers or (cpu_workers(len(group)) if device.type == "cpu" else 1)
+            # a closed-form solve takes milliseconds: a worker process would cost more
+            solved = group[0].train.optimizer == "lstsq"
+            w = workers or (cpu_workers(len(group)) if device.type == "cpu" and not solved else 1)
             plan = plan_shards(group, device, min_shards=w)
             w = min(w, len(plan.shards))
             for r in run_shards(plan.shards, store, device, w, options=options):

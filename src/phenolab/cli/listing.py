@@ -11,6 +11,7 @@ from phenolab.cli.shared import opt
 from phenolab.errors import UserError
 from phenolab.store import RunRecord, Store
 from phenolab.tasks.modular import describe
+from phenolab.train import closedform
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -38,12 +39,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def _run_row(r: RunRecord) -> dict:
     task, s = r.config["task"], r.summary or {}
+    solved = r.config["train"]["optimizer"] == "lstsq"  # one closed-form solve, n samples
+    size = f"n={task['n_train']}" if solved else f"{task['frac']:.0%}"
     return {
         "run_id": r.id,
         "status": r.status,
-        "task": f"{describe(task['op'], task['p'])} {task['frac']:.0%}",
+        "task": f"{describe(task['op'], task['p'])} {size}",
         "model": r.config["model"]["model"],
-        "steps": r.config["train"]["steps"],
+        "steps": closedform.STEP if solved else r.config["train"]["steps"],
         "t_fit": s.get("t_fit"),
         "t_gen": s.get("t_gen"),
         "phase": s.get("phase"),

@@ -80,11 +80,18 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
 
     run_id = cfg.run_id()
     t, m = cfg.task, cfg.model
-    say(
-        f"run {run_id}: {describe(t.op, t.p)}, {t.frac:.0%} train, {m.model}, "
-        f"{cfg.train.optimizer} lr {cfg.train.lr:g} wd {cfg.train.wd:g}, "
-        f"{cfg.train.steps:,} steps, seed {cfg.train.seed}"
-    )
+    if cfg.train.optimizer == "lstsq":
+        say(
+            f"run {run_id}: {describe(t.op, t.p)}, {t.n_train:,} training samples, "
+            f"{m.feature_map} random features p = {m.width:,}, closed-form solve "
+            f"(ridge λ = {cfg.train.wd:g}; 0: min-norm), seed {cfg.train.seed}"
+        )
+    else:
+        say(
+            f"run {run_id}: {describe(t.op, t.p)}, {t.frac:.0%} train, {m.model}, "
+            f"{cfg.train.optimizer} lr {cfg.train.lr:g} wd {cfg.train.wd:g}, "
+            f"{cfg.train.steps:,} steps, seed {cfg.train.seed}"
+        )
     progress = [ProgressBar(cfg.train.steps)] if sys.stderr.isatty() else []
     result = run(cfg, store, device, progress, options_of(args))
     if result.cached:
@@ -101,6 +108,14 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
         print(json.dumps(out))
         return 0
     ev = result.events
+    if "test_loss" in out and ev.t_fit is None:  # a closed-form solve (a regression task)
+        summary = result.record.summary
+        print(f"loss    train {out['train_loss']:.4g}  test {out['test_loss']:.4g} (squared error)")
+        print(f"p_eff   {summary['peff/test']:.4g} on test inputs (Curth et al. 2023)")
+        print(f"time    {result.record.seconds:.3f} s solving on {out['device']}")
+        if report:
+            print(f"report  {report}")
+        return 0
     gen = f"{ev.t_gen:,}" if ev.t_gen is not None else "never (test acc < 0.99 at the end)"
     ttg = out["time_to_gen"]
     print(f"t_fit   {ev.t_fit:,}" if ev.t_fit is not None else "t_fit   never")
@@ -121,7 +136,12 @@ def options_of(args: argparse.Namespace):
 
 def _member_json(result) -> dict:
     ev, summary = result.events, result.record.summary or {}
-    return {
+    losses = {  # a closed-form solve's summary holds its losses (train/closedform.py)
+        f"{split}_loss": summary[f"{split}/loss"]
+        for split in ("train", "val", "test")
+        if f"{split}/loss" in summary
+    }
+    return losses | {
         "run_id": result.record.id,
         "t_fit": ev.t_fit,
         "t_gen": ev.t_gen,

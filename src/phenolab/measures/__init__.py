@@ -61,6 +61,11 @@ def compute(names: list[str] | tuple[str, ...], ctx: Context) -> Values:
 @measure("performance")
 def performance(ctx: Context) -> Values:
     """Loss (the training loss function) and accuracy on the train and test sets."""
+    if ctx.data.regression:
+        raise ConfigError(
+            "measures: performance scores class predictions; a regression task's losses come "
+            "from its closed-form solve (train/closedform.py)"
+        )
     out: Values = {}
     for split, x, y, mask in ctx.data.splits():
         logits = ctx.model(x)  # [E, N, classes]

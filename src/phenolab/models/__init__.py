@@ -8,8 +8,9 @@ import torch
 
 from phenolab.errors import ConfigError
 from phenolab.fields import param
+from phenolab.models.features import FEATURE_MAPS
 
-MODEL_KINDS = ("mlp", "transformer", "twolayer", "dense", "cnn")
+MODEL_KINDS = ("mlp", "transformer", "twolayer", "dense", "cnn", "rf")
 ACTIVATION_NAMES = ("relu", "sqr")
 
 
@@ -19,8 +20,9 @@ class ModelConfig:
 
     model: str = param(
         "mlp",
-        "architecture: mlp (embedding MLP), transformer, twolayer (one-hot operands, no biases) "
-        "dense (MLP over feature vectors) or cnn (strided convolutions over images)",
+        "architecture: mlp (embedding MLP), transformer, twolayer (one-hot operands, no biases), "
+        "dense (MLP over feature vectors), cnn (strided convolutions over images) or rf (random "
+        "features and a linear head)",
     )
     width: int = param(128, "mlp, twolayer, dense: hidden width; cnn: channels")
     d_embed: int = param(64, "mlp: embedding dimension of each operand")
@@ -38,6 +40,9 @@ class ModelConfig:
     layernorm: bool = param(False, "transformer: pre-LayerNorm in each block and before unembed")
     init_scale: float = param(1.0, "init scale α: every initial weight is multiplied by it")
     activation: str = param("relu", "mlp, twolayer: hidden activation, relu or sqr (x²)")
+    feature_map: str = param(
+        "relu", "rf: relu (max(0, Wx/√d), W Gaussian) or subset (p of the input coordinates)"
+    )
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_KINDS:
@@ -61,6 +66,10 @@ class ModelConfig:
             raise ConfigError(
                 "activation: the transformer's MLP is ReLU only; sqr needs mlp or twolayer"
             )
+        if self.feature_map not in FEATURE_MAPS:
+            raise ConfigError(
+                f"feature_map: unknown {self.feature_map!r} (valid: {', '.join(FEATURE_MAPS)})"
+            )
         if not self.init_scale > 0:
             raise ConfigError(f"init_scale: must be positive, got {self.init_scale}")
 
@@ -81,9 +90,11 @@ def build_model(
 ) -> torch.nn.Module:
     """E = len(seeds) members; member e is initialised from torch.Generator(seeds[e]) with init
     scale init_scales[e] (default: cfg.init_scale for every member). A dense model reads
-    feature vectors of seq_len = d_in features; a cnn reads images of `image_shape`."""
+    feature vectors of seq_len = d_in features, as does a random-features model (rf); n_classes
+    = 0 (a regression task) gives it one output; a cnn reads images of `image_shape`."""
     from phenolab.models.cnn import ConvNet
     from phenolab.models.dense import DenseMLP
+    from phenolab.models.features import RandomFeatures
     from phenolab.models.mlp import EmbedMLP
     from phenolab.models.transformer import Transformer
     from phenolab.models.twolayer import TwoLayer
@@ -99,4 +110,6 @@ def build_model(
         if image_shape is None:
             raise ConfigError("model: cnn reads images (op: digits, mnist1d, idx)")
         return ConvNet(hidden_widths(cfg), image_shape, n_classes, seeds, scales)
+    if cfg.model == "rf":
+        return RandomFeatures(cfg, seq_len, n_classes, seeds, scales)
     return Transformer(cfg, vocab, n_classes, seq_len, seeds, scales)

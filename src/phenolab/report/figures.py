@@ -34,10 +34,13 @@ def _mark_events(ax, t_fit: int | None, t_gen: int | None) -> None:
 def curves_figure(
     metrics: dict[str, Series], t_fit: int | None, t_gen: int | None, title: str
 ) -> plt.Figure:
-    """Accuracy, loss and weight norm against optimisation step (log axis)."""
-    panels = [("acc", "accuracy"), ("loss", "loss")]
+    """Accuracy (when recorded: a regression run has none), loss and weight norm against
+    optimisation step (log axis)."""
+    panels = [("acc", "accuracy")] if "train/acc" in metrics else []
+    panels.append(("loss", "loss"))
     has_norm = "norm/total" in metrics
-    fig, axes = plt.subplots(1, 2 + has_norm, figsize=(5.2 * (2 + has_norm), 4.0))
+    count = len(panels) + has_norm
+    fig, axes = plt.subplots(1, count, figsize=(5.2 * count, 4.0))
     for ax, (key, label) in zip(axes, panels, strict=False):
         for split, color in (("train", TRAIN), ("test", TEST)):
             if f"{split}/{key}" in metrics:

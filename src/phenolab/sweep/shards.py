@@ -12,27 +12,21 @@ import torch
 
 from phenolab.config import RunConfig
 from phenolab.models import hidden_widths
-from phenolab.tasks.images import IMAGE_OPS, load
-from phenolab.tasks.modular import SEQUENCES, n_elements, n_pairs, vocab_size
+from phenolab.tasks.modular import SEQUENCES, feature_dim, n_elements, n_pairs, vocab_size
 
 FLOAT = 4  # bytes, fp32
 SAFETY = 2.0  # allocator fragmentation, temporaries we do not count
 MEMORY_FRACTION = 0.5  # of what is free, leaving room for the rest of the machine
 
 
-def input_features(cfg: RunConfig) -> int:
-    """Features of one input vector of a feature task (parity bits, image pixels)."""
-    if cfg.task.op in IMAGE_OPS:
-        return load(cfg.task.op, cfg.task.data_dir).features
-    return cfg.task.n_bits
-
-
 def parameter_count(cfg: RunConfig) -> int:
     m, p = cfg.model, n_elements(cfg.task.op, cfg.task.p)
     if m.model in ("dense", "cnn"):
         # a CNN's count is bounded by the dense net of the same widths over its pixels
-        sizes = (input_features(cfg), *hidden_widths(m), p)
+        sizes = (feature_dim(cfg.task), *hidden_widths(m), p)
         return sum(i * o + o for i, o in pairwise(sizes))
+    if m.model == "rf":  # the fixed map (a buffer) and the head
+        return feature_dim(cfg.task) * m.width + m.width * max(p, 1)
     if m.model == "mlp":
         d, w = m.d_embed, m.width
         return p * d + 2 * d * w + w + w * p + p
@@ -51,11 +45,16 @@ def bytes_per_member(cfg: RunConfig) -> int:
     buffers = 4 if cfg.train.optimizer in ("adamw", "adam", "muon") else 3
     if m.model in ("dense", "cnn"):  # feature vectors: the train batch (or set), the test set
         rows = max(cfg.train.batch_size or cfg.task.n_train, cfg.task.n_test)
-        d = input_features(cfg)
+        d = feature_dim(cfg.task)
         # a CNN's feature maps: at most C × d / 2 per layer (stride 2)
         hidden = d // 2 if m.model == "cnn" else 1
         per_row = d + 3 * hidden * sum(hidden_widths(m)) + 3 * p
         return int(SAFETY * FLOAT * (buffers * parameter_count(cfg) + rows * per_row))
+    if m.model == "rf":  # features of every split and the thin SVD, in float64 (2 floats each)
+        rows = cfg.task.n_train + cfg.task.n_val + cfg.task.n_test
+        n, w = cfg.task.n_train, m.width
+        doubles = rows * w + 2 * n * w + 2 * min(n, w) * w
+        return int(SAFETY * FLOAT * (buffers * parameter_count(cfg) + 2 * doubles))
     n = n_pairs(cfg.task)
     n_train = cfg.train.batch_size or math.ceil(cfg.task.frac * n)
     rows = max(n_train, n - round(cfg.task.frac * n))  # train batch or the test set

@@ -21,7 +21,8 @@ class Stream:
 @dataclass
 class TaskData:
     """Train and test sets of E members. Inputs are token ids [E, N, T] or, for feature tasks
-    (sparse parity), float feature vectors [E, N, d]; targets are class ids.
+    (sparse parity, regression), float feature vectors [E, N, d]; targets are class ids, or
+    real values [E, N] for a regression task (n_classes = 0: `regression`).
 
     Members whose sets differ in size (e.g. different train fractions) are padded to the largest;
     a mask [E, N] then marks the real examples. A mask is None when every member's set is full.
@@ -41,14 +42,24 @@ class TaskData:
     stream: Stream | None = None
     # image tasks: one example's image shape ((40,), (8, 8), (28, 28)); inputs are flattened
     shape: tuple[int, ...] | None = None
+    # a validation set (regression tasks with n_val > 0: for choosing a ridge λ); None: none
+    x_val: torch.Tensor | None = None  # [E, N_val, d]
+    y_val: torch.Tensor | None = None  # [E, N_val]
+
+    @property
+    def regression(self) -> bool:
+        """Real-valued targets (regression tasks have no classes)."""
+        return self.n_classes == 0
 
     @property
     def members(self) -> int:
         return self.x_train.shape[0]
 
     def splits(self):
-        """(name, inputs, targets, mask) for "train" and "test"."""
+        """(name, inputs, targets, mask) for "train", "val" (when there is one) and "test"."""
         yield "train", self.x_train, self.y_train, self.train_mask
+        if self.x_val is not None:
+            yield "val", self.x_val, self.y_val, None
         yield "test", self.x_test, self.y_test, self.test_mask
 
     def train_sizes(self) -> list[int]:

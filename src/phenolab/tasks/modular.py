@@ -10,10 +10,11 @@ Finite groups (`tasks.groups`: S<n>, D<n>) are operations too: `op="S5"` is comp
 its 120 elements, with the same encodings, splits and ensembles; `p` is not used by them.
 
 Feature tasks read real vectors instead of operand pairs and have their own fields: sparse
-parity (`tasks.parity`: op="parity"; n_bits, k_bits, n_train, n_test) and images shipped offline
-(`tasks.images`: op="digits", "mnist1d" or "idx" with data_dir; n_train). They are built by
-`build` too. `label_noise` (`tasks.noise`) corrupts the training labels of any task with a fixed
-training set.
+parity (`tasks.parity`: op="parity"; n_bits, k_bits, n_train, n_test), images shipped offline
+(`tasks.images`: op="digits", "mnist1d" or "idx" with data_dir; n_train) and regression
+(`tasks.regression`: op="linear", "nonlinear", "diabetes"; n_train, n_test, n_features, n_val,
+noise_std). They are built by `build` too. `label_noise` (`tasks.noise`) corrupts the training
+labels of any classification task with a fixed training set.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 
 from phenolab.errors import ConfigError
 from phenolab.fields import param
-from phenolab.tasks import groups, images, noise, parity
+from phenolab.tasks import groups, images, noise, parity, regression
 from phenolab.tasks.data import TaskData, pad_members
 
 Op = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
@@ -89,14 +90,17 @@ class TaskConfig:
     k_bits: int = param(3, "parity: relevant bits k; the label is their product")
     n_train: int = param(
         0,
-        "parity: training samples, 0 = fresh samples every step (online); images: training "
-        "images drawn from the pool by the data seed, 0 = the whole pool",
+        "parity, regression: training samples, parity: 0 = fresh samples every step (online);"
+        " images: training images drawn from the pool by the data seed, 0 = the whole pool",
     )
-    n_test: int = param(2048, "parity: held-out test samples")
+    n_test: int = param(2048, "parity, regression: held-out test samples")
     data_dir: str | None = param(None, "op=idx: folder holding MNIST-format IDX files")
     label_noise: float = param(
         0.0, "fraction of the training labels replaced by a wrong class (test labels stay clean)"
     )
+    n_features: int = param(100, "regression (linear, nonlinear): input dimension d")
+    n_val: int = param(0, "regression: validation samples, e.g. for choosing a ridge λ (0: none)")
+    noise_std: float = param(0.0, "regression: std σ of the Gaussian noise added to the targets")
 
     def __post_init__(self) -> None:
         op = normalize_op(self.op)
@@ -108,9 +112,16 @@ class TaskConfig:
             return
         for name in FEATURE_FIELDS:
             if getattr(self, name) != getattr(TaskConfig, name):
-                raise ConfigError(
-                    f"{name}: only used by feature tasks ({', '.join(FEATURE_OPS)}), not by {op}"
+                users = (
+                    "op=parity"
+                    if name in PARITY_FIELDS
+                    else f"op={', '.join(regression.OPS)}"
+                    if name in regression.FIELDS
+                    else "op=idx"
+                    if name == "data_dir"
+                    else f"feature tasks ({', '.join(FEATURE_OPS)})"
                 )
+                raise ConfigError(f"{name}: only used by {users}, not by {op}")
         if groups.parse_group(op):
             op = groups.check_group(op)
             if self.p != TaskConfig.p:
@@ -138,16 +149,21 @@ class TaskConfig:
             raise ConfigError(f"frac: {self.frac} of {n_pairs(self)} pairs leaves no training data")
 
     def _check_features(self, op: str) -> None:
-        unused = ("p", "frac", "sequence")
+        unused = ("p", "frac", "sequence") + (() if op == "idx" else ("data_dir",))
         if op in images.IMAGE_OPS:
-            unused += ("n_bits", "k_bits", "n_test") + (() if op == "idx" else ("data_dir",))
-        elif op != "idx":
-            unused += ("data_dir",)
+            unused += ("n_test", *PARITY_FIELDS, *regression.FIELDS)
+        elif op in regression.OPS:
+            unused += ("label_noise", *PARITY_FIELDS)
+        else:
+            unused += regression.FIELDS
         for name in unused:
             if getattr(self, name) != getattr(TaskConfig, name):
                 raise ConfigError(f"{name}: not used by op={op}; leave it at its default")
         if self.n_train < 0:
             raise ConfigError(f"n_train: must be ≥ 0, got {self.n_train}")
+        if op in regression.OPS:
+            regression.check(self)
+            return
         if op in images.IMAGE_OPS:
             if op == "idx" and self.data_dir is None:
                 raise ConfigError("data_dir: op=idx needs the folder holding the MNIST IDX files")
@@ -162,17 +178,28 @@ class TaskConfig:
             raise ConfigError(f"n_test: must be at least 1, got {self.n_test}")
 
 
-# Tasks whose inputs are real feature vectors [N, d] (read by the dense MLP), and their fields.
-FEATURE_OPS = ("parity", *images.IMAGE_OPS)
-FEATURE_FIELDS = ("n_bits", "k_bits", "n_train", "n_test", "data_dir")
+# Tasks whose inputs are real feature vectors [N, d] (read by the dense MLP, images also by the
+# CNN, regression by random-features models), and their fields.
+FEATURE_OPS = ("parity", *images.IMAGE_OPS, *regression.OPS)
+PARITY_FIELDS = ("n_bits", "k_bits")
+FEATURE_FIELDS = ("n_bits", "k_bits", "n_train", "n_test", "data_dir", *regression.FIELDS)
 MAX_BITS = 4096
+
+
+def feature_dim(cfg: TaskConfig) -> int:
+    """The input dimension d of a feature task (parity: n_bits; images: pixels)."""
+    if cfg.op in images.IMAGE_OPS:
+        return images.load(cfg.op, cfg.data_dir).features
+    return regression.input_dim(cfg) if cfg.op in regression.OPS else cfg.n_bits
 
 
 def n_elements(op: str, p: int) -> int:
     """How many symbols a task has (operands and answers alike): p, or a group's order; the
-    number of classes of a feature task."""
+    number of classes of a feature task (0: a regression task's real-valued targets)."""
     if op in images.IMAGE_OPS:
         return images.N_CLASSES
+    if op in regression.OPS:
+        return regression.N_CLASSES
     if op in FEATURE_OPS:
         return parity.N_CLASSES
     return groups.group_order(op) if groups.parse_group(op) else p
@@ -187,6 +214,8 @@ def describe(op: str, p: int) -> str:
     """'x+y mod 97' or 'S5' (for titles and listings)."""
     if op in images.IMAGE_OPS:
         return {"digits": "digits (8×8)", "mnist1d": "MNIST-1D", "idx": "MNIST (IDX files)"}[op]
+    if op in regression.OPS:
+        return f"{op} regression"
     if op in FEATURE_OPS:
         return "sparse parity"
     return op if groups.parse_group(op) else f"{op} mod {p}"
@@ -254,6 +283,8 @@ def _build_sets(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData
         if len({c.data_dir for c in cfgs}) != 1:
             raise ConfigError("data_dir: members of one ensemble must share the dataset")
         return images.build(cfgs, seeds)
+    if cfgs[0].op in regression.OPS:
+        return regression.build(cfgs, seeds)
     if cfgs[0].op in FEATURE_OPS:
         return parity.build(cfgs, seeds)
     splits = []

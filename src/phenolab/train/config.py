@@ -10,7 +10,7 @@ from phenolab.errors import ConfigError
 from phenolab.fields import param
 from phenolab.train.losses import LOSSES
 
-OPTIMIZERS = ("adamw", "sgd", "adam", "muon")
+OPTIMIZERS = ("adamw", "sgd", "adam", "muon", "lstsq")
 LOSS_DTYPES = ("float32", "float64")
 # Lower precision is an option, never the default: grokking is sensitive to floating point
 # (Prieto et al. 2025). The loss itself is always computed in float32 or float64.
@@ -27,11 +27,14 @@ class TrainConfig:
 
     optimizer: str = param(
         "adamw",
-        "optimizer: adamw, sgd, adam (L2 in the gradient) or muon (orthogonalised momentum on"
-        " hidden matrices, AdamW on the rest; Jordan et al. 2024)",
+        "optimizer: adamw, sgd, adam (L2 in the gradient), muon (orthogonalised momentum on"
+        " hidden matrices, AdamW on the rest; Jordan et al. 2024) or lstsq (model=rf: the head"
+        " solved in closed form, min-norm least squares or ridge with λ = wd)",
     )
     lr: float = param(1e-2, "learning rate (after warmup)")
-    wd: float = param(1.0, "weight decay (decoupled for adamw, L2 for sgd and adam)")
+    wd: float = param(
+        1.0, "weight decay (decoupled for adamw, L2 for sgd and adam); lstsq: ridge λ (0: min-norm)"
+    )
     betas: tuple[float, float] = param(
         (0.9, 0.98), "adamw, adam, muon's AdamW part: (beta1, beta2)"
     )

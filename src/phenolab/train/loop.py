@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from phenolab.errors import ConfigError
 from phenolab.tasks.data import TaskData
 from phenolab.train.batches import EpochSampler
 from phenolab.train.graphs import graphed
@@ -63,6 +64,11 @@ class Plan:
 
 def train(state: TrainState, plan: Plan, callbacks: Sequence[Callback] = ()) -> TrainState:
     """Train from `state.step` to `plan.steps`, evaluating at `plan.eval_steps`."""
+    if state.data.regression:
+        raise ConfigError(
+            "optimizer: the training loop fits class targets; a regression task (real-valued "
+            "targets) is solved in closed form (optimizer=lstsq, train/closedform.py)"
+        )
     eval_steps = set(plan.eval_steps)
     clock = time.perf_counter()
 

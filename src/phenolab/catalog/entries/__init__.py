@@ -2,12 +2,15 @@
 
 from phenolab.catalog.entries import (  # noqa: F401
     barak2022,
+    belkin2019,
     chughtai2023,
+    curth2023,
     huang2024,
     jeffares2025,
     lee2024,
     liu2023,
     liu2023_images,
+    nakkiran2021,
     nanda2023,
     power2022,
     prieto2025,
