@@ -121,7 +121,7 @@ def test_parity_config_errors_are_clear():
         parity_config(batch_size=0)
     with pytest.raises(ConfigError, match="k_bits: must be in 1"):
         parity_config(k_bits=9)
-    with pytest.raises(ConfigError, match="n_bits: only used by op=parity, not by x+y"):
+    with pytest.raises(ConfigError, match=r"n_bits: only used by op=parity, not by x\+y"):
         RunConfig().replace(n_bits=20)
     with pytest.raises(ConfigError, match="frac: not used by op=parity"):
         parity_config(frac=0.5)
