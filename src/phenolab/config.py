@@ -115,6 +115,7 @@ MEMBER_FIELDS = (
     "rewind",
     "reinit",
     "keep_checkpoint_at",
+    "embed_from",
 )
 
 

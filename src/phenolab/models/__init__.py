@@ -31,6 +31,11 @@ class ModelConfig:
     layernorm: bool = param(False, "transformer: pre-LayerNorm in each block and before unembed")
     init_scale: float = param(1.0, "init scale α: every initial weight is multiplied by it")
     activation: str = param("relu", "mlp, twolayer: hidden activation, relu or sqr (x²)")
+    embed_rank: int = param(
+        0,
+        "mlp, transformer: factor the token embedding as W_E = A·B, A [vocab, r], B [r, d], both"
+        " trained (GrokTransfer's low-rank embedding, Xu et al. 2025); 0: one table",
+    )
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_KINDS:
@@ -49,6 +54,13 @@ class ModelConfig:
         if self.model == "transformer" and self.activation != "relu":
             raise ConfigError(
                 "activation: the transformer's MLP is ReLU only; sqr needs mlp or twolayer"
+            )
+        if self.embed_rank < 0:
+            raise ConfigError(f"embed_rank: must be non-negative, got {self.embed_rank}")
+        if self.embed_rank and self.model not in ("mlp", "transformer"):
+            raise ConfigError(
+                f"embed_rank: model={self.model} has no token embedding to factor (mlp and"
+                " transformer have one)"
             )
         if not self.init_scale > 0:
             raise ConfigError(f"init_scale: must be positive, got {self.init_scale}")

@@ -92,6 +92,11 @@ class TrainConfig:
     keep_checkpoint_at: tuple[int, ...] = param(
         (), "steps at which to keep this run's weights, for tickets rewound to them (rewind=k)"
     )
+    embed_from: str | None = param(
+        None,
+        "run id of a finished run whose final token embedding initialises this one's (W_E, or"
+        " with embed_rank > 0 its factor A: GrokTransfer); the rest starts from this run's init",
+    )
     interventions: tuple[str, ...] = param(
         (),
         "interventions on training, each ID[:name=value,...], applied in order (list them with"
@@ -134,6 +139,19 @@ class TrainConfig:
             raise ConfigError(
                 f"init_from: expected a full 12-character run id (hex), got {self.init_from!r}"
             )
+        if self.embed_from is not None:
+            if not RUN_ID.fullmatch(self.embed_from):
+                raise ConfigError(
+                    "embed_from: expected a full 12-character run id (hex), got "
+                    f"{self.embed_from!r}"
+                )
+            other = "init_from" if self.init_from is not None else None
+            other = "ticket_from" if self.ticket_from is not None else other
+            if other:
+                raise ConfigError(
+                    f"embed_from: a run starting from {other}'s weights takes its embedding"
+                    f" from there; give one of {other} and embed_from"
+                )
         for name in ("steps", "eval_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be at least 1, got {getattr(self, name)}")
