@@ -139,6 +139,7 @@ def make_optimizer(configs: list[RunConfig], model: torch.nn.Module) -> MemberOp
             model.named_parameters(),
             **per_member,
             momentum=t.muon_momentum,
+            muon_lr=t.muon_lr or None,
             exterior=model.exterior,
             betas=t.betas,
             eps=t.eps,

@@ -38,6 +38,11 @@ class TrainConfig:
     eps: float = param(1e-8, "adamw, adam, muon's AdamW part: epsilon")
     momentum: float = param(0.0, "sgd: momentum")
     muon_momentum: float = param(0.95, "muon: Nesterov momentum μ of the orthogonalised update")
+    muon_lr: float = param(
+        0.0,
+        "muon: learning rate of the orthogonalised update of the hidden matrices (after warmup;"
+        " the reference uses 0.02); 0: the same as lr. The AdamW part always uses lr",
+    )
     warmup: int = param(10, "linear learning-rate warmup over this many steps (0: none)")
     batch_size: int = param(0, "minibatch size; 0 means full batch")
     steps: int = param(3000, "optimizer steps")
@@ -130,6 +135,10 @@ class TrainConfig:
             raise ConfigError(f"betas: each must be in [0, 1), got {self.betas}")
         if not 0 <= self.momentum < 1:
             raise ConfigError(f"momentum: must be in [0, 1), got {self.momentum}")
+        if self.muon_lr < 0:
+            raise ConfigError(f"muon_lr: must be non-negative (0: lr), got {self.muon_lr}")
+        if self.muon_lr and self.optimizer != "muon":
+            raise ConfigError(f"muon_lr: only optimizer=muon uses it, not {self.optimizer}")
         if not 0 <= self.muon_momentum < 1:
             raise ConfigError(f"muon_momentum: must be in [0, 1), got {self.muon_momentum}")
         for name in ("warmup", "batch_size"):
