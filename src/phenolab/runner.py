@@ -20,7 +20,7 @@ from phenolab import interventions
 from phenolab.analysis.events import Events, classify, value_at
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
-from phenolab.interventions.masks import KeepMask, apply_mask, full_mask
+from phenolab.interventions.masks import KeepMask, apply_mask, full_mask, scale_to_masked_norm
 from phenolab.interventions.transfer import load_embeddings
 from phenolab.measures import DEFAULT_MEASURES, Context, compute
 from phenolab.models import build_model
@@ -406,6 +406,9 @@ def _build(
     if any(s.embedding is not None for s in starts):  # embed_from (interventions/transfer.py)
         rows = modular.n_elements(shared.task.op, shared.task.p)
         load_embeddings(model, shared.model.embed_rank, [s.embedding for s in starts], rows)
+    for e, s in enumerate(starts):  # the norm-matched dense control (tickets.py)
+        if s.norm_of is not None:
+            scale_to_masked_norm(dict(model.named_parameters()), s.norm_of, e)
     mask_hooks = []
     if any(s.mask is not None for s in starts):
         everything = full_mask({n: p[:1] for n, p in model.named_parameters()})

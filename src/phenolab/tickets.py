@@ -24,8 +24,11 @@ A ticket run (`ticket_from` = the parent's run id) starts from
 and multiplies it by its mask (sparsity > 0): magnitude pruning of the parent's final weights
 (nested in the parent's own mask when the parent was pruned: IMP), or a random mask with the
 same count per tensor (mask_kind random, seeded by seed + RANDOM_MASK_SEED_OFFSET). The runner
-keeps the mask applied through training (interventions/masks.py KeepMask). Everything here is
-a function of the config and the stored parents, so a resumed run rebuilds it exactly.
+keeps the mask applied through training (interventions/masks.py KeepMask). With mask_kind
+norm-matched there is no mask: the start is scaled by ‖θ₀ ⊙ m‖₂ / ‖θ₀‖₂ of the magnitude mask m,
+the dense control with the ticket's initial norm of Minegishi et al. 2024 (§4.1, Fig. 5a).
+Everything here is a function of the config and the stored parents, so a resumed run rebuilds it
+exactly.
 """
 
 from __future__ import annotations
@@ -80,6 +83,8 @@ class Start:
     mask: Mask | None = None  # {name: bool [1, ...]}, True = kept; None: dense
     # another run's token embedding [1, vocab_s, d_s] for the element tokens' rows (embed_from)
     embedding: torch.Tensor | None = None
+    # not applied: the start is scaled to the L2 norm this mask would leave (norm-matched)
+    norm_of: Mask | None = None
 
 
 def member_start(store: Store, cfg: RunConfig) -> Start:
@@ -156,9 +161,11 @@ def source_embedding(store: Store, cfg: RunConfig) -> torch.Tensor:
 def _ticket_start(store: Store, cfg: RunConfig) -> Start:
     t = cfg.train
     record, final = finished_parent(store, t.ticket_from, cfg, "ticket_from")
-    mask = ticket_mask(record, final, cfg)
+    mask, norm_of = ticket_mask(record, final, cfg), None
+    if t.mask_kind == "norm-matched":  # the mask's norm, not the mask
+        mask, norm_of = None, mask
     if t.reinit:
-        return Start(None, t.seed + REINIT_SEED_OFFSET, cfg.model.init_scale, mask)
+        return Start(None, t.seed + REINIT_SEED_OFFSET, cfg.model.init_scale, mask, None, norm_of)
     if t.rewind == "init":
         parent = from_json(record.config)
         start = member_start(store, parent)
@@ -167,7 +174,12 @@ def _ticket_start(store: Store, cfg: RunConfig) -> Start:
                 f"init_scale: {cfg.model.init_scale} but a ticket rewound to init starts from its"
                 f" parent's initialisation (init_scale {start.init_scale}); give the parent's"
             )
-        return dataclasses.replace(start, mask=mask)
+        if start.norm_of is not None:
+            raise ConfigError(
+                f"ticket_from: run {record.id} is a norm-matched control (its start was scaled);"
+                " rewind to a step it kept instead"
+            )
+        return dataclasses.replace(start, mask=mask, norm_of=norm_of)
     step = int(t.rewind)
     weights = store.kept_weights(t.ticket_from, step)
     if weights is None:
@@ -176,7 +188,7 @@ def _ticket_start(store: Store, cfg: RunConfig) -> Start:
             f"rewind: run {t.ticket_from} kept no weights at step {step} (kept: {kept});"
             f" train the parent with keep_checkpoint_at={step}"
         )
-    return Start(weights, t.seed, cfg.model.init_scale, mask)
+    return Start(weights, t.seed, cfg.model.init_scale, mask, norm_of=norm_of)
 
 
 def ticket_mask(record: RunRecord, final: dict, cfg: RunConfig) -> Mask | None:
@@ -199,6 +211,7 @@ def ticket_mask(record: RunRecord, final: dict, cfg: RunConfig) -> Mask | None:
         raise ConfigError(f"sparsity: {t.sparsity} from run {record.id}: {exc}") from None
     if t.mask_kind == "random":
         mask = random_mask(mask, [t.seed + RANDOM_MASK_SEED_OFFSET])
+    # norm-matched: the magnitude mask, whose norm the start takes (_ticket_start)
     return mask
 
 

@@ -17,7 +17,7 @@ LOSS_DTYPES = ("float32", "float64")
 PRECISIONS = ("fp32", "tf32", "bf16")
 RUN_ID = re.compile(r"[0-9a-f]{12}")  # the form of RunConfig.run_id()
 PRUNE_SCOPES = ("global", "layer")  # interventions/masks.py SCOPES
-MASK_KINDS = ("magnitude", "random")
+MASK_KINDS = ("magnitude", "random", "norm-matched")
 TICKET_FIELDS = ("sparsity", "prune_scope", "mask_kind", "rewind", "reinit")  # need ticket_from
 
 
@@ -83,8 +83,9 @@ class TrainConfig:
     )
     mask_kind: str = param(
         "magnitude",
-        "with ticket_from: magnitude (keep the largest final |w|) or random (the control: as many"
-        " weights kept in each tensor, at random positions)",
+        "with ticket_from: magnitude (keep the largest final |w|), random (the control: as many"
+        " weights kept in each tensor, at random positions) or norm-matched (the control of"
+        " Minegishi et al.: no mask, the start scaled to the L2 norm the magnitude mask leaves)",
     )
     rewind: str = param(
         "init",
@@ -189,6 +190,11 @@ class TrainConfig:
         if self.mask_kind not in MASK_KINDS:
             raise ConfigError(
                 f"mask_kind: unknown {self.mask_kind!r} (valid: {', '.join(MASK_KINDS)})"
+            )
+        if self.mask_kind == "norm-matched" and self.sparsity == 0:
+            raise ConfigError(
+                "mask_kind: norm-matched scales to the norm a mask at `sparsity` leaves; give a"
+                " sparsity > 0"
             )
         if self.ticket_from is None:
             return  # ticket fields without a parent: an error when the run starts (tickets.py)
