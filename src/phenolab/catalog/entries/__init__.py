@@ -13,4 +13,5 @@ from phenolab.catalog.entries import (  # noqa: F401
     schaeffer2023,
     tian2025,
     varma2023,
+    xu2025,
 )
