@@ -297,3 +297,28 @@ def test_compare_trains_linked_arms_after_their_parents(tmp_path, capsys):
     for child, parent, field in ((transfer, weak, "embed_from"), (ticket, baseline, "ticket_from")):
         for child_id, parent_id in zip(child["run_ids"], parent["run_ids"], strict=True):
             assert runs.get_run(child_id).config["train"][field] == parent_id
+
+
+def test_tickets_and_grok_transfer_get_their_controls_when_matched():
+    base = RunConfig().replace(**TINY)
+    arms = plan_arms(
+        base,
+        ["set:ticket_from=@0,sparsity=0.6", "set:d_embed=4", "set:embed_rank=4,embed_from=@2"],
+        matched=True,
+    )
+    names = [a.name for a in arms]
+    assert names == [
+        "baseline",
+        "set:ticket_from=@0,sparsity=0.6",
+        "set:ticket_from=@0,sparsity=0.6 [random mask]",
+        "set:ticket_from=@0,sparsity=0.6 [initial norm]",
+        "set:d_embed=4",
+        "set:embed_rank=4,embed_from=@2",
+        "set:embed_rank=4,embed_from=@2 [random A·B]",
+    ]
+    parents = {"baseline": base, "set:d_embed=4": base.replace(d_embed=4)}
+    random_mask, norm, low_rank = (arms[i].config(base, parents) for i in (2, 3, 6))
+    assert random_mask.train.mask_kind == "random" and norm.train.mask_kind == "norm-matched"
+    assert random_mask.train.ticket_from == base.run_id() and random_mask.train.sparsity == 0.6
+    assert low_rank.model.embed_rank == 4 and low_rank.train.embed_from is None
+    assert arms[6].control_of == "set:embed_rank=4,embed_from=@2"

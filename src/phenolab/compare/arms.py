@@ -120,8 +120,9 @@ def matched_controls(
     arm: Arm, baseline: RunConfig, parents: Mapping[str, RunConfig] | None = None
 ) -> list[Arm]:
     """The matched controls of `arm`: its config changes without its interventions (when it has
-    both), and each intervention's own `matched_controls` (interventions/base.py). Controls keep
-    the arm's links (`parents`: the linked arms' configs, as for Arm.config)."""
+    both), each intervention's own `matched_controls` (interventions/base.py), and those of
+    its start (`start_controls`: a ticket's, GrokTransfer's). Controls keep the arm's links
+    (`parents`: the linked arms' configs, as for Arm.config)."""
     out = []
     if arm.interventions and (arm.changes or arm.links):
         name = arm.name[arm.name.index(SET) :]  # the set: part (specs never hold "set:")
@@ -146,6 +147,43 @@ def matched_controls(
                     links=arm.links,
                 )
             )
+    return out + start_controls(arm, flat)
+
+
+def start_controls(arm: Arm, flat: Mapping[str, Any]) -> list[Arm]:
+    """Controls of where an arm starts, from its config `flat`:
+    - a magnitude ticket (ticket_from, sparsity > 0): a random mask at the same sparsity and the
+      dense network at the ticket's initial norm (mask_kind random / norm-matched, tickets.py;
+      Minegishi et al. 2024, §4);
+    - GrokTransfer (embed_from with embed_rank r > 0): the same factored embedding A·B with A
+      random too, no transfer (Xu et al. 2025, Fig. 15a)."""
+    out = []
+    if flat["ticket_from"] and flat["sparsity"] > 0 and flat["mask_kind"] == "magnitude":
+        for kind, label in (("random", "random mask"), ("norm-matched", "initial norm")):
+            changes = tuple((dict(arm.changes) | {"mask_kind": kind}).items())
+            out.append(
+                Arm(
+                    f"{arm.name} [{label}]",
+                    arm.interventions,
+                    changes,
+                    arm.name,
+                    label,
+                    links=arm.links,
+                )
+            )
+    if flat["embed_from"] and flat["embed_rank"] > 0:
+        links = tuple((f, a) for f, a in arm.links if f != "embed_from")
+        changes = tuple((k, v) for k, v in arm.changes if k != "embed_from")
+        out.append(
+            Arm(
+                f"{arm.name} [random A·B]",
+                arm.interventions,
+                changes,
+                arm.name,
+                "random A·B",
+                links=links,
+            )
+        )
     return out
 
 
