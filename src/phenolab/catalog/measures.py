@@ -29,14 +29,19 @@ def median_t_gen(outcome: Outcome, arm: str) -> Measured:
 
 
 def ratio(numerator: Measured, denominator: Measured) -> Measured:
-    """numerator / denominator with bounds carried through (both positive)."""
+    """numerator / denominator with bounds carried through (both positive): a lower bound from
+    the numerator's least and the denominator's largest possible values, an upper bound from
+    the other two (e.g. a known t_gen over one beyond the budget is at most t_gen / budget)."""
     if numerator.value is not None and denominator.value is not None:
         return Measured(numerator.value / denominator.value)
     note = "; ".join(n for n in (numerator.note, denominator.note) if n)
     lo_num = numerator.value if numerator.value is not None else numerator.lower
     up_den = denominator.value if denominator.value is not None else denominator.upper
+    up_num = numerator.value if numerator.value is not None else numerator.upper
+    lo_den = denominator.value if denominator.value is not None else denominator.lower
     lower = lo_num / up_den if lo_num is not None and up_den else None
-    return Measured(None, lower=lower, note=note)
+    upper = up_num / lo_den if up_num is not None and lo_den else None
+    return Measured(None, lower=lower, upper=upper, note=note)
 
 
 def fraction_generalized(outcome: Outcome, arm: str) -> Measured:
