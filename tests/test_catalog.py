@@ -61,6 +61,10 @@ def test_median_t_gen_treats_never_as_beyond_the_budget():
     assert c.value is None and c.lower == 60
     r = ratio(median_t_gen(outcome, "b"), median_t_gen(outcome, "a"))
     assert r.value is None and r.lower == pytest.approx(1001 / 200)
+    # the other way round only an upper bound is known: 200 / (≥ 1001)
+    r = ratio(median_t_gen(outcome, "a"), median_t_gen(outcome, "b"))
+    assert r.value is None and r.lower is None and r.upper == pytest.approx(200 / 1001)
+    assert expectation(r, ">=", 1.0).judge({})[0] == "FAIL"  # the bound decides
     assert fraction_generalized(outcome, "c") == Measured(2 / 3)
 
 

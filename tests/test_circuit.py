@@ -23,6 +23,9 @@ class TableModel(torch.nn.Module):
         self.table = table
         self.W_E = torch.nn.Parameter(torch.zeros(table.shape[0], P, 4))
 
+    def embedding(self) -> torch.Tensor:
+        return self.W_E
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a, b = operands(x)
         rows = (a * P + b)[..., None].expand(-1, -1, self.table.shape[-1])

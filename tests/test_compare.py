@@ -257,3 +257,68 @@ def test_compare_mistakes_are_one_line_errors(tmp_path, capsys, extra, message):
     assert main(["compare", "--store", str(tmp_path / "r.db"), *extra]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+# -- arms linked to other arms' runs (@K) -------------------------------------------------------
+
+
+def test_linked_arms_take_the_run_of_the_named_arm_with_the_same_seed():
+    base = RunConfig().replace(**TINY)
+    arms = plan_arms(
+        base,
+        ["set:d_embed=4,width=16", "set:embed_rank=4,embed_from=@1", "set:ticket_from=@0,wd=0"],
+    )
+    weak, transfer, ticket = arms[1:]
+    assert transfer.links == (("embed_from", weak.name),) and transfer.name.endswith("=@1")
+    parents = {weak.name: weak.config(base.replace(seed=3)), "baseline": base.replace(seed=3)}
+    cfg = transfer.config(base.replace(seed=3), parents)
+    assert cfg.train.embed_from == weak.config(base.replace(seed=3)).run_id()
+    assert ticket.config(base, {"baseline": base}).train.ticket_from == base.run_id()
+    # controls keep the links
+    matched = plan_arms(base, ["set:ticket_from=@0,wd=0+grokfast-ema"], matched=True)
+    assert all(a.links == (("ticket_from", "baseline"),) for a in matched[1:])
+    assert matched[2].name == "set:ticket_from=@0,wd=0"
+
+
+@pytest.mark.parametrize("ref", ["@2", "@x", "@-1"])
+def test_a_link_must_name_an_earlier_arm(ref):
+    with pytest.raises(ConfigError, match=f"embed_from={ref} must name an earlier arm"):
+        plan_arms(RunConfig(), ["set:d_embed=4", f"set:embed_rank=4,embed_from={ref}"])
+
+
+def test_compare_trains_linked_arms_after_their_parents(tmp_path, capsys):
+    store = str(tmp_path / "runs.db")
+    argv = ["compare", "--arm", "set:d_embed=4,width=16", "--arm", "set:embed_rank=4,embed_from=@1"]
+    argv += ["--arm", "set:ticket_from=@0,sparsity=0.5", "--seeds", "2", *ARGS, "--steps", "100"]
+    assert main([*argv, "--store", store, "--workers", "1", "--json", "--no-report"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    baseline, weak, transfer, ticket = result["arms"]
+    runs = Store(store)
+    for child, parent, field in ((transfer, weak, "embed_from"), (ticket, baseline, "ticket_from")):
+        for child_id, parent_id in zip(child["run_ids"], parent["run_ids"], strict=True):
+            assert runs.get_run(child_id).config["train"][field] == parent_id
+
+
+def test_tickets_and_grok_transfer_get_their_controls_when_matched():
+    base = RunConfig().replace(**TINY)
+    arms = plan_arms(
+        base,
+        ["set:ticket_from=@0,sparsity=0.6", "set:d_embed=4", "set:embed_rank=4,embed_from=@2"],
+        matched=True,
+    )
+    names = [a.name for a in arms]
+    assert names == [
+        "baseline",
+        "set:ticket_from=@0,sparsity=0.6",
+        "set:ticket_from=@0,sparsity=0.6 [random mask]",
+        "set:ticket_from=@0,sparsity=0.6 [initial norm]",
+        "set:d_embed=4",
+        "set:embed_rank=4,embed_from=@2",
+        "set:embed_rank=4,embed_from=@2 [random A·B]",
+    ]
+    parents = {"baseline": base, "set:d_embed=4": base.replace(d_embed=4)}
+    random_mask, norm, low_rank = (arms[i].config(base, parents) for i in (2, 3, 6))
+    assert random_mask.train.mask_kind == "random" and norm.train.mask_kind == "norm-matched"
+    assert random_mask.train.ticket_from == base.run_id() and random_mask.train.sparsity == 0.6
+    assert low_rank.model.embed_rank == 4 and low_rank.train.embed_from is None
+    assert arms[6].control_of == "set:embed_rank=4,embed_from=@2"

@@ -147,7 +147,7 @@ def context_with_embedding(w: torch.Tensor, group: str | None):
     from phenolab.measures import Context
 
     data = SimpleNamespace(group=group, n_classes=w.shape[1])
-    return Context(model=SimpleNamespace(W_E=w), data=data, loss_fn=None)
+    return Context(model=SimpleNamespace(embedding=lambda: w), data=data, loss_fn=None)
 
 
 def test_irreps_measure_finds_a_planted_representation():

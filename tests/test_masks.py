@@ -261,6 +261,24 @@ def test_norm_matched_dense_control_is_expressible(store):
     assert norms[-1] == pytest.approx(norm, rel=1e-4)
 
 
+def test_the_norm_matched_control_is_dense_and_starts_at_the_tickets_norm(store):
+    control = TICKET.replace(mask_kind="norm-matched")  # Minegishi et al.: θ₀ · r₂, no mask
+    run_ensemble([TICKET, control], store, device="cpu")
+    ticket_start, start = start_of(store, TICKET), start_of(store, control)
+    parent_init = store.kept_weights(PARENT.run_id(), 0)
+
+    def norm(weights):
+        return sum(w.double().square().sum() for w in weights.values()).sqrt().item()
+
+    assert run_mask(store, control.run_id()) is None  # dense: nothing pruned, nothing kept at 0
+    assert (start["W_in"] != 0).all()
+    assert norm(start) == pytest.approx(norm(ticket_start), rel=1e-6)
+    ratio = norm(start) / norm(parent_init)
+    assert ratio < 1
+    for name, w in start.items():  # the parent's initialisation, scaled as a whole
+        torch.testing.assert_close(w, parent_init[name] * ratio, rtol=1e-6, atol=1e-7)
+
+
 def test_catalog_arms_can_be_tickets_of_another_arm():
     base = PARENT.replace(keep_checkpoint_at=())
     entry = Entry(
@@ -295,7 +313,8 @@ def test_catalog_arms_can_be_tickets_of_another_arm():
         (dict(rewind="early"), "rewind: expected init or a step k ≥ 0, got 'early'"),
         (dict(rewind="-5"), "rewind: expected init or a step k ≥ 0"),
         (dict(prune_scope="row"), "prune_scope: unknown 'row' (valid: global, layer)"),
-        (dict(mask_kind="snip"), "mask_kind: unknown 'snip' (valid: magnitude, random)"),
+        (dict(mask_kind="snip"), "mask_kind: unknown 'snip' (valid: magnitude, random, norm-"),
+        (dict(mask_kind="norm-matched", sparsity=0), "mask_kind: norm-matched scales to the"),
         (dict(keep_checkpoint_at=(50,)), "keep_checkpoint_at: steps must be in [0, 40]"),
         (dict(reinit=True, rewind=20), "rewind: 20 contradicts reinit"),
         (dict(init_from=PARENT.run_id()), "init_from: a ticket (ticket_from) starts from"),

@@ -54,7 +54,8 @@ def _reference_muon(w, grads, lr, wd, warmup, mu):
     return w
 
 
-def test_one_member_matches_a_single_matrix_reference_and_torch_adamw_elsewhere():
+@pytest.mark.parametrize("muon_lr", [None, 0.3])
+def test_one_member_matches_a_single_matrix_reference_and_torch_adamw_elsewhere(muon_lr):
     gen = torch.Generator().manual_seed(1)
     lr, wd, warmup, mu, steps = 0.05, 0.5, 3, 0.9, 8
     shapes = {"tall": (8, 4), "wide": (4, 8), "W_E": (5, 4), "bias": (4,)}  # W_E: exterior
@@ -64,7 +65,7 @@ def test_one_member_matches_a_single_matrix_reference_and_torch_adamw_elsewhere(
     ]
 
     params = {name: w.clone().requires_grad_() for name, w in start.items()}
-    opt = Muon(params.items(), lr=[lr], wd=[wd], warmup=[warmup], momentum=mu, exterior=["W_E"])
+    opt = Muon(params.items(), [lr], [wd], [warmup], mu, muon_lr=muon_lr, exterior=["W_E"])
     assert [id(p) for p in opt.hidden] == [id(params["tall"]), id(params["wide"])]
     others = [start[n].clone().requires_grad_() for n in ("W_E", "bias")]
     torch_adamw = torch.optim.AdamW(others, lr=lr, weight_decay=wd, betas=(0.9, 0.98), eps=1e-8)
@@ -80,7 +81,9 @@ def test_one_member_matches_a_single_matrix_reference_and_torch_adamw_elsewhere(
         warm.step()
 
     for name in ("tall", "wide"):
-        expected = _reference_muon(start[name][0], [g[name][0] for g in grads], lr, wd, warmup, mu)
+        hidden_lr = muon_lr or lr  # its own lr where given; AdamW keeps lr either way
+        hidden_grads = [g[name][0] for g in grads]
+        expected = _reference_muon(start[name][0], hidden_grads, hidden_lr, wd, warmup, mu)
         torch.testing.assert_close(params[name][0].detach(), expected, rtol=1e-4, atol=1e-5)
     for p, name in zip(others, ("W_E", "bias"), strict=True):
         torch.testing.assert_close(params[name].detach(), p.detach(), rtol=1e-5, atol=1e-6)
@@ -133,6 +136,18 @@ def test_muon_on_a_model_without_hidden_matrices_is_a_config_error():
 def test_bad_muon_momentum_is_a_config_error(value):
     with pytest.raises(ConfigError, match="muon_momentum: must be in"):
         RunConfig().replace(optimizer="muon", muon_momentum=value)
+
+
+@pytest.mark.parametrize(
+    "fields, match",
+    [(dict(optimizer="muon", muon_lr=-1), "must be non-negative"), (dict(muon_lr=0.02), "adamw")],
+)
+def test_bad_muon_lr_is_a_config_error(fields, match):
+    with pytest.raises(ConfigError, match=f"muon_lr: .*{match}"):
+        RunConfig().replace(**fields)
+    assert RunConfig().replace(optimizer="muon").run_id() == (
+        RunConfig().replace(optimizer="muon", muon_lr=0).run_id()  # 0 (the default): lr
+    )
 
 
 def test_muon_grokking_run_trains_and_resumes_from_a_checkpoint(tmp_path):

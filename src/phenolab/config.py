@@ -136,6 +136,7 @@ MEMBER_FIELDS = (
     "rewind",
     "reinit",
     "keep_checkpoint_at",
+    "embed_from",
 )
 
 

@@ -20,7 +20,8 @@ from phenolab import interventions
 from phenolab.analysis.events import NO_EVENTS, Events, classify, value_at
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
-from phenolab.interventions.masks import KeepMask, apply_mask, full_mask
+from phenolab.interventions.masks import KeepMask, apply_mask, full_mask, scale_to_masked_norm
+from phenolab.interventions.transfer import load_embeddings
 from phenolab.measures import DEFAULT_MEASURES, Context, compute
 from phenolab.models import build_model
 from phenolab.store import RunRecord, Store
@@ -139,6 +140,7 @@ def make_optimizer(configs: list[RunConfig], model: torch.nn.Module) -> MemberOp
             model.named_parameters(),
             **per_member,
             momentum=t.muon_momentum,
+            muon_lr=t.muon_lr or None,
             exterior=model.exterior,
             betas=t.betas,
             eps=t.eps,
@@ -427,11 +429,11 @@ def _build(
     starts: list[Start] | None = None,
 ):
     """Data, model, optimizer, plan and hooks of an ensemble of `configs`, each member from its
-    start (tickets.py: seeded initialisation, a parent's weights, a rewound ticket; default: its
-    own seeded initialisation). A member with a mask starts masked and a KeepMask hook, first
-    among the hooks, keeps it so. Interventions are built here, from the (masked) start
-    weights, before any checkpoint is restored: what they capture (θ₀, its norm) is rebuilt
-    exactly on resume."""
+    start (tickets.py: seeded initialisation, a parent's weights, a rewound ticket, another
+    run's embedding; default: its own seeded initialisation). A member with a mask starts
+    masked and a KeepMask hook, first among the hooks, keeps it so. Interventions are built
+    here, from the (masked) start weights, before any checkpoint is restored: what they capture
+    (θ₀, its norm) is rebuilt exactly on resume."""
     shared, t = configs[0], configs[0].train
     seeds = [c.train.seed for c in configs]
     starts = starts or [Start(None, c.train.seed, c.model.init_scale) for c in configs]
@@ -452,6 +454,12 @@ def _build(
             for e, s in enumerate(starts)
         ]
         model.load_state_dict(stack_members(weights))
+    if any(s.embedding is not None for s in starts):  # embed_from (interventions/transfer.py)
+        rows = modular.n_elements(shared.task.op, shared.task.p)
+        load_embeddings(model, shared.model.embed_rank, [s.embedding for s in starts], rows)
+    for e, s in enumerate(starts):  # the norm-matched dense control (tickets.py)
+        if s.norm_of is not None:
+            scale_to_masked_norm(dict(model.named_parameters()), s.norm_of, e)
     mask_hooks = []
     if any(s.mask is not None for s in starts):
         everything = full_mask({n: p[:1] for n, p in model.named_parameters()})

@@ -1,6 +1,8 @@
 """Where a member starts training: its seeded initialisation, a parent's final weights
 (`init_from`, a continuation) or a lottery ticket (`ticket_from`): a parent's weights rewound
-and pruned by a mask from the parent's final weights.
+and pruned by a mask from the parent's final weights; and, with `embed_from`, its seeded
+initialisation with another run's trained token embedding (interventions/transfer.py:
+GrokTransfer and plain embedding transfer).
 
 Lottery tickets (Frankle & Carbin 2019, "The Lottery Ticket Hypothesis"): train, prune the
 smallest-magnitude weights, rewind the rest to their initial values and train again under the
@@ -22,8 +24,11 @@ A ticket run (`ticket_from` = the parent's run id) starts from
 and multiplies it by its mask (sparsity > 0): magnitude pruning of the parent's final weights
 (nested in the parent's own mask when the parent was pruned: IMP), or a random mask with the
 same count per tensor (mask_kind random, seeded by seed + RANDOM_MASK_SEED_OFFSET). The runner
-keeps the mask applied through training (interventions/masks.py KeepMask). Everything here is
-a function of the config and the stored parents, so a resumed run rebuilds it exactly.
+keeps the mask applied through training (interventions/masks.py KeepMask). With mask_kind
+norm-matched there is no mask: the start is scaled by ‖θ₀ ⊙ m‖₂ / ‖θ₀‖₂ of the magnitude mask m,
+the dense control with the ticket's initial norm of Minegishi et al. 2024 (§4.1, Fig. 5a).
+Everything here is a function of the config and the stored parents, so a resumed run rebuilds it
+exactly.
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ import torch
 from phenolab.config import RunConfig, from_json
 from phenolab.errors import ConfigError
 from phenolab.interventions.masks import Mask, magnitude_mask, random_mask, sparsity_of
+from phenolab.interventions.transfer import check_transfer
+from phenolab.models.embedding import embedding_of
 from phenolab.store import RunRecord, Store
+from phenolab.tasks.modular import n_elements
 from phenolab.train.config import ticket_fields_without_parent
 
 # seed offsets of the generators a ticket draws from besides the member's own init (the
@@ -58,6 +66,7 @@ _SAME = (
             "d_mlp",
             "n_layers",
             "layernorm",
+            "embed_rank",
         ),
     ),
     ("task", ("op", "p", "sequence", "n_bits", "data_dir")),
@@ -73,6 +82,10 @@ class Start:
     seed: int
     init_scale: float
     mask: Mask | None = None  # {name: bool [1, ...]}, True = kept; None: dense
+    # another run's token embedding [1, vocab_s, d_s] for the element tokens' rows (embed_from)
+    embedding: torch.Tensor | None = None
+    # not applied: the start is scaled to the L2 norm this mask would leave (norm-matched)
+    norm_of: Mask | None = None
 
 
 def member_start(store: Store, cfg: RunConfig) -> Start:
@@ -94,37 +107,66 @@ def member_start(store: Store, cfg: RunConfig) -> Start:
         # a continuation trains every weight.
         _, final = finished_parent(store, t.init_from, cfg, "init_from")
         weights = final["model"]
-    return Start(weights, t.seed, cfg.model.init_scale)
+    embedding = source_embedding(store, cfg) if t.embed_from is not None else None
+    return Start(weights, t.seed, cfg.model.init_scale, embedding=embedding)
+
+
+def finished_run(store: Store, run_id: str, field: str) -> tuple[RunRecord, dict]:
+    """(record, final checkpoint state) of the finished run `run_id`; `field` names the config
+    field that points to it."""
+    record = store.get_run(run_id)
+    if record is None or record.status != "finished":
+        state = "not in the store" if record is None else f"{record.status}, not finished"
+        raise ConfigError(f"{field}: run {run_id} is {state} ({store.path})")
+    checkpoint = store.load_checkpoint(run_id)  # written when the run finished
+    if checkpoint is None or checkpoint[0] != record.config["train"]["steps"]:
+        raise ConfigError(f"{field}: run {run_id} has no checkpoint of its final step")
+    return record, checkpoint[2]
 
 
 def finished_parent(store: Store, parent_id: str, cfg: RunConfig, field: str):
     """(record, final checkpoint state) of the finished run `parent_id`, which must have the
     architecture and task of `cfg`; `field` names the config field that points to it."""
-    record = store.get_run(parent_id)
-    if record is None or record.status != "finished":
-        state = "not in the store" if record is None else f"{record.status}, not finished"
-        raise ConfigError(f"{field}: run {parent_id} is {state} ({store.path})")
+    record, final = finished_run(store, parent_id, field)
     ours = cfg.to_json()
+    defaults = RunConfig().to_json()  # for fields added after the parent was stored
     for section, names in _SAME:
         for name in names:
-            theirs = record.config[section].get(name)
+            theirs = record.config[section].get(name, defaults[section][name])
             if theirs != ours[section][name]:
                 raise ConfigError(
                     f"{field}: run {parent_id} has {name} {theirs!r}, this run "
                     f"{ours[section][name]!r}; a child keeps its parent's architecture and task"
                 )
-    checkpoint = store.load_checkpoint(parent_id)  # written when the parent finished
-    if checkpoint is None or checkpoint[0] != record.config["train"]["steps"]:
-        raise ConfigError(f"{field}: run {parent_id} has no checkpoint of its final step")
-    return record, checkpoint[2]
+    return record, final
+
+
+def source_embedding(store: Store, cfg: RunConfig) -> torch.Tensor:
+    """The final token embedding [1, vocab_s, d_s] of the run `cfg.train.embed_from`, checked
+    to fit `cfg` (interventions/transfer.py)."""
+    source_id = cfg.train.embed_from
+    record, final = finished_run(store, source_id, "embed_from")
+    embedding = embedding_of(final["model"])
+    if embedding is None:
+        raise ConfigError(
+            f"embed_from: run {source_id} (model={record.config['model']['model']}) has no token"
+            " embedding (mlp and transformer have)"
+        )
+    task = record.config["task"]
+    check_transfer(
+        embedding, n_elements(task["op"], task["p"]), n_elements(cfg.task.op, cfg.task.p), cfg.model
+    )
+    return embedding
 
 
 def _ticket_start(store: Store, cfg: RunConfig) -> Start:
     t = cfg.train
     record, final = finished_parent(store, t.ticket_from, cfg, "ticket_from")
-    mask = ticket_mask(record, final, cfg)
+    mask, norm_of = ticket_mask(record, final, cfg), None
+    if t.mask_kind == "norm-matched":  # the mask's norm, not the mask
+        mask, norm_of = None, mask
     if t.reinit:
-        return Start(None, t.seed + REINIT_SEED_OFFSET, cfg.model.init_scale, mask)
+        return Start(None, t.seed + REINIT_SEED_OFFSET, cfg.model.init_scale, mask, None, norm_of)
     if t.rewind == "init":
         parent = from_json(record.config)
         start = member_start(store, parent)
@@ -133,7 +175,12 @@ def _ticket_start(store: Store, cfg: RunConfig) -> Start:
                 f"init_scale: {cfg.model.init_scale} but a ticket rewound to init starts from its"
                 f" parent's initialisation (init_scale {start.init_scale}); give the parent's"
             )
-        return dataclasses.replace(start, mask=mask)
+        if start.norm_of is not None:
+            raise ConfigError(
+                f"ticket_from: run {record.id} is a norm-matched control (its start was scaled);"
+                " rewind to a step it kept instead"
+            )
+        return dataclasses.replace(start, mask=mask, norm_of=norm_of)
     step = int(t.rewind)
     weights = store.kept_weights(t.ticket_from, step)
     if weights is None:
@@ -142,7 +189,7 @@ def _ticket_start(store: Store, cfg: RunConfig) -> Start:
             f"rewind: run {t.ticket_from} kept no weights at step {step} (kept: {kept});"
             f" train the parent with keep_checkpoint_at={step}"
         )
-    return Start(weights, t.seed, cfg.model.init_scale, mask)
+    return Start(weights, t.seed, cfg.model.init_scale, mask, norm_of=norm_of)
 
 
 def ticket_mask(record: RunRecord, final: dict, cfg: RunConfig) -> Mask | None:
@@ -165,6 +212,7 @@ def ticket_mask(record: RunRecord, final: dict, cfg: RunConfig) -> Mask | None:
         raise ConfigError(f"sparsity: {t.sparsity} from run {record.id}: {exc}") from None
     if t.mask_kind == "random":
         mask = random_mask(mask, [t.seed + RANDOM_MASK_SEED_OFFSET])
+    # norm-matched: the magnitude mask, whose norm the start takes (_ticket_start)
     return mask
 
 

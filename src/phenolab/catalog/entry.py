@@ -82,13 +82,14 @@ class Arm:
     # a continuation: the arm whose run with the same seed initialises each of this arm's runs
     # (its config's init_from is set to that run's id; the parent arm is trained first)
     parent: str | None = None
-    # the field that links each run to its parent's: init_from (a continuation) or ticket_from
-    # (a lottery ticket of the parent: its mask and rewound weights, tickets.py)
+    # the field that links each run to its parent's: init_from (a continuation), ticket_from
+    # (a lottery ticket of the parent: its mask and rewound weights, tickets.py) or embed_from
+    # (the parent's trained embedding, interventions/transfer.py)
     link: str = "init_from"
 
     def __post_init__(self) -> None:
-        if self.link not in ("init_from", "ticket_from"):
-            raise ValueError(f"arm {self.name}: link must be init_from or ticket_from")
+        if self.link not in ("init_from", "ticket_from", "embed_from"):
+            raise ValueError(f"arm {self.name}: link must be init_from, ticket_from or embed_from")
 
     def variant(self, quick: bool) -> RunConfig:
         return self.quick if quick and self.quick is not None else self.config

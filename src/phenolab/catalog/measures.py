@@ -29,14 +29,19 @@ def median_t_gen(outcome: Outcome, arm: str) -> Measured:
 
 
 def ratio(numerator: Measured, denominator: Measured) -> Measured:
-    """numerator / denominator with bounds carried through (both positive)."""
+    """numerator / denominator with bounds carried through (both positive): a lower bound from
+    the numerator's least and the denominator's largest possible values, an upper bound from
+    the other two (e.g. a known t_gen over one beyond the budget is at most t_gen / budget)."""
     if numerator.value is not None and denominator.value is not None:
         return Measured(numerator.value / denominator.value)
     note = "; ".join(n for n in (numerator.note, denominator.note) if n)
     lo_num = numerator.value if numerator.value is not None else numerator.lower
     up_den = denominator.value if denominator.value is not None else denominator.upper
+    up_num = numerator.value if numerator.value is not None else numerator.upper
+    lo_den = denominator.value if denominator.value is not None else denominator.lower
     lower = lo_num / up_den if lo_num is not None and up_den else None
-    return Measured(None, lower=lower, note=note)
+    upper = up_num / lo_den if up_num is not None and lo_den else None
+    return Measured(None, lower=lower, upper=upper, note=note)
 
 
 def fraction_generalized(outcome: Outcome, arm: str) -> Measured:
@@ -134,3 +139,57 @@ def min_train_fraction(outcome: Outcome, arms: dict[float, str]) -> Measured:
     if level == 0:
         return Measured(None, upper=grid[0], note=f"already at {grid[0]:g}")
     return Measured(grid[level])
+
+
+def _censored_median(values: list[float], never: int, bound: float, note: str) -> Measured:
+    """Median of `values` plus `never` runs known only to lie above `bound`."""
+    if never == 0:
+        return Measured(statistics.median(values))
+    lower = statistics.median(values + [bound] * never)
+    return Measured(None, lower=lower, note=note)
+
+
+def median_steps_to(outcome: Outcome, arm: str, level: float) -> Measured:
+    """Median over seeds of the first step from which test accuracy stays ≥ `level` (e.g. 0.95,
+    the threshold of Tveit et al. 2025 and Minegishi et al. 2024); censored as median_t_gen."""
+    from phenolab.analysis.events import first_sustained
+
+    steps_to, never = [], 0
+    budget = max(r.record.config["train"]["steps"] for r in outcome[arm])
+    for r in outcome[arm]:
+        if r.metrics is None:
+            return Measured(None, note=f"{arm}: metrics not loaded")
+        step = first_sustained(*r.metrics["test/acc"], level)
+        if step is None:
+            never += 1
+        else:
+            steps_to.append(step)
+    return _censored_median(
+        steps_to, never, budget + 1, f"{arm}: {never} seed(s) never reached {level:g}"
+    )
+
+
+def median_delay_ratio(outcome: Outcome, arm: str) -> Measured:
+    """Median over seeds of t_gen / t_fit (the grokking delay as a ratio; DESIGN.md's phases
+    call ≤ 2 comprehension). A seed that never generalized counts as (budget + 1) / t_fit, a
+    lower bound; one that never fitted makes the value unknown."""
+    ratios, never = [], 0
+    budget = max(r.record.config["train"]["steps"] for r in outcome[arm])
+    for r in outcome[arm]:
+        t_fit, t_gen = r.events.t_fit, r.events.t_gen
+        if t_fit is None:
+            return Measured(None, note=f"{arm}: a seed never fitted its training set")
+        if t_gen is None:
+            never += 1
+            ratios.append((budget + 1) / t_fit)
+        else:
+            ratios.append(t_gen / t_fit)
+    if never:
+        note = f"{arm}: {never} seed(s) never generalized (t_gen > budget)"
+        return Measured(None, lower=statistics.median(ratios), note=note)
+    return Measured(statistics.median(ratios))
+
+
+def median_final_test_acc(outcome: Outcome, arm: str) -> Measured:
+    """Median over seeds of the test accuracy at the last evaluation."""
+    return Measured(statistics.median(r.events.final_test_acc for r in outcome[arm]))

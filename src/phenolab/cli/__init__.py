@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         required=True,
         metavar="ARM",
-        help="ID[:k=v,...] | set:FIELD=VALUE[,...] | parts joined by + (repeatable)",
+        help="ID[:k=v,...] | set:FIELD=VALUE[,...] | parts joined by + (repeatable); a run-id"
+        " field set to @K takes arm K's run of the same seed (@0: the baseline)",
     )
     compare.add_argument(
         "--seeds", type=int, default=5, metavar="N", help="seeds per arm, from --seed on (5)"

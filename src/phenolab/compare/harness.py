@@ -1,6 +1,7 @@
 """`compare()`: the baseline and every arm over the same seeds, trained as few ensembles as
 their fields allow and stored (an identical config is found, an interrupted one resumes), then
-summarised against the baseline."""
+summarised against the baseline. Arms linked to others (`@K`, arms.py) train after them, stage
+by stage."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import torch
 
 from phenolab.analysis.events import first_sustained
 from phenolab.analysis.speedup import RESAMPLES, speedup
-from phenolab.compare.arms import Arm, plan_arms
+from phenolab.compare.arms import Arm, depth, plan_arms
 from phenolab.compare.summary import ArmOutcome, Comparison
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
@@ -48,16 +49,25 @@ def compare(
     device = torch.device(device) if device is not None else default_device()
     planned = plan_arms(baseline, arms, matched, baseline_name)
     first = baseline.train.seed
-    configs = {
-        arm.name: [arm.config(baseline.replace(seed=s)) for s in range(first, first + seeds)]
-        for arm in planned
-    }
+    configs: dict[str, list[RunConfig]] = {}
+    for arm in planned:  # a linked arm comes after its parents
+        configs[arm.name] = [
+            arm.config(baseline.replace(seed=s), {n: configs[n][i] for _, n in arm.links})
+            for i, s in enumerate(range(first, first + seeds))
+        ]
     say(
         f"{len(planned)} arms ({', '.join(a.name for a in planned)}) × {seeds} seeds "
         f"({first}–{first + seeds - 1})"
     )
     t0 = time.perf_counter()
-    results, shards = _train(configs, store, device, workers, max_members, options, say, progress)
+    by_name = {arm.name: arm for arm in planned}
+    depths = {arm.name: depth(arm, by_name) for arm in planned}
+    results, shards = {}, []
+    for stage in range(max(depths.values()) + 1):  # parents before the runs linked to them
+        todo = {name: cs for name, cs in configs.items() if depths[name] == stage}
+        done, sizes = _train(todo, store, device, workers, max_members, options, say, progress)
+        results.update(done)
+        shards += sizes
     wall = time.perf_counter() - t0
     outcomes = [_outcome(arm, configs[arm.name], results, store) for arm in planned]
     base = outcomes[0]

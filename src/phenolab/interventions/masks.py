@@ -107,6 +107,23 @@ def full_mask(weights: Mapping[str, torch.Tensor], prunable=is_weight_matrix) ->
 
 
 @torch.no_grad()
+def scale_to_masked_norm(weights: Mapping[str, torch.Tensor], mask: Mask, member: int) -> float:
+    """Scale member `member`'s weights (every tensor) by r = ‖θ ⊙ m‖₂ / ‖θ‖₂, the L2 norm the
+    mask m {name: bool [1, ...]} would leave over the norm of all weights (tensors the mask does
+    not name count whole in both): the dense control with a ticket's initial norm of Minegishi
+    et al. 2024 (§4.1: θ₀ · r₂). Returns r."""
+    total = kept = 0.0
+    for name, w in weights.items():
+        square = w[member].double().square()
+        total += float(square.sum())
+        kept += float((square * mask[name][0]).sum()) if name in mask else float(square.sum())
+    ratio = (kept / total) ** 0.5 if total > 0 else 1.0
+    for w in weights.values():
+        w[member].mul_(ratio)
+    return ratio
+
+
+@torch.no_grad()
 def apply_mask(weights: Mapping[str, torch.Tensor], mask: Mask) -> None:
     """Zero the pruned weights in place."""
     for name, m in mask.items():

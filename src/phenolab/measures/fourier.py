@@ -38,7 +38,7 @@ def gini(values: torch.Tensor) -> torch.Tensor:
 
 def number_embedding(ctx: Context) -> torch.Tensor:
     """The embedding rows of the number tokens 0 … p−1: [E, p, d]."""
-    return ctx.model.W_E.detach()[:, : ctx.data.n_classes]
+    return ctx.model.embedding().detach()[:, : ctx.data.n_classes]
 
 
 @measure("fourier", requires=needs_embedding)

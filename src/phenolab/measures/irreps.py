@@ -55,7 +55,7 @@ def dihedral_task(cfg) -> str | None:
 def irreps(ctx: Context) -> Values:
     group = groups.parse_group(ctx.data.group)
     n = group[1]
-    embedding = ctx.model.W_E.detach()[:, : 2 * n]  # [E, 2n, d]: the element tokens
+    embedding = ctx.model.embedding().detach()[:, : 2 * n]  # [E, 2n, d]: the element tokens
     names, shares = irrep_power(embedding, n)
     out: Values = {f"irrep/{name}": shares[:, i].float() for i, name in enumerate(names)}
     out["irrep/key"] = key_count(shares).float()

@@ -46,7 +46,8 @@ def effective_rank(matrix: torch.Tensor) -> torch.Tensor:
 @measure("rank", requires=needs_embedding)
 def embedding_rank(ctx: Context) -> Values:
     """`embed/rank`: effective rank of the number embedding."""
-    return {"embed/rank": effective_rank(ctx.model.W_E.detach()[:, : ctx.data.n_classes]).float()}
+    numbers = ctx.model.embedding().detach()[:, : ctx.data.n_classes]  # [E, p, d]
+    return {"embed/rank": effective_rank(numbers).float()}
 
 
 def is_prime_tensor(n: torch.Tensor) -> torch.Tensor:

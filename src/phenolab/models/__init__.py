@@ -43,6 +43,11 @@ class ModelConfig:
     feature_map: str = param(
         "relu", "rf: relu (max(0, Wx/√d), W Gaussian) or subset (p of the input coordinates)"
     )
+    embed_rank: int = param(
+        0,
+        "mlp, transformer: factor the token embedding as W_E = A·B, A [vocab, r], B [r, d], both"
+        " trained (GrokTransfer's low-rank embedding, Xu et al. 2025); 0: one table",
+    )
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_KINDS:
@@ -69,6 +74,13 @@ class ModelConfig:
         if self.feature_map not in FEATURE_MAPS:
             raise ConfigError(
                 f"feature_map: unknown {self.feature_map!r} (valid: {', '.join(FEATURE_MAPS)})"
+            )
+        if self.embed_rank < 0:
+            raise ConfigError(f"embed_rank: must be non-negative, got {self.embed_rank}")
+        if self.embed_rank and self.model not in ("mlp", "transformer"):
+            raise ConfigError(
+                f"embed_rank: model={self.model} has no token embedding to factor (mlp and"
+                " transformer have one)"
             )
         if not self.init_scale > 0:
             raise ConfigError(f"init_scale: must be positive, got {self.init_scale}")

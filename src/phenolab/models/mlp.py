@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import torch
 
+from phenolab.models.embedding import TokenEmbedding
 from phenolab.models.init import bmm, gather_rows, stacked_normal, zeros
 from phenolab.models.twolayer import ACTIVATIONS
 
 
-class EmbedMLP(torch.nn.Module):
-    # input and output layers (the embedding table, the classifier head): Muon leaves them to
-    # AdamW and orthogonalises the hidden W_in only (train/muon.py)
-    exterior = ("W_E", "W_out")
+class EmbedMLP(TokenEmbedding, torch.nn.Module):
+    # input and output layers (the embedding table or its factors, the classifier head): Muon
+    # leaves them to AdamW and orthogonalises the hidden W_in only (train/muon.py)
+    exterior = ("W_E", "W_E_A", "W_E_B", "W_out")
 
     def __init__(
         self, cfg, vocab: int, n_classes: int, seeds: list[int], scales: list[float]
@@ -25,7 +26,7 @@ class EmbedMLP(torch.nn.Module):
         super().__init__()
         gens = [torch.Generator().manual_seed(s) for s in seeds]
         e, d, h, a = len(seeds), cfg.d_embed, cfg.width, scales
-        self.W_E = stacked_normal(gens, (vocab, d), d**-0.5, a)  # [E, vocab, d]
+        self.init_embedding(gens, vocab, d, a, cfg.embed_rank)  # W_E [E, vocab, d] or A·B
         self.W_in = stacked_normal(gens, (2 * d, h), (2 * d) ** -0.5, a)  # [E, 2d, width]
         self.b_in = zeros(e, h)  # [E, width]
         self.W_out = stacked_normal(gens, (h, n_classes), h**-0.5, a)  # [E, width, classes]
@@ -34,9 +35,10 @@ class EmbedMLP(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [E, B, 2] operand ids → logits [E, B, classes]."""
-        d = self.W_E.shape[-1]
-        left = torch.bmm(self.W_E, self.W_in[:, :d])  # [E, vocab, width]
-        right = torch.bmm(self.W_E, self.W_in[:, d:])  # [E, vocab, width]
+        table = self.embedding()  # [E, vocab, d]
+        d = table.shape[-1]
+        left = torch.bmm(table, self.W_in[:, :d])  # [E, vocab, width]
+        right = torch.bmm(table, self.W_in[:, d:])  # [E, vocab, width]
         pre = gather_rows(left, x[..., 0]) + gather_rows(right, x[..., 1])  # [E, B, width]
         hidden = ACTIVATIONS[self.activation](pre + self.b_in[:, None, :])
         return bmm(hidden, self.W_out) + self.b_out[:, None, :]  # [E, B, classes]

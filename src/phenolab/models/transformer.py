@@ -17,13 +17,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from phenolab.models.embedding import TokenEmbedding
 from phenolab.models.init import bmm, gather_rows, stacked_normal, zeros
 
 
-class Transformer(torch.nn.Module):
-    # input and output layers (token and position embeddings, unembedding): Muon leaves them to
-    # AdamW and orthogonalises the blocks' matrices (train/muon.py)
-    exterior = ("W_E", "W_pos", "W_U")
+class Transformer(TokenEmbedding, torch.nn.Module):
+    # input and output layers (token embedding or its factors, position embedding, unembedding):
+    # Muon leaves them to AdamW and orthogonalises the blocks' matrices (train/muon.py)
+    exterior = ("W_E", "W_E_A", "W_E_B", "W_pos", "W_U")
 
     def __init__(
         self,
@@ -39,7 +40,7 @@ class Transformer(torch.nn.Module):
         e, d, a = len(seeds), cfg.d_model, scales
         std = d**-0.5
         self.n_heads = cfg.n_heads
-        self.W_E = stacked_normal(gens, (vocab, d), std, a)  # [E, vocab, d]
+        self.init_embedding(gens, vocab, d, a, cfg.embed_rank)  # W_E [E, vocab, d] or A·B
         self.W_pos = stacked_normal(gens, (seq_len, d), std, a)  # [E, T, d]
         self.blocks = torch.nn.ModuleList(
             Block(gens, d, cfg.d_mlp, cfg.layernorm, a) for _ in range(cfg.n_layers)
@@ -50,8 +51,9 @@ class Transformer(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [E, B, T] token ids → logits [E, B, classes] at the last position."""
         e, b, t = x.shape
-        vocab, d = self.W_E.shape[1], self.W_E.shape[2]
-        table = (self.W_pos[:, :, None] + self.W_E[:, None]).reshape(e, t * vocab, d)  # [E,T·V,d]
+        embedding = self.embedding()  # [E, vocab, d]
+        vocab, d = embedding.shape[1], embedding.shape[2]
+        table = (self.W_pos[:, :, None] + embedding[:, None]).reshape(e, t * vocab, d)  # [E,T·V,d]
         rows = x + torch.arange(t, device=x.device) * vocab  # [E, B, T] row of (j, token)
         resid = None
         for i, block in enumerate(self.blocks):

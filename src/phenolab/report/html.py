@@ -74,11 +74,12 @@ def embedding_circle(record: RunRecord, checkpoint: tuple | None):
     plane of its strongest Fourier frequency, for modular-arithmetic runs of models with a
     token embedding; None otherwise."""
     from phenolab.measures.rqi import circle_coordinates
+    from phenolab.models.embedding import embedding_of
     from phenolab.tasks.modular import OPERATIONS
 
     if checkpoint is None or record.config["task"]["op"] not in OPERATIONS:
         return None
-    embedding = checkpoint[2]["model"].get("W_E")
+    embedding = embedding_of(checkpoint[2]["model"])
     if embedding is None:
         return None
     xy, top = circle_coordinates(embedding[:, : record.config["task"]["p"]])

@@ -17,7 +17,7 @@ LOSS_DTYPES = ("float32", "float64")
 PRECISIONS = ("fp32", "tf32", "bf16")
 RUN_ID = re.compile(r"[0-9a-f]{12}")  # the form of RunConfig.run_id()
 PRUNE_SCOPES = ("global", "layer")  # interventions/masks.py SCOPES
-MASK_KINDS = ("magnitude", "random")
+MASK_KINDS = ("magnitude", "random", "norm-matched")
 TICKET_FIELDS = ("sparsity", "prune_scope", "mask_kind", "rewind", "reinit")  # need ticket_from
 
 
@@ -41,6 +41,11 @@ class TrainConfig:
     eps: float = param(1e-8, "adamw, adam, muon's AdamW part: epsilon")
     momentum: float = param(0.0, "sgd: momentum")
     muon_momentum: float = param(0.95, "muon: Nesterov momentum μ of the orthogonalised update")
+    muon_lr: float = param(
+        0.0,
+        "muon: learning rate of the orthogonalised update of the hidden matrices (after warmup;"
+        " the reference uses 0.02); 0: the same as lr. The AdamW part always uses lr",
+    )
     warmup: int = param(10, "linear learning-rate warmup over this many steps (0: none)")
     batch_size: int = param(0, "minibatch size; 0 means full batch")
     steps: int = param(3000, "optimizer steps")
@@ -81,8 +86,9 @@ class TrainConfig:
     )
     mask_kind: str = param(
         "magnitude",
-        "with ticket_from: magnitude (keep the largest final |w|) or random (the control: as many"
-        " weights kept in each tensor, at random positions)",
+        "with ticket_from: magnitude (keep the largest final |w|), random (the control: as many"
+        " weights kept in each tensor, at random positions) or norm-matched (the control of"
+        " Minegishi et al.: no mask, the start scaled to the L2 norm the magnitude mask leaves)",
     )
     rewind: str = param(
         "init",
@@ -94,6 +100,11 @@ class TrainConfig:
     )
     keep_checkpoint_at: tuple[int, ...] = param(
         (), "steps at which to keep this run's weights, for tickets rewound to them (rewind=k)"
+    )
+    embed_from: str | None = param(
+        None,
+        "run id of a finished run whose final token embedding initialises this one's (W_E, or"
+        " with embed_rank > 0 its factor A: GrokTransfer); the rest starts from this run's init",
     )
     interventions: tuple[str, ...] = param(
         (),
@@ -128,6 +139,10 @@ class TrainConfig:
             raise ConfigError(f"betas: each must be in [0, 1), got {self.betas}")
         if not 0 <= self.momentum < 1:
             raise ConfigError(f"momentum: must be in [0, 1), got {self.momentum}")
+        if self.muon_lr < 0:
+            raise ConfigError(f"muon_lr: must be non-negative (0: lr), got {self.muon_lr}")
+        if self.muon_lr and self.optimizer != "muon":
+            raise ConfigError(f"muon_lr: only optimizer=muon uses it, not {self.optimizer}")
         if not 0 <= self.muon_momentum < 1:
             raise ConfigError(f"muon_momentum: must be in [0, 1), got {self.muon_momentum}")
         for name in ("warmup", "batch_size"):
@@ -137,6 +152,19 @@ class TrainConfig:
             raise ConfigError(
                 f"init_from: expected a full 12-character run id (hex), got {self.init_from!r}"
             )
+        if self.embed_from is not None:
+            if not RUN_ID.fullmatch(self.embed_from):
+                raise ConfigError(
+                    "embed_from: expected a full 12-character run id (hex), got "
+                    f"{self.embed_from!r}"
+                )
+            other = "init_from" if self.init_from is not None else None
+            other = "ticket_from" if self.ticket_from is not None else other
+            if other:
+                raise ConfigError(
+                    f"embed_from: a run starting from {other}'s weights takes its embedding"
+                    f" from there; give one of {other} and embed_from"
+                )
         for name in ("steps", "eval_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be at least 1, got {getattr(self, name)}")
@@ -165,6 +193,11 @@ class TrainConfig:
         if self.mask_kind not in MASK_KINDS:
             raise ConfigError(
                 f"mask_kind: unknown {self.mask_kind!r} (valid: {', '.join(MASK_KINDS)})"
+            )
+        if self.mask_kind == "norm-matched" and self.sparsity == 0:
+            raise ConfigError(
+                "mask_kind: norm-matched scales to the norm a mask at `sparsity` leaves; give a"
+                " sparsity > 0"
             )
         if self.ticket_from is None:
             return  # ticket fields without a parent: an error when the run starts (tickets.py)

@@ -13,9 +13,12 @@ to one-hot or raw inputs, the unembedding / classifier head). Each model lists i
 gains — is updated by this project's per-member AdamW with the same lr, weight decay, warmup,
 betas and eps.
 
-One learning rate serves both parts. The reference code gives Muon its own, larger lr (0.02
-against AdamW's 3e-4); the accounts of Tveit et al.'s setup we could read (abstract and reviews)
-name AdamW's betas (0.9, 0.98) and no separate Muon lr, so we keep the one `lr` field.
+Learning rates: by default one `lr` serves both parts. The reference code gives Muon its own,
+larger lr (0.02 against AdamW's 3e-4), and at equal lr Muon's update is far smaller per entry than
+Adam's (an orthogonal [m, n] update has entries of size ≈ 1/√max(m, n), Adam's ≈ 1): `muon_lr`
+sets the hidden matrices' lr on its own (the warmup applies to both). The accounts of Tveit et
+al.'s setup we could read (the paper: AdamW betas (0.9, 0.98), "equivalent weight decay
+strengths") name no learning rate for either part.
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ class Muon(MemberOptimizer):
         B ← μB + G;  U = G + μB (Nesterov) or U = B;  O = NewtonSchulz(U)
         W ← W(1 − η_e λ_e) − η_e · √max(1, fan_out / fan_in) · O
 
+    η_e is `muon_lr` where given, else the member's lr (both with the warmup's factor).
     The factor √max(1, fan_out/fan_in) is the reference's √max(1, rows/cols) for its
     torch.nn.Linear weights [out, in]; ours are stored [in, out]. An orthogonal O has spectral
     norm ≈ 1, so a widening layer (fan_out > fan_in) gets the larger step √(fan_out/fan_in) that
@@ -83,6 +87,7 @@ class Muon(MemberOptimizer):
         wd,
         warmup=0,
         momentum: float = 0.95,
+        muon_lr: float | None = None,
         nesterov: bool = True,
         exterior: Collection[str] = (),
         betas: tuple[float, float] = (0.9, 0.98),
@@ -101,6 +106,8 @@ class Muon(MemberOptimizer):
         self.hidden = [p for (_, p), h in zip(named, hidden, strict=True) if h]
         rest = [p for (_, p), h in zip(named, hidden, strict=True) if not h]
         self.momentum, self.nesterov, self.ns_steps = momentum, nesterov, ns_steps
+        # the hidden matrices' lr over the member's lr, [E] (1 without a muon_lr of its own)
+        self.hidden_lr_factor = muon_lr / self.lr if muon_lr else torch.ones_like(self.lr)
         self.state["momentum_buffer"] = [torch.zeros_like(p) for p in self.hidden]
         self.adamw = (
             AdamW(rest, self.lr, self.wd, self.warmup, betas=betas, eps=eps) if rest else None
@@ -108,7 +115,7 @@ class Muon(MemberOptimizer):
 
     @torch.no_grad()
     def step(self) -> None:
-        lr = self.next_learning_rate()  # [E] float64
+        lr = self.next_learning_rate() * self.hidden_lr_factor  # [E] float64
         decay = 1 - lr * self.wd  # [E]
         for p, buf in zip(self.hidden, self.state["momentum_buffer"], strict=True):
             if p.grad is None:

@@ -4,6 +4,7 @@ final embedding on the circle of its strongest frequency."""
 from __future__ import annotations
 
 from phenolab.measures.rqi import circle_coordinates
+from phenolab.models.embedding import embedding_of
 
 PHASE_COLOURS = (
     ("memorization", "#dddddd"),
@@ -72,7 +73,7 @@ def embedding_circles(results, store):
         if saved is None:
             ax.set_title("no checkpoint")
             continue
-        xy, top = circle_coordinates(saved[2]["model"]["W_E"][:, :p])
+        xy, top = circle_coordinates(embedding_of(saved[2]["model"])[:, :p])
         xy, k = xy[0], int(top[0])
         points = ax.scatter(xy[:, 0], xy[:, 1], c=range(p), cmap="twilight", s=14)
         for a in range(3):  # consecutive numbers step by 2πk/p round the circle
