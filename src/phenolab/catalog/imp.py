@@ -23,6 +23,7 @@ early-stopping step against the fraction of weights remaining.
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -233,17 +234,44 @@ def imp_arms(
 # -- reading an IMP outcome ---------------------------------------------------------------------
 
 
+class MissingCurves(LookupError):
+    """A run of the outcome has no test loss and accuracy curves to read."""
+
+
+def readout(measure):
+    """An expectation's measure that is unknown (INCONCLUSIVE, with the reason) when some run
+    lacks its curves."""
+
+    @functools.wraps(measure)
+    def wrapper(*args, **kwargs) -> Measured:
+        try:
+            return measure(*args, **kwargs)
+        except MissingCurves as exc:
+            return Measured(None, note=str(exc))
+
+    return wrapper
+
+
 def remaining(outcome: Outcome, arm: str) -> float:
     """Fraction of the prunable weights an arm's runs keep (1 − their configured sparsity)."""
-    return 1 - outcome[arm][0].record.config["train"]["sparsity"]
+    return 1 - outcome[arm][0].record.config["train"].get("sparsity", 0.0)
+
+
+def _early_stops(outcome: Outcome, arm: str) -> list[tuple[int, float]]:
+    for r in outcome[arm]:
+        if not r.metrics or "test/loss" not in r.metrics or "test/acc" not in r.metrics:
+            raise MissingCurves(f"{arm}: a run without test loss and accuracy curves")
+    return [early_stop(r.metrics) for r in outcome[arm]]
 
 
 def early_stop_accs(outcome: Outcome, arm: str) -> list[float]:
-    return [early_stop(r.metrics)[1] for r in outcome[arm]]
+    """Test accuracy at the early-stopping step, per seed."""
+    return [acc for _, acc in _early_stops(outcome, arm)]
 
 
 def early_stop_steps(outcome: Outcome, arm: str) -> list[int]:
-    return [early_stop(r.metrics)[0] for r in outcome[arm]]
+    """The early-stopping step (minimum test loss), per seed."""
+    return [step for step, _ in _early_stops(outcome, arm)]
 
 
 def median_acc(outcome: Outcome, arm: str) -> float:
@@ -251,6 +279,7 @@ def median_acc(outcome: Outcome, arm: str) -> float:
     return statistics.median(early_stop_accs(outcome, arm))
 
 
+@functools.lru_cache(maxsize=16)
 def test_size(cfg: RunConfig) -> int:
     """Examples in a run's test set (built once from its task)."""
     from phenolab.tasks import modular
@@ -278,6 +307,7 @@ def chain_rounds(outcome: Outcome, kind: str) -> list[str]:
     return names
 
 
+@readout
 def matching_remaining(outcome: Outcome, kind: str, dense: str = "dense") -> Measured:
     """The smallest fraction of weights remaining down to which every round of `kind` matches
     the dense network (see match_bar). When even the last round matches, the fraction is only
@@ -291,6 +321,7 @@ def matching_remaining(outcome: Outcome, kind: str, dense: str = "dense") -> Mea
     return Measured(remaining(outcome, names[depth - 1]) if depth else 1.0, note=note)
 
 
+@readout
 def matching_rounds_gap(outcome: Outcome, kind: str, other: str, dense: str = "dense") -> Measured:
     """Rounds `kind` keeps matching the dense network beyond `other` (matching_depth of kind −
     that of other); a lower bound when `kind` matches to the last round."""
@@ -306,12 +337,14 @@ def matching_rounds_gap(outcome: Outcome, kind: str, other: str, dense: str = "d
     return Measured(float(gap), note=note)
 
 
+@readout
 def accuracy_gap(outcome: Outcome, arm: str, reference: str) -> Measured:
     """Median early-stop accuracy of `arm` minus that of `reference` (points of accuracy)."""
     a, b = median_acc(outcome, arm), median_acc(outcome, reference)
     return Measured(a - b, note=f"{arm} {a:.3f}, {reference} {b:.3f}")
 
 
+@readout
 def mean_accuracy_gap(outcome: Outcome, arms: Sequence[str], reference: str) -> Measured:
     """Mean over `arms` of (median early-stop accuracy − that of `reference`)."""
     gaps = {a: median_acc(outcome, a) - median_acc(outcome, reference) for a in arms}
@@ -319,6 +352,7 @@ def mean_accuracy_gap(outcome: Outcome, arms: Sequence[str], reference: str) -> 
     return Measured(statistics.fmean(gaps.values()), note=note)
 
 
+@readout
 def early_stop_ratio(outcome: Outcome, arm: str, reference: str) -> Measured:
     """Median early-stopping step of `arm` over that of `reference`."""
     a = statistics.median(early_stop_steps(outcome, arm))
