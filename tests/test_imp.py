@@ -343,3 +343,37 @@ def test_frankle2019_expectations_read_the_published_pattern_and_its_opposite():
     assert {x.id: x.judge(opposite)[0] for x in entry.expectations} == dict.fromkeys(
         (x.id for x in entry.expectations), "FAIL"
     )
+
+
+def test_frankle2020_reads_late_rewinding_against_init_and_random_pruning():
+    entry = get("frankle2020-rewind")
+    assert len(entry.arms) == 1 + 10 * 3 and len(stages(entry)) == 11
+    quick = arm_configs(entry, quick=True, n=1)
+    assert quick["dense"][0].train.keep_checkpoint_at == (40,)
+    assert quick["rewind-k r1"][0].train.rewind == "40"
+    assert quick["rewind-0 r1"][0].train.rewind == "init"
+    assert quick["rewind-k/random r3"][0].train.ticket_from == quick["rewind-k r2"][0].run_id()
+
+    def outcome(accs):
+        out = {"dense": [fake_run(0.9, step=500)] * 3}
+        for kind, values in accs.items():
+            for r, acc in enumerate(values, start=1):
+                out[arm_name(kind, r)] = [fake_run(acc, 400, imp_sparsity(0.2, r))] * 3
+        return out
+
+    published = outcome(
+        {
+            "rewind-k": [0.9] * 9 + [0.8],
+            "rewind-0": [0.9] * 3 + [0.8] * 7,
+            "rewind-k/random": [0.9, 0.8] + [0.7] * 8,
+        }
+    )
+    verdicts = {x.id: x.judge(published)[0] for x in entry.expectations}
+    assert set(verdicts.values()) == {"PASS"}, verdicts
+    init_as_good = outcome(
+        {"rewind-k": [0.9] * 10, "rewind-0": [0.9] * 10, "rewind-k/random": [0.9] * 10}
+    )
+    verdicts = {x.id: x.judge(init_as_good) for x in entry.expectations}
+    assert verdicts["rewind-k-matches-to-16.8%"][0] == "PASS"  # matches to the last round
+    # both chains match to the end: the gap is unknown (both censored), not a FAIL
+    assert verdicts["late-rewinding-beats-init"][0] == "INCONCLUSIVE"

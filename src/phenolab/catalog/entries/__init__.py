@@ -4,6 +4,7 @@ from phenolab.catalog.entries import (  # noqa: F401
     barak2022,
     chughtai2023,
     frankle2019,
+    frankle2020,
     huang2024,
     jeffares2025,
     lee2024,
