@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -136,7 +136,7 @@ def imp(
     device: torch.device | str | None = None,
     options: Options = DEFAULT_OPTIONS,
     workers: int | None = None,
-    on_round=None,
+    on_round: Callable[[ImpRound], None] | None = None,
 ) -> list[ImpRound]:
     """Rounds 0 … `rounds` of IMP from `base` (its seed replaced by each of `seeds`): per round
     the measured sparsity and each arm's runs (see the module docstring). Each round trains as
