@@ -55,6 +55,25 @@ PRESETS: dict[str, tuple[str, RunConfig]] = {
             eval_every=200,
         ),
     ),
+    # The network of Frankle & Carbin's lottery tickets, LeNet-300-100, on MNIST-1D (40 inputs):
+    # Adam without weight decay; the minibatch and budget put the dense network's early-stopping
+    # step (minimum test loss, ≈ 500) inside 1,000 steps, a few seconds per member on a CPU.
+    "lenet": (
+        "LeNet-300-100 (40-300-100-10) on MNIST-1D, Adam lr 2e-3 without weight decay,"
+        " minibatches of 100, 1,000 steps: the network of the lottery ticket hypothesis",
+        RunConfig().replace(
+            op="mnist1d",
+            model="dense",
+            widths=(300, 100),
+            optimizer="adamw",
+            wd=0.0,
+            warmup=0,
+            lr=2e-3,
+            batch_size=100,
+            steps=1000,
+            eval_every=50,
+        ),
+    ),
 }
 
 

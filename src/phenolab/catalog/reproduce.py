@@ -12,9 +12,7 @@ from phenolab.catalog.entry import Entry, Measured, Outcome
 from phenolab.config import RunConfig
 from phenolab.runner import DEFAULT_OPTIONS, Options, RunResult
 from phenolab.store import Store
-from phenolab.sweep.grid import compatible_groups
-from phenolab.sweep.local import cpu_workers, run_shards
-from phenolab.sweep.shards import plan_shards
+from phenolab.sweep.local import run_configs
 
 
 @dataclass
@@ -62,16 +60,9 @@ def reproduce(
     t0 = time.perf_counter()
     results: dict[str, RunResult] = {}
     for stage in stages(entry):  # parents before the continuations they initialise
-        todo = list(dict.fromkeys(c for name in stage for c in arms[name]))
-        for group in compatible_groups(todo):
-            # a closed-form solve takes milliseconds: a worker process would cost more
-            solved = group[0].train.optimizer == "lstsq"
-            w = workers or (cpu_workers(len(group)) if device.type == "cpu" and not solved else 1)
-            plan = plan_shards(group, device, min_shards=w)
-            w = min(w, len(plan.shards))
-            for r in run_shards(plan.shards, store, device, w, options=options):
-                r.metrics = store.metrics(r.record.id)
-                results[r.record.id] = r
+        todo = [c for name in stage for c in arms[name]]
+        for r in run_configs(todo, store, device, workers, options):
+            results[r.record.id] = r
     outcome = {name: [results[c.run_id()] for c in cs] for name, cs in arms.items()}
     verdicts = [judge(e, outcome) for e in entry.expectations]
     seconds = time.perf_counter() - t0

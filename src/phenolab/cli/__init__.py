@@ -5,6 +5,7 @@
     phenolab report RUN_ID                      write a run's HTML report
     phenolab interventions                      list intervention ids and their parameters
     phenolab compare --arm ID[:k=v] [--arm ...] compare interventions with a baseline over seeds
+    phenolab imp [PRESET] [--rounds N ...]      iterative magnitude pruning (lottery tickets)
 
 Mistakes in the input get one line on stderr and exit status 2.
 """
@@ -18,6 +19,8 @@ from collections.abc import Sequence
 
 from phenolab.cli.catalog import cmd_catalog, cmd_reproduce
 from phenolab.cli.compare import cmd_compare
+from phenolab.cli.imp import add_parser as add_imp_parser
+from phenolab.cli.imp import cmd_imp
 from phenolab.cli.interventions import cmd_interventions
 from phenolab.cli.listing import cmd_report, cmd_runs
 from phenolab.cli.run import cmd_run
@@ -197,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--no-report", action="store_true")
     _store_flag(reproduce)
 
+    add_imp_parser(sub, presets, _config_fields, _store_flag)
+
     listing = sub.add_parser(
         "interventions", help="list intervention ids with their parameters", allow_abbrev=False
     )
@@ -245,6 +250,7 @@ COMMANDS = {
     "reproduce": cmd_reproduce,
     "interventions": cmd_interventions,
     "compare": cmd_compare,
+    "imp": cmd_imp,
 }
 
 

@@ -15,12 +15,36 @@ import torch
 from phenolab.config import RunConfig, from_json
 from phenolab.runner import DEFAULT_OPTIONS, Options, RunResult, events_of, run_ensemble
 from phenolab.store import Store
+from phenolab.sweep.grid import compatible_groups
+from phenolab.sweep.shards import plan_shards
 from phenolab.train.loop import Callback
 
 
 def cpu_workers(n_shards: int) -> int:
     """Processes to use on CPU: one per core, no more than there are shards."""
     return max(1, min(n_shards, os.cpu_count() or 1))
+
+
+def run_configs(
+    configs: Sequence[RunConfig],
+    store: Store,
+    device: torch.device,
+    workers: int | None = None,
+    options: Options = DEFAULT_OPTIONS,
+) -> list[RunResult]:
+    """Train (or fetch) any configs: split into groups that can share an ensemble, each group
+    into shards run side by side by `workers` processes (default: one per CPU core on CPU, one
+    on a GPU). One result per config, in order, with its metrics read from the store."""
+    results: dict[str, RunResult] = {}
+    for group in compatible_groups(list(dict.fromkeys(configs))):
+        # a closed-form solve takes milliseconds: a worker process would cost more
+        solved = group[0].train.optimizer == "lstsq"
+        w = workers or (cpu_workers(len(group)) if device.type == "cpu" and not solved else 1)
+        plan = plan_shards(group, device, min_shards=w)
+        for r in run_shards(plan.shards, store, device, min(w, len(plan.shards)), options=options):
+            r.metrics = store.metrics(r.record.id)
+            results[r.record.id] = r
+    return [results[c.run_id()] for c in configs]
 
 
 def run_shards(

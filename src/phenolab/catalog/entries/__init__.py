@@ -5,6 +5,8 @@ from phenolab.catalog.entries import (  # noqa: F401
     belkin2019,
     chughtai2023,
     curth2023,
+    frankle2019,
+    frankle2020,
     huang2024,
     jeffares2025,
     lee2024,
