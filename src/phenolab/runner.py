@@ -409,8 +409,11 @@ def _build(
         with torch.no_grad():
             apply_mask(dict(model.named_parameters()), mask)
         mask_hooks.append(KeepMask(model, mask))
-    sampler = EpochSampler(data.train_sizes(), t.batch_size, seeds) if t.batch_size else None
+    orders = [c.train.seed if c.train.order_seed is None else c.train.order_seed for c in configs]
+    sampler = EpochSampler(data.train_sizes(), t.batch_size, orders) if t.batch_size else None
     if data.stream is not None:  # online: a fresh batch every step (sizes the train buffers)
+        if orders != seeds:
+            raise ConfigError("order_seed: online training draws fresh samples, in no order")
         sampler = FreshSampler(data, t.batch_size)
     loss_fn = make_loss(t.loss, t.loss_dtype)
     measures = DEFAULT_MEASURES + tuple(m for m in t.measures if m not in DEFAULT_MEASURES)
