@@ -49,7 +49,7 @@ def test_strings_are_coerced_to_field_types():
         ({"p": "abc"}, "p: expected int"),
         ({"steps": 2.5}, "steps: expected int"),
         ({"betas": "0.9"}, "betas: expected 2 comma-separated values"),
-        ({"model": "cnn"}, "model: unknown 'cnn'"),
+        ({"model": "resnet"}, "model: unknown 'resnet'"),
         ({"optimizer": "lion"}, "optimizer: unknown 'lion'"),
         ({"lr": -1}, "lr: must be positive"),
         ({"n_heads": 3}, "n_heads: 3 does not divide d_model 128"),

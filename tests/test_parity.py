@@ -113,7 +113,7 @@ def test_hidden_progress_on_constructed_weights():
 
 
 def test_parity_config_errors_are_clear():
-    with pytest.raises(ConfigError, match="op=parity needs model=dense"):
+    with pytest.raises(ConfigError, match="op=parity reads feature vectors: use model=dense"):
         RunConfig().replace(op="parity", batch_size=8)
     with pytest.raises(ConfigError, match="model: dense reads feature vectors"):
         RunConfig().replace(model="dense")
@@ -121,7 +121,7 @@ def test_parity_config_errors_are_clear():
         parity_config(batch_size=0)
     with pytest.raises(ConfigError, match="k_bits: must be in 1"):
         parity_config(k_bits=9)
-    with pytest.raises(ConfigError, match="n_bits: only used by op=parity"):
+    with pytest.raises(ConfigError, match="n_bits: only used by feature tasks"):
         RunConfig().replace(n_bits=20)
     with pytest.raises(ConfigError, match="frac: not used by op=parity"):
         parity_config(frac=0.5)

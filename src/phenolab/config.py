@@ -21,6 +21,7 @@ from typing import Any
 from phenolab import RUN_FORMAT
 from phenolab.errors import ConfigError
 from phenolab.models import ModelConfig
+from phenolab.tasks.images import IMAGE_OPS
 from phenolab.tasks.modular import FEATURE_OPS, TaskConfig
 from phenolab.train.config import TrainConfig
 
@@ -78,16 +79,22 @@ class RunConfig:
 
 
 def _check_inputs(cfg: RunConfig) -> None:
-    """Feature tasks (real vectors) need the dense model, and it needs them; online ones a batch."""
+    """Feature tasks (real vectors) need the dense model (images also the CNN), and those models
+    need them; online ones a batch."""
     features = cfg.task.op in FEATURE_OPS
-    if features != (cfg.model.model == "dense"):
+    model = cfg.model.model
+    if features and model not in ("dense", "cnn"):
+        raise ConfigError(f"model: op={cfg.task.op} reads feature vectors: use model=dense")
+    if not features and model in ("dense", "cnn"):
         raise ConfigError(
-            f"model: op={cfg.task.op} needs model=dense"
-            if features
-            else f"model: dense reads feature vectors (op: {', '.join(FEATURE_OPS)}), "
+            f"model: {model} reads feature vectors (op: {', '.join(FEATURE_OPS)}), "
             f"not {cfg.task.op}"
         )
-    if features and cfg.task.n_train == 0 and cfg.train.batch_size == 0:
+    if model == "cnn" and cfg.task.op not in IMAGE_OPS:
+        raise ConfigError(
+            f"model: cnn reads images (op: {', '.join(IMAGE_OPS)}), not {cfg.task.op}"
+        )
+    if cfg.task.op == "parity" and cfg.task.n_train == 0 and cfg.train.batch_size == 0:
         raise ConfigError("batch_size: online training (n_train = 0) needs a batch size ≥ 1")
 
 
@@ -103,6 +110,8 @@ MEMBER_FIELDS = (
     "order_seed",
     "split_seed",
     "frac",
+    "n_train",
+    "label_noise",
     "lr",
     "wd",
     "init_scale",

@@ -393,6 +393,7 @@ def _build(
         data.x_train.shape[2],
         [s.seed for s in starts],
         init_scales=[s.init_scale for s in starts],
+        image_shape=data.shape,
     ).to(device)
     own = model.state_dict()
     if any(s.weights is not None for s in starts):

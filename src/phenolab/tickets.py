@@ -48,9 +48,19 @@ RANDOM_MASK_SEED_OFFSET = 3_000_017
 _SAME = (
     (
         "model",
-        ("model", "width", "d_embed", "d_model", "n_heads", "d_mlp", "n_layers", "layernorm"),
+        (
+            "model",
+            "width",
+            "widths",
+            "d_embed",
+            "d_model",
+            "n_heads",
+            "d_mlp",
+            "n_layers",
+            "layernorm",
+        ),
     ),
-    ("task", ("op", "p", "sequence")),
+    ("task", ("op", "p", "sequence", "n_bits", "data_dir")),
 )
 
 

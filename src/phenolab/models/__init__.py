@@ -9,7 +9,7 @@ import torch
 from phenolab.errors import ConfigError
 from phenolab.fields import param
 
-MODEL_KINDS = ("mlp", "transformer", "twolayer", "dense")
+MODEL_KINDS = ("mlp", "transformer", "twolayer", "dense", "cnn")
 ACTIVATION_NAMES = ("relu", "sqr")
 
 
@@ -20,14 +20,21 @@ class ModelConfig:
     model: str = param(
         "mlp",
         "architecture: mlp (embedding MLP), transformer, twolayer (one-hot operands, no biases) "
-        "or dense (MLP over feature vectors)",
+        "dense (MLP over feature vectors) or cnn (strided convolutions over images)",
     )
-    width: int = param(128, "mlp, twolayer, dense: hidden width")
+    width: int = param(128, "mlp, twolayer, dense: hidden width; cnn: channels")
     d_embed: int = param(64, "mlp: embedding dimension of each operand")
     d_model: int = param(128, "transformer: residual stream width")
     n_heads: int = param(4, "transformer: attention heads")
     d_mlp: int = param(512, "transformer: MLP hidden width")
-    n_layers: int = param(1, "transformer: number of blocks (1 or 2); dense: hidden layers")
+    n_layers: int = param(
+        1, "transformer: number of blocks (1 or 2); dense: hidden layers; cnn: conv layers"
+    )
+    widths: tuple[int, ...] = param(
+        (),
+        "dense: hidden widths layer by layer (e.g. 300,100: LeNet-300-100); cnn: channels of each"
+        " conv layer; default: width × n_layers",
+    )
     layernorm: bool = param(False, "transformer: pre-LayerNorm in each block and before unembed")
     init_scale: float = param(1.0, "init scale α: every initial weight is multiplied by it")
     activation: str = param("relu", "mlp, twolayer: hidden activation, relu or sqr (x²)")
@@ -38,6 +45,10 @@ class ModelConfig:
         for name in ("width", "d_embed", "d_model", "n_heads", "d_mlp", "n_layers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be a positive integer, got {getattr(self, name)}")
+        if any(w < 1 for w in self.widths):
+            raise ConfigError(f"widths: each must be a positive integer, got {self.widths}")
+        if self.widths and self.model not in ("dense", "cnn"):
+            raise ConfigError(f"widths: used by model=dense or cnn only, not {self.model}")
         if self.d_model % self.n_heads:
             raise ConfigError(f"n_heads: {self.n_heads} does not divide d_model {self.d_model}")
         if self.model == "transformer" and self.n_layers > 2:
@@ -54,6 +65,11 @@ class ModelConfig:
             raise ConfigError(f"init_scale: must be positive, got {self.init_scale}")
 
 
+def hidden_widths(cfg: ModelConfig) -> tuple[int, ...]:
+    """dense: hidden layer widths; cnn: conv channels (`widths`, else width × n_layers)."""
+    return cfg.widths or (cfg.width,) * cfg.n_layers
+
+
 def build_model(
     cfg: ModelConfig,
     vocab: int,
@@ -61,10 +77,12 @@ def build_model(
     seq_len: int,
     seeds: list[int],
     init_scales: list[float] | None = None,
+    image_shape: tuple[int, ...] | None = None,
 ) -> torch.nn.Module:
     """E = len(seeds) members; member e is initialised from torch.Generator(seeds[e]) with init
     scale init_scales[e] (default: cfg.init_scale for every member). A dense model reads
-    feature vectors of seq_len = d_in features."""
+    feature vectors of seq_len = d_in features; a cnn reads images of `image_shape`."""
+    from phenolab.models.cnn import ConvNet
     from phenolab.models.dense import DenseMLP
     from phenolab.models.mlp import EmbedMLP
     from phenolab.models.transformer import Transformer
@@ -76,5 +94,9 @@ def build_model(
     if cfg.model == "twolayer":
         return TwoLayer(cfg, vocab, n_classes, seeds, scales)
     if cfg.model == "dense":
-        return DenseMLP(cfg, seq_len, n_classes, seeds, scales)
+        return DenseMLP(hidden_widths(cfg), seq_len, n_classes, seeds, scales)
+    if cfg.model == "cnn":
+        if image_shape is None:
+            raise ConfigError("model: cnn reads images (op: digits, mnist1d, idx)")
+        return ConvNet(hidden_widths(cfg), image_shape, n_classes, seeds, scales)
     return Transformer(cfg, vocab, n_classes, seq_len, seeds, scales)

@@ -1,5 +1,6 @@
-"""A plain dense MLP over feature vectors (e.g. sparse parity's ±1 bits): input → n_layers ReLU
-hidden layers of `width` → logits, every weight with the leading member dimension E.
+"""A plain dense MLP over feature vectors (sparse parity's ±1 bits, flattened images): input →
+ReLU hidden layers (`widths`, e.g. 300,100 for LeNet-300-100; default `width` × `n_layers`) →
+logits, every weight with the leading member dimension E.
 
 Initialisation: each weight matrix N(0, 1/fan_in) times the member's init scale α, biases zero
 (the embedding MLP's convention; PyTorch's nn.Linear default is uniform with the same fan-in
@@ -7,6 +8,8 @@ scaling up to a constant, and random biases).
 """
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 import torch
 
@@ -19,17 +22,23 @@ class DenseMLP(torch.nn.Module):
     exterior = ("W_in", "W_out")
 
     def __init__(
-        self, cfg, d_in: int, n_classes: int, seeds: list[int], scales: list[float]
+        self,
+        widths: tuple[int, ...],
+        d_in: int,
+        n_classes: int,
+        seeds: list[int],
+        scales: list[float],
     ) -> None:
         super().__init__()
         gens = [torch.Generator().manual_seed(s) for s in seeds]
-        e, h, a = len(seeds), cfg.width, scales
+        e, h, a = len(seeds), widths[0], scales
         self.W_in = stacked_normal(gens, (d_in, h), d_in**-0.5, a)  # [E, d_in, width]
         self.b_in = zeros(e, h)  # [E, width]
         self.W_hidden = torch.nn.ParameterList(
-            [stacked_normal(gens, (h, h), h**-0.5, a) for _ in range(cfg.n_layers - 1)]
-        )  # each [E, width, width]
-        self.b_hidden = torch.nn.ParameterList([zeros(e, h) for _ in range(cfg.n_layers - 1)])
+            [stacked_normal(gens, (i, o), i**-0.5, a) for i, o in pairwise(widths)]
+        )  # each [E, widths[l], widths[l + 1]]
+        self.b_hidden = torch.nn.ParameterList([zeros(e, o) for o in widths[1:]])
+        h = widths[-1]
         self.W_out = stacked_normal(gens, (h, n_classes), h**-0.5, a)  # [E, width, classes]
         self.b_out = zeros(e, n_classes)  # [E, classes]
 

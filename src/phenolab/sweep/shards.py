@@ -6,10 +6,13 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from itertools import pairwise
 
 import torch
 
 from phenolab.config import RunConfig
+from phenolab.models import hidden_widths
+from phenolab.tasks.images import IMAGE_OPS, load
 from phenolab.tasks.modular import SEQUENCES, n_elements, n_pairs, vocab_size
 
 FLOAT = 4  # bytes, fp32
@@ -17,11 +20,19 @@ SAFETY = 2.0  # allocator fragmentation, temporaries we do not count
 MEMORY_FRACTION = 0.5  # of what is free, leaving room for the rest of the machine
 
 
+def input_features(cfg: RunConfig) -> int:
+    """Features of one input vector of a feature task (parity bits, image pixels)."""
+    if cfg.task.op in IMAGE_OPS:
+        return load(cfg.task.op, cfg.task.data_dir).features
+    return cfg.task.n_bits
+
+
 def parameter_count(cfg: RunConfig) -> int:
     m, p = cfg.model, n_elements(cfg.task.op, cfg.task.p)
-    if m.model == "dense":
-        d, w = cfg.task.n_bits, m.width
-        return d * w + w + (m.n_layers - 1) * (w * w + w) + w * p + p
+    if m.model in ("dense", "cnn"):
+        # a CNN's count is bounded by the dense net of the same widths over its pixels
+        sizes = (input_features(cfg), *hidden_widths(m), p)
+        return sum(i * o + o for i, o in pairwise(sizes))
     if m.model == "mlp":
         d, w = m.d_embed, m.width
         return p * d + 2 * d * w + w + w * p + p
@@ -38,9 +49,12 @@ def bytes_per_member(cfg: RunConfig) -> int:
     activations of a full-batch step (the largest of train step and test evaluation)."""
     m, p = cfg.model, n_elements(cfg.task.op, cfg.task.p)
     buffers = 4 if cfg.train.optimizer in ("adamw", "adam", "muon") else 3
-    if m.model == "dense":  # feature vectors: the train batch (or set) and the test set
+    if m.model in ("dense", "cnn"):  # feature vectors: the train batch (or set), the test set
         rows = max(cfg.train.batch_size or cfg.task.n_train, cfg.task.n_test)
-        per_row = cfg.task.n_bits + 3 * m.n_layers * m.width + 3 * p
+        d = input_features(cfg)
+        # a CNN's feature maps: at most C × d / 2 per layer (stride 2)
+        hidden = d // 2 if m.model == "cnn" else 1
+        per_row = d + 3 * hidden * sum(hidden_widths(m)) + 3 * p
         return int(SAFETY * FLOAT * (buffers * parameter_count(cfg) + rows * per_row))
     n = n_pairs(cfg.task)
     n_train = cfg.train.batch_size or math.ceil(cfg.task.frac * n)

@@ -39,6 +39,8 @@ class TaskData:
     relevant: torch.Tensor | None = None  # [E, k] sparse parity: each member's relevant inputs
     # online tasks: fresh examples every step; x_train / y_train then hold the current batch
     stream: Stream | None = None
+    # image tasks: one example's image shape ((40,), (8, 8), (28, 28)); inputs are flattened
+    shape: tuple[int, ...] | None = None
 
     @property
     def members(self) -> int:

@@ -9,8 +9,11 @@ Encodings: an MLP reads the operand pair [x, y]; a transformer reads the token s
 Finite groups (`tasks.groups`: S<n>, D<n>) are operations too: `op="S5"` is composition in S5 on
 its 120 elements, with the same encodings, splits and ensembles; `p` is not used by them.
 
-Feature tasks (`tasks.parity`: op="parity") read real vectors instead of operand pairs and have
-their own fields (n_bits, k_bits, n_train, n_test); they are built by `build` too.
+Feature tasks read real vectors instead of operand pairs and have their own fields: sparse
+parity (`tasks.parity`: op="parity"; n_bits, k_bits, n_train, n_test) and images shipped offline
+(`tasks.images`: op="digits", "mnist1d" or "idx" with data_dir; n_train). They are built by
+`build` too. `label_noise` (`tasks.noise`) corrupts the training labels of any task with a fixed
+training set.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import torch
 
 from phenolab.errors import ConfigError
 from phenolab.fields import param
-from phenolab.tasks import groups, parity
+from phenolab.tasks import groups, images, noise, parity
 from phenolab.tasks.data import TaskData, pad_members
 
 Op = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
@@ -84,18 +87,30 @@ class TaskConfig:
     sequence: str = param("x op y =", "transformer input: 'x op y =' or 'x y =' (Nanda et al.)")
     n_bits: int = param(40, "parity: input length n (uniform ±1 bits)")
     k_bits: int = param(3, "parity: relevant bits k; the label is their product")
-    n_train: int = param(0, "parity: training samples; 0 = fresh samples every step (online)")
+    n_train: int = param(
+        0,
+        "parity: training samples, 0 = fresh samples every step (online); images: training "
+        "images drawn from the pool by the data seed, 0 = the whole pool",
+    )
     n_test: int = param(2048, "parity: held-out test samples")
+    data_dir: str | None = param(None, "op=idx: folder holding MNIST-format IDX files")
+    label_noise: float = param(
+        0.0, "fraction of the training labels replaced by a wrong class (test labels stay clean)"
+    )
 
     def __post_init__(self) -> None:
         op = normalize_op(self.op)
+        if not 0 <= self.label_noise < 1:
+            raise ConfigError(f"label_noise: must be in [0, 1), got {self.label_noise}")
         if op in FEATURE_OPS:
             object.__setattr__(self, "op", op)
             self._check_features(op)
             return
         for name in FEATURE_FIELDS:
             if getattr(self, name) != getattr(TaskConfig, name):
-                raise ConfigError(f"{name}: only used by op=parity, not by {op}")
+                raise ConfigError(
+                    f"{name}: only used by feature tasks ({', '.join(FEATURE_OPS)}), not by {op}"
+                )
         if groups.parse_group(op):
             op = groups.check_group(op)
             if self.p != TaskConfig.p:
@@ -123,28 +138,41 @@ class TaskConfig:
             raise ConfigError(f"frac: {self.frac} of {n_pairs(self)} pairs leaves no training data")
 
     def _check_features(self, op: str) -> None:
-        for name in ("p", "frac", "sequence"):
+        unused = ("p", "frac", "sequence")
+        if op in images.IMAGE_OPS:
+            unused += ("n_bits", "k_bits", "n_test") + (() if op == "idx" else ("data_dir",))
+        elif op != "idx":
+            unused += ("data_dir",)
+        for name in unused:
             if getattr(self, name) != getattr(TaskConfig, name):
                 raise ConfigError(f"{name}: not used by op={op}; leave it at its default")
+        if self.n_train < 0:
+            raise ConfigError(f"n_train: must be ≥ 0, got {self.n_train}")
+        if op in images.IMAGE_OPS:
+            if op == "idx" and self.data_dir is None:
+                raise ConfigError("data_dir: op=idx needs the folder holding the MNIST IDX files")
+            return
+        if self.label_noise and self.n_train == 0:
+            raise ConfigError("label_noise: needs a fixed training set (n_train > 0), not online")
         if not 1 <= self.n_bits <= MAX_BITS:
             raise ConfigError(f"n_bits: must be in 1 … {MAX_BITS}, got {self.n_bits}")
         if not 1 <= self.k_bits <= self.n_bits:
             raise ConfigError(f"k_bits: must be in 1 … n_bits = {self.n_bits}, got {self.k_bits}")
-        if self.n_train < 0:
-            raise ConfigError(f"n_train: must be ≥ 0 (0: online), got {self.n_train}")
         if self.n_test < 1:
             raise ConfigError(f"n_test: must be at least 1, got {self.n_test}")
 
 
 # Tasks whose inputs are real feature vectors [N, d] (read by the dense MLP), and their fields.
-FEATURE_OPS = ("parity",)
-FEATURE_FIELDS = ("n_bits", "k_bits", "n_train", "n_test")
+FEATURE_OPS = ("parity", *images.IMAGE_OPS)
+FEATURE_FIELDS = ("n_bits", "k_bits", "n_train", "n_test", "data_dir")
 MAX_BITS = 4096
 
 
 def n_elements(op: str, p: int) -> int:
     """How many symbols a task has (operands and answers alike): p, or a group's order; the
     number of classes of a feature task."""
+    if op in images.IMAGE_OPS:
+        return images.N_CLASSES
     if op in FEATURE_OPS:
         return parity.N_CLASSES
     return groups.group_order(op) if groups.parse_group(op) else p
@@ -157,6 +185,8 @@ def n_pairs(cfg: TaskConfig) -> int:
 
 def describe(op: str, p: int) -> str:
     """'x+y mod 97' or 'S5' (for titles and listings)."""
+    if op in images.IMAGE_OPS:
+        return {"digits": "digits (8×8)", "mnist1d": "MNIST-1D", "idx": "MNIST (IDX files)"}[op]
     if op in FEATURE_OPS:
         return "sparse parity"
     return op if groups.parse_group(op) else f"{op} mod {p}"
@@ -212,6 +242,18 @@ def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
     """
     if len({(c.p, c.op, c.sequence) for c in cfgs}) != 1:
         raise ConfigError("p, op, sequence: members of one ensemble must share the task")
+    data = _build_sets(cfgs, kind, seeds)
+    data_seeds = [
+        s if c.split_seed is None else c.split_seed for c, s in zip(cfgs, seeds, strict=True)
+    ]
+    return noise.apply(data, [c.label_noise for c in cfgs], data_seeds)
+
+
+def _build_sets(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
+    if cfgs[0].op in images.IMAGE_OPS:
+        if len({c.data_dir for c in cfgs}) != 1:
+            raise ConfigError("data_dir: members of one ensemble must share the dataset")
+        return images.build(cfgs, seeds)
     if cfgs[0].op in FEATURE_OPS:
         return parity.build(cfgs, seeds)
     splits = []

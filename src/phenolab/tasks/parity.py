@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from phenolab.errors import ConfigError
 from phenolab.tasks.data import Stream, TaskData, pad_members
 
 N_CLASSES = 2
@@ -58,6 +59,8 @@ def build(cfgs: list, seeds: list[int]) -> TaskData:
         sample(n, r, cfgs[0].n_test, _gen(s, _TEST)) for r, s in zip(relevant, dseeds, strict=True)
     ]
     online = cfgs[0].n_train == 0
+    if any((c.n_train == 0) != online for c in cfgs):
+        raise ConfigError("n_train: members of one ensemble must all be online (0) or all not")
     if online:
         x_train = torch.zeros(len(cfgs), 0, n)  # [E, 0, n]: filled by FreshSampler
         y_train = torch.zeros(len(cfgs), 0, dtype=torch.long)
