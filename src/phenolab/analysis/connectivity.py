@@ -51,7 +51,8 @@ def interpolate(a: Weights, b: Weights, alpha: torch.Tensor) -> dict[str, torch.
         if wa.shape != wb.shape:
             raise ValueError(f"{name}: shapes differ, {tuple(wa.shape)} vs {tuple(wb.shape)}")
         t = alpha.to(wa.dtype).view(1, -1, *([1] * (wa.dim() - 1)))  # [1, K, 1, ...]
-        points = (1 - t) * wa[:, None] + t * wb[:, None]  # [P, K, ...]
+        # lerp: exactly a at α = 0, b at α = 1, and a all along when a = b
+        points = torch.lerp(wa[:, None], wb[:, None], t)  # [P, K, ...]
         out[name] = points.reshape(-1, *wa.shape[1:])  # [P·K, ...]
     return out
 
@@ -120,8 +121,7 @@ def barrier(curve: torch.Tensor, alpha: torch.Tensor, baseline: str = "mean") ->
     if baseline == "mean":
         reference = (start + end) / 2
     else:
-        t = alpha.to(curve.dtype)
-        reference = (1 - t) * start + t * end  # [..., K]
+        reference = torch.lerp(start, end, alpha.to(curve.dtype))  # [..., K]
     return (curve - reference).amax(dim=-1)
 
 

@@ -43,9 +43,9 @@ def hidden_layers(weights: Weights) -> list[tuple[str, str, str]]:
         )
     n = 1 + sum(name.startswith("W_hidden.") for name in weights)
     layers = []
-    for l in range(n):
-        incoming, bias = ("W_in", "b_in") if l == 0 else (f"W_hidden.{l - 1}", f"b_hidden.{l - 1}")
-        layers.append((incoming, bias, f"W_hidden.{l}" if l < n - 1 else "W_out"))
+    for i in range(n):
+        incoming, bias = ("W_in", "b_in") if i == 0 else (f"W_hidden.{i - 1}", f"b_hidden.{i - 1}")
+        layers.append((incoming, bias, f"W_hidden.{i}" if i < n - 1 else "W_out"))
     return layers
 
 
@@ -98,7 +98,9 @@ def split_neuron(
     if not 0 <= unit < width:
         raise ConfigError(f"unit: {unit} is not a unit of layer {layer} (0 … {width - 1})")
     if not 0.0 <= fraction <= 1.0:
-        raise ConfigError(f"fraction: the original unit's share of its outputs, in [0, 1], got {fraction}")
+        raise ConfigError(
+            f"fraction: the original unit's share of its outputs, in [0, 1], got {fraction}"
+        )
     row = weights[outgoing][:, unit : unit + 1]  # [E, 1, fan_out]
     out = dict(weights)
     out[incoming] = torch.cat([weights[incoming], weights[incoming][:, :, unit : unit + 1]], dim=2)
@@ -125,12 +127,12 @@ def weight_matching(
     for e in range(members):
         member_a = {n: w[e].detach().double().cpu().numpy() for n, w in a.items()}
         member_b = {n: w[e].detach().double().cpu().numpy() for n, w in b.items()}
-        for l, p in enumerate(_match_member(member_a, member_b, layers, max_iter, rng)):
-            perms[l].append(torch.as_tensor(p))
+        for layer, p in enumerate(_match_member(member_a, member_b, layers, max_iter, rng)):
+            perms[layer].append(torch.as_tensor(p))
     stacked = [torch.stack(p) for p in perms]  # each [E, width]
     aligned = dict(b)
-    for l, perm in enumerate(stacked):
-        aligned = permute_hidden(aligned, l, perm)
+    for layer, perm in enumerate(stacked):
+        aligned = permute_hidden(aligned, layer, perm)
     return aligned, stacked
 
 
@@ -145,16 +147,17 @@ def _match_member(
     perms = [np.arange(a[bias].shape[0]) for _, bias, _ in layers]
     for _ in range(max_iter):
         changed = False
-        for l in rng.permutation(len(layers)):
-            incoming, bias, outgoing = layers[l]
-            b_in = b[incoming] if l == 0 else b[incoming][perms[l - 1]]  # rows by P_{l−1}
-            b_out = b[outgoing] if l == len(layers) - 1 else b[outgoing][:, perms[l + 1]]
-            # similarity of A's unit i with B's unit j over every weight that touches them
+        for layer in rng.permutation(len(layers)):
+            incoming, bias, outgoing = layers[layer]
+            b_in = b[incoming] if layer == 0 else b[incoming][perms[layer - 1]]  # rows by P_{l−1}
+            last = layer == len(layers) - 1
+            b_out = b[outgoing] if last else b[outgoing][:, perms[layer + 1]]  # columns by P_{l+1}
+            # score[i, j]: similarity of A's unit i with B's unit j over every weight touching them
             score = a[incoming].T @ b_in + np.outer(a[bias], b[bias]) + a[outgoing] @ b_out.T
             _, best = linear_sum_assignment(score, maximize=True)
-            width = len(best)
-            if score[np.arange(width), best].sum() > score[np.arange(width), perms[l]].sum() + 1e-12:
-                perms[l], changed = best, True
+            units = np.arange(len(best))
+            if score[units, best].sum() > score[units, perms[layer]].sum() + 1e-12:
+                perms[layer], changed = best, True
         if not changed:
             break
     return perms

@@ -52,7 +52,9 @@ class TrainConfig:
     precision: str = param(
         "fp32", "matmul precision: fp32, tf32 (TF32 matmuls, CUDA only) or bf16 (autocast)"
     )
-    seed: int = param(0, "seed of the initialisation and (unless order_seed) of the minibatch order")
+    seed: int = param(
+        0, "seed of the initialisation and (unless order_seed) of the minibatch order"
+    )
     order_seed: int | None = param(
         None,
         "seed of the minibatch order (default: seed): copies of one network that differ only"
