@@ -11,7 +11,7 @@ import signal
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -56,6 +56,9 @@ class RunResult:
     resumed_from: int | None  # step a resume started from; None for a fresh or stored run
     cached: bool  # True when the finished run was found in the store
     metrics: dict | None = None  # {name: (steps, values)}, filled in by callers that need curves
+    # values an analysis computes after training from stored runs, e.g. a catalog entry's barrier
+    # to a sibling run (Entry.analysis): {name: value}
+    derived: dict = field(default_factory=dict)
 
 
 def default_device() -> torch.device:

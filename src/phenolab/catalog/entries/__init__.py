@@ -1,8 +1,10 @@
 """Catalog entries, one module per phenomenon family; importing this package registers them."""
 
 from phenolab.catalog.entries import (  # noqa: F401
+    ainsworth2023,
     barak2022,
     chughtai2023,
+    frankle2020,
     huang2024,
     jeffares2025,
     lee2024,
