@@ -1,12 +1,15 @@
 """Linear mode connectivity (analysis/connectivity.py, catalog/lmc.py), the dense MLP's symmetries
 (models/symmetry.py) and the minibatch order seed (order_seed)."""
 
+import json
+
 import pytest
 import torch
 from torch.func import functional_call
 
 from phenolab.analysis.connectivity import alphas, barrier, interpolate, path, stable_step
 from phenolab.catalog.lmc import paths_between
+from phenolab.cli import main
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
 from phenolab.models import ModelConfig, build_model
@@ -198,7 +201,7 @@ def test_online_training_refuses_an_order_seed(tmp_path):
         run_ensemble([cfg], store, "cpu")
 
 
-def test_paths_between_stored_runs(tmp_path):
+def test_paths_between_stored_runs(tmp_path, capsys):
     base = RunConfig().replace(**PARITY)
     a, b, other = base, base.replace(order_seed=5), base.replace(seed=1)
     with Store(tmp_path / "s.db") as store:
@@ -215,3 +218,10 @@ def test_paths_between_stored_runs(tmp_path):
             paths_between(store, [(ra.record.id, ro.record.id)], "train")
         with pytest.raises(ConfigError, match="split: unknown"):
             paths_between(store, [ids], "val")
+    # the same from the command line, by id prefixes
+    argv = ["interpolate", ids[0][:6], ids[1][:6], "--store", str(tmp_path / "s.db"), "--json"]
+    assert main([*argv, "--points", "5"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["error_barrier"] == pytest.approx(result.barrier()[0].item())
+    assert main([*argv, "--points", "1"]) == 2
+    assert "points: need at least 2" in capsys.readouterr().err

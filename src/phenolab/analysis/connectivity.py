@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch.func import functional_call
 
+from phenolab.errors import ConfigError
 from phenolab.train.losses import Loss, accuracy, cross_entropy
 
 Weights = Mapping[str, torch.Tensor]  # {name: [P, ...]}: a model's state, member dimension first
@@ -36,7 +37,7 @@ POINTS = 31  # Frankle et al. used 30 evenly spaced α; 31 puts α = 0.5 on the 
 def alphas(points: int = POINTS) -> torch.Tensor:
     """`points` evenly spaced values of α from 0 to 1 [K] (float64, so 0 and 1 are exact)."""
     if points < 2:
-        raise ValueError(f"points: need at least 2 (both endpoints), got {points}")
+        raise ConfigError(f"points: need at least 2 (both endpoints), got {points}")
     return torch.linspace(0, 1, points, dtype=torch.float64)
 
 
@@ -44,12 +45,12 @@ def interpolate(a: Weights, b: Weights, alpha: torch.Tensor) -> dict[str, torch.
     """The points θ_p(α_k) = (1 − α_k) a_p + α_k b_p of P pairs, a and b {name: [P, ...]}, at K
     values α [K]: {name: [P·K, ...]}, member p·K + k. α = 0 gives a and α = 1 gives b exactly."""
     if set(a) != set(b):
-        raise ValueError(f"weights differ in names: {sorted(set(a) ^ set(b))}")
+        raise ConfigError(f"weights differ in names: {sorted(set(a) ^ set(b))}")
     out = {}
     for name, wa in a.items():
         wb = b[name]
         if wa.shape != wb.shape:
-            raise ValueError(f"{name}: shapes differ, {tuple(wa.shape)} vs {tuple(wb.shape)}")
+            raise ConfigError(f"{name}: shapes differ, {tuple(wa.shape)} vs {tuple(wb.shape)}")
         t = alpha.to(wa.dtype).view(1, -1, *([1] * (wa.dim() - 1)))  # [1, K, 1, ...]
         # lerp: exactly a at α = 0, b at α = 1, and a all along when a = b
         points = torch.lerp(wa[:, None], wb[:, None], t)  # [P, K, ...]
@@ -68,7 +69,7 @@ class Path:
     def barrier(self, metric: str = "error", baseline: str = "mean") -> torch.Tensor:
         """Barrier [P] of each pair's `metric` curve (error or loss), see `barrier`."""
         if metric not in ("error", "loss"):
-            raise ValueError(f"metric: error or loss, got {metric!r}")
+            raise ConfigError(f"metric: error or loss, got {metric!r}")
         return barrier(getattr(self, metric), self.alphas, baseline)
 
 
@@ -91,7 +92,7 @@ def path(
     pairs, k = x.shape[0], len(alpha)
     for name, w in a.items():
         if w.shape[0] != pairs:
-            raise ValueError(f"{name}: {w.shape[0]} pairs of weights but data for {pairs}")
+            raise ConfigError(f"{name}: {w.shape[0]} pairs of weights but data for {pairs}")
     per_chunk = max(1, chunk // k)  # pairs per forward pass
     losses, errors = [], []
     with torch.no_grad():
@@ -114,9 +115,9 @@ def barrier(curve: torch.Tensor, alpha: torch.Tensor, baseline: str = "mean") ->
     of the endpoints ("mean", Frankle et al. 2020) or minus the straight line between them
     ("linear", Git Re-Basin). Both are ≥ 0 up to rounding; 0 for a network with itself."""
     if baseline not in BASELINES:
-        raise ValueError(f"baseline: unknown {baseline!r} (valid: {', '.join(BASELINES)})")
+        raise ConfigError(f"baseline: unknown {baseline!r} (valid: {', '.join(BASELINES)})")
     if alpha[0] != 0 or alpha[-1] != 1:
-        raise ValueError("alpha: the path must start at 0 (network A) and end at 1 (network B)")
+        raise ConfigError("alpha: the path must start at 0 (network A) and end at 1 (network B)")
     start, end = curve[..., :1], curve[..., -1:]
     if baseline == "mean":
         reference = (start + end) / 2
@@ -133,7 +134,7 @@ def stable_step(
     `threshold`; None when it exceeds it at the last k. A single dip below the threshold
     followed by a rise is not stability, as a flicker above τ is not generalization."""
     if len(steps) != len(barriers):
-        raise ValueError(f"{len(steps)} steps but {len(barriers)} barriers")
+        raise ConfigError(f"{len(steps)} steps but {len(barriers)} barriers")
     order = sorted(range(len(steps)), key=lambda i: steps[i])
     stable = None
     for i in reversed(order):

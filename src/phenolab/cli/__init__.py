@@ -5,6 +5,7 @@
     phenolab report RUN_ID                      write a run's HTML report
     phenolab interventions                      list intervention ids and their parameters
     phenolab compare --arm ID[:k=v] [--arm ...] compare interventions with a baseline over seeds
+    phenolab interpolate RUN_A RUN_B [--align]  loss and error on the line between two runs
 
 Mistakes in the input get one line on stderr and exit status 2.
 """
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 
 from phenolab.cli.catalog import cmd_catalog, cmd_reproduce
 from phenolab.cli.compare import cmd_compare
+from phenolab.cli.interpolate import cmd_interpolate
 from phenolab.cli.interventions import cmd_interventions
 from phenolab.cli.listing import cmd_report, cmd_runs
 from phenolab.cli.run import cmd_run
@@ -209,6 +211,21 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_id", help="run id (a unique prefix is enough)")
     _store_flag(report)
     report.add_argument("--out", metavar="PATH", help="output file (default: next to the store)")
+
+    interpolate = sub.add_parser(
+        "interpolate",
+        help="loss and error on the straight line between two finished runs, and its barrier",
+        allow_abbrev=False,
+    )
+    interpolate.add_argument("run_a", help="run id (a unique prefix is enough)")
+    interpolate.add_argument("run_b", help="run id of the same architecture and data")
+    interpolate.add_argument("--split", choices=("test", "train"), default="test")
+    interpolate.add_argument("--points", type=int, default=31, help="values of α (default 31)")
+    interpolate.add_argument(
+        "--align", action="store_true", help="weight-match B's hidden units to A's first (dense)"
+    )
+    interpolate.add_argument("--json", action="store_true", help="print one JSON object")
+    _store_flag(interpolate)
     return parser
 
 
@@ -244,6 +261,7 @@ COMMANDS = {
     "reproduce": cmd_reproduce,
     "interventions": cmd_interventions,
     "compare": cmd_compare,
+    "interpolate": cmd_interpolate,
 }
 
 
