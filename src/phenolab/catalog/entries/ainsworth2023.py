@@ -55,21 +55,25 @@ ARMS = tuple(
 
 def analyze(outcome, store) -> None:
     """Paths between the runs of each pair, as trained and after weight matching, on the
-    training and the test set; the pair's first run gets them in `derived`."""
-    firsts = [(r, pair) for arm in outcome.values() for r, pair in _pairs(arm)]
-    if not firsts:
-        return
-    ids = [pair for _, pair in firsts]
-    for align, name in ((False, "naive"), (True, "matched")):
-        for split in ("train", "test"):
-            result = paths_between(store, ids, split, align=align)
-            losses, errors = result.barrier("loss", "linear"), result.barrier("error", "linear")
-            for p, (r, _) in enumerate(firsts):
-                r.derived[f"rebasin/{name}/{split}/alphas"] = result.alphas.tolist()
-                r.derived[f"rebasin/{name}/{split}/loss"] = result.loss[p].tolist()
-                r.derived[f"rebasin/{name}/{split}/error"] = result.error[p].tolist()
-                r.derived[f"rebasin/{name}/{split}/loss_barrier"] = float(losses[p])
-                r.derived[f"rebasin/{name}/{split}/error_barrier"] = float(errors[p])
+    training and the test set, one batched evaluation per width; the pair's first run gets them
+    in `derived`."""
+    for results in outcome.values():
+        firsts = _pairs(results)
+        if not firsts:
+            continue
+        ids = [pair for _, pair in firsts]
+        for align, name in ((False, "naive"), (True, "matched")):
+            for split in ("train", "test"):
+                result = paths_between(store, ids, split, align=align)
+                losses = result.barrier("loss", "linear")
+                errors = result.barrier("error", "linear")
+                for p, (r, _) in enumerate(firsts):
+                    key = f"rebasin/{name}/{split}"
+                    r.derived[f"{key}/alphas"] = result.alphas.tolist()
+                    r.derived[f"{key}/loss"] = result.loss[p].tolist()
+                    r.derived[f"{key}/error"] = result.error[p].tolist()
+                    r.derived[f"{key}/loss_barrier"] = float(losses[p])
+                    r.derived[f"{key}/error_barrier"] = float(errors[p])
 
 
 def _pairs(results):
@@ -203,7 +207,7 @@ REBASIN = register(
         ),
         seeds=6,
         quick_seeds=4,
-        quick_seconds=180,
+        quick_seconds=200,
         history=(
             "2026-11-23: written before any run; budgets from the paper's MNIST MLP recipe "
             "(100 epochs of batches of 500) on MNIST-1D's 4,000 training examples.",
