@@ -149,9 +149,9 @@ def figures(outcome, store) -> list[tuple[str, object]]:
             )
     axes[-1].plot(widths, naive, "o--", label="naive")
     axes[-1].plot(widths, matched, "o-", label="weight matching")
-    axes[-1].set(
-        xscale="log", xlabel="hidden width", ylabel="train loss barrier", title="barrier vs width"
-    )
+    axes[-1].set(xscale="log", xlabel="hidden width", ylabel="train loss barrier")
+    axes[-1].set(title="barrier vs width", xticks=widths, xticklabels=[str(w) for w in widths])
+    axes[-1].minorticks_off()
     axes[-1].legend()
     fig.tight_layout()
     return [("Interpolating independently trained MLPs, as trained and after weight matching", fig)]
