@@ -51,12 +51,14 @@ def arm_name(k: int, copy: str) -> str:
     return f"k={k}/{copy}"
 
 
-def _arms() -> tuple[Arm, ...]:
-    parent = Arm("parent", LENET.replace(keep_checkpoint_at=REWIND_STEPS))
+def arms(base: RunConfig = LENET) -> tuple[Arm, ...]:
+    """The parent (keeping θ_k) and the two copies per rewind step k, which train the rest of
+    the parent's budget."""
+    parent = Arm("parent", base.replace(keep_checkpoint_at=REWIND_STEPS))
     copies = [
         Arm(
             arm_name(k, copy),
-            LENET.replace(steps=STEPS - k, rewind=k, order_seed=order),
+            base.replace(steps=base.train.steps - k, rewind=k, order_seed=order),
             parent="parent",
             link="ticket_from",
         )
@@ -95,16 +97,17 @@ def _has_barrier(result) -> bool:
     return "lmc/barrier" in getattr(result, "derived", {})
 
 
-def stable_from(outcome) -> Measured:
-    """The rewind step from which on the median barrier stays ≤ 2 %, as a fraction of training;
-    above the grid (≥ the largest k) when the copies are unstable even there."""
+def stable_late(outcome) -> Measured:
+    """The median barrier at the largest rewind step k measured (32 % of training), with the
+    step from which on the median stays ≤ 2 % (`stable_step`) in the note: the copies are
+    stable by that k exactly when this is ≤ 2 %."""
     medians = [median_barrier(outcome, k) for k in REWIND_STEPS]
+    last = medians[-1]
     if any(m.value is None for m in medians):
-        return Measured(None, note=medians[0].note)
+        return last
     k = stable_step(REWIND_STEPS, [m.value for m in medians], STABLE)
-    if k is None:
-        return Measured(None, lower=REWIND_STEPS[-1] / STEPS, note="unstable at every k measured")
-    return Measured(k / STEPS)
+    note = f"stable from k = {k}" if k is not None else "unstable at every k measured"
+    return Measured(last.value, note=note)
 
 
 def figures(outcome, store) -> list[tuple[str, object]]:
@@ -157,7 +160,7 @@ FRANKLE_LMC = register(
         ),
         reproduces="Frankle et al. 2020, Fig. 3 (instability vs rewind step k; LeNet stable at "
         "k = 0) and Fig. 2 (error along the linear path between the copies)",
-        arms=_arms(),
+        arms=arms(),
         expectations=(
             Expectation(
                 id="lenet-stable-at-init",
@@ -171,12 +174,13 @@ FRANKLE_LMC = register(
             ),
             Expectation(
                 id="stable-early",
-                claim="The copies are stable early in training: the median barrier stays ≤ 2 % "
-                "from a rewind step of at most 32 % of training on (the largest k measured).",
-                measure=stable_from,
+                claim="The copies are stable early in training: from a rewind step of at most "
+                "32 % of training (the largest k measured) on, the median barrier is ≤ 2 %; "
+                "judged on the median barrier at that k.",
+                measure=stable_late,
                 op="<=",
-                threshold=REWIND_STEPS[-1] / STEPS,
-                unit="of training",
+                threshold=STABLE,
+                unit="test error",
             ),
         ),
         seeds=5,
@@ -186,6 +190,13 @@ FRANKLE_LMC = register(
             "2026-11-23: written before any run of the copies; one pilot of the parent alone "
             "(seed 0, 13 s on one CPU thread: train accuracy 0.88, test 0.59 at 1,250 steps) "
             "checked the budget, not the thresholds, which are the paper's.",
+            "2026-11-23: stable-early was first judged on the first step k from which the median "
+            "barrier stays ≤ 2 %, as a fraction of training, ≤ 0.32 (the largest k). Copies "
+            "unstable at every k then measured only a lower bound of 0.32, which does not decide "
+            "'≤ 0.32': INCONCLUSIVE where the claim fails. Now judged on what the claim is "
+            "equivalent to, the median barrier at the largest k ≤ 2 % (that step in the note). "
+            "Found by a smoke test; the first quick run (3 seeds) had passed it (stable from "
+            "k = 0), and passes the new form with the same runs.",
         ),
         figures=figures,
         analysis=analyze,
