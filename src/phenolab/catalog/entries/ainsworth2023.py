@@ -208,6 +208,7 @@ REBASIN = register(
         seeds=6,
         quick_seeds=4,
         quick_seconds=200,
+        seconds=1215,  # 6 seeds × widths 32 / 128 / 512 on the 2-core CPU (loaded)
         history=(
             "2026-11-23: written before any run; budgets from the paper's MNIST MLP recipe "
             "(100 epochs of batches of 500) on MNIST-1D's 4,000 training examples.",

@@ -186,6 +186,7 @@ FRANKLE_LMC = register(
         seeds=5,
         quick_seeds=3,
         quick_seconds=270,
+        seconds=380,  # 5 seeds on the 2-core CPU (loaded)
         history=(
             "2026-11-23: written before any run of the copies; one pilot of the parent alone "
             "(seed 0, 13 s on one CPU thread: train accuracy 0.88, test 0.59 at 1,250 steps) "
