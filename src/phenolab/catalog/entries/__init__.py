@@ -9,6 +9,7 @@ from phenolab.catalog.entries import (  # noqa: F401
     jeffares2025,
     lee2024,
     liu2023,
+    liu2023_images,
     nanda2023,
     power2022,
     prieto2025,
