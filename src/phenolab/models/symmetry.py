@@ -3,16 +3,17 @@ member by member: transformations that leave the function a network computes unc
 
 - Permuting the units of a hidden layer (their incoming weights and biases, and the rows of
   their outgoing weights) relabels them: the same function, a different point in weight space.
-- Splitting a unit into two (the "over-parameterisation by splitting neurons" of issue 6; Net2Net,
-  Chen, Goodfellow & Shlens 2016, "Net2WiderNet"): both copies get the unit's incoming weights
+- Splitting a unit into two (over-parameterisation by splitting neurons; Net2WiderNet of Chen,
+  Goodfellow & Shlens 2016, "Net2Net"): both copies get the unit's incoming weights
   and bias, so they compute the same activation h, and share its outgoing weights as f·w and
   (1 − f)·w, so f·h·w + (1 − f)·h·w = h·w: one unit wider, the same function (up to rounding).
 - Weight matching (Ainsworth, Hayase & Srinivasa 2023, "Git Re-Basin: merging models modulo
   permutation symmetries", ICLR 2023, §3.2, Algorithm 1): the permutation of B's hidden units
   that best aligns them with A's, maximising Σ_l ⟨W_l^A, P_l W_l^B P_{l−1}^T⟩ by coordinate
   descent — one permutation at a time, the others fixed, each a linear assignment problem —
-  until no permutation changes. Interpolating A with the aligned B removes most of the barrier
-  that interpolating A with B itself shows (their Fig. 2), more so the wider the network.
+  until no permutation changes. In the paper, interpolating A with the aligned B removes most of
+  the barrier that interpolating A with B itself shows (their Fig. 2), more so the wider the
+  network (the catalog entry ainsworth2023-rebasin measures how much on MNIST-1D).
 
 Hidden layer l (0 … n_layers − 1) has incoming weights W_in (l = 0) or W_hidden.{l−1}, bias b_in
 or b_hidden.{l−1}, and outgoing weights W_hidden.{l} or, for the last, W_out. Weights are [E,
