@@ -119,6 +119,7 @@ SECTIONS = ("task", "model", "train")
 # member's mask and start weights are computed on their own.
 MEMBER_FIELDS = (
     "seed",
+    "order_seed",
     "split_seed",
     "frac",
     "n_train",

@@ -11,7 +11,7 @@ import signal
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -58,6 +58,9 @@ class RunResult:
     resumed_from: int | None  # step a resume started from; None for a fresh or stored run
     cached: bool  # True when the finished run was found in the store
     metrics: dict | None = None  # {name: (steps, values)}, filled in by callers that need curves
+    # values an analysis computes after training from stored runs, e.g. a catalog entry's barrier
+    # to a sibling run (Entry.analysis): {name: value}
+    derived: dict = field(default_factory=dict)
 
 
 def default_device() -> torch.device:
@@ -468,8 +471,11 @@ def _build(
         with torch.no_grad():
             apply_mask(dict(model.named_parameters()), mask)
         mask_hooks.append(KeepMask(model, mask))
-    sampler = EpochSampler(data.train_sizes(), t.batch_size, seeds) if t.batch_size else None
+    orders = [c.train.seed if c.train.order_seed is None else c.train.order_seed for c in configs]
+    sampler = EpochSampler(data.train_sizes(), t.batch_size, orders) if t.batch_size else None
     if data.stream is not None:  # online: a fresh batch every step (sizes the train buffers)
+        if orders != seeds:
+            raise ConfigError("order_seed: online training draws fresh samples, in no order")
         sampler = FreshSampler(data, t.batch_size)
     loss_fn = make_loss(t.loss, t.loss_dtype)
     measures = DEFAULT_MEASURES + tuple(m for m in t.measures if m not in DEFAULT_MEASURES)

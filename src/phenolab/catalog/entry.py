@@ -113,3 +113,7 @@ class Entry:
     # the entry's own figures, drawn after the run: (outcome, store) → [(caption, matplotlib
     # Figure)], shown in the report under the common accuracy figure
     figures: Callable[[Outcome, object], list[tuple[str, object]]] | None = None
+    # an analysis of the finished runs that needs more than their curves (e.g. interpolating
+    # between their stored weights): (outcome, store) → None, run before the expectations are
+    # judged; it leaves its values in each result's `derived` for expectations and figures
+    analysis: Callable[[Outcome, object], None] | None = None

@@ -64,6 +64,8 @@ def reproduce(
         for r in run_configs(todo, store, device, workers, options):
             results[r.record.id] = r
     outcome = {name: [results[c.run_id()] for c in cs] for name, cs in arms.items()}
+    if entry.analysis is not None:
+        entry.analysis(outcome, store)
     verdicts = [judge(e, outcome) for e in entry.expectations]
     seconds = time.perf_counter() - t0
     store.add_verdicts(

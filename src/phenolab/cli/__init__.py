@@ -6,6 +6,7 @@
     phenolab interventions                      list intervention ids and their parameters
     phenolab compare --arm ID[:k=v] [--arm ...] compare interventions with a baseline over seeds
     phenolab imp [PRESET] [--rounds N ...]      iterative magnitude pruning (lottery tickets)
+    phenolab interpolate RUN_A RUN_B [--align]  loss and error on the line between two runs
 
 Mistakes in the input get one line on stderr and exit status 2.
 """
@@ -21,6 +22,7 @@ from phenolab.cli.catalog import cmd_catalog, cmd_reproduce
 from phenolab.cli.compare import cmd_compare
 from phenolab.cli.imp import add_parser as add_imp_parser
 from phenolab.cli.imp import cmd_imp
+from phenolab.cli.interpolate import cmd_interpolate
 from phenolab.cli.interventions import cmd_interventions
 from phenolab.cli.listing import cmd_report, cmd_runs
 from phenolab.cli.run import cmd_run
@@ -215,6 +217,21 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_id", help="run id (a unique prefix is enough)")
     _store_flag(report)
     report.add_argument("--out", metavar="PATH", help="output file (default: next to the store)")
+
+    interpolate = sub.add_parser(
+        "interpolate",
+        help="loss and error on the straight line between two finished runs, and its barrier",
+        allow_abbrev=False,
+    )
+    interpolate.add_argument("run_a", help="run id (a unique prefix is enough)")
+    interpolate.add_argument("run_b", help="run id of the same architecture and data")
+    interpolate.add_argument("--split", choices=("test", "train"), default="test")
+    interpolate.add_argument("--points", type=int, default=31, help="values of α (default 31)")
+    interpolate.add_argument(
+        "--align", action="store_true", help="weight-match B's hidden units to A's first (dense)"
+    )
+    interpolate.add_argument("--json", action="store_true", help="print one JSON object")
+    _store_flag(interpolate)
     return parser
 
 
@@ -251,6 +268,7 @@ COMMANDS = {
     "interventions": cmd_interventions,
     "compare": cmd_compare,
     "imp": cmd_imp,
+    "interpolate": cmd_interpolate,
 }
 
 

@@ -60,7 +60,14 @@ class TrainConfig:
     precision: str = param(
         "fp32", "matmul precision: fp32, tf32 (TF32 matmuls, CUDA only) or bf16 (autocast)"
     )
-    seed: int = param(0, "seed of the initialisation and of the minibatch order")
+    seed: int = param(
+        0, "seed of the initialisation and (unless order_seed) of the minibatch order"
+    )
+    order_seed: int | None = param(
+        None,
+        "seed of the minibatch order (default: seed): copies of one network that differ only"
+        " here see the same data in different orders (instability analysis, Frankle et al. 2020)",
+    )
     measures: tuple[str, ...] = param(
         (), "progress measures recorded besides performance and norm, e.g. fourier,continuous"
     )
@@ -165,6 +172,11 @@ class TrainConfig:
                     f"embed_from: a run starting from {other}'s weights takes its embedding"
                     f" from there; give one of {other} and embed_from"
                 )
+        if self.order_seed is not None and self.batch_size == 0:
+            raise ConfigError(
+                "order_seed: full-batch training (batch_size 0) has no minibatch order to seed;"
+                " give a batch_size"
+            )
         for name in ("steps", "eval_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be at least 1, got {getattr(self, name)}")

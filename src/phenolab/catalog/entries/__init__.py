@@ -1,12 +1,14 @@
 """Catalog entries, one module per phenomenon family; importing this package registers them."""
 
 from phenolab.catalog.entries import (  # noqa: F401
+    ainsworth2023,
     barak2022,
     belkin2019,
     chughtai2023,
     curth2023,
     frankle2019,
     frankle2020,
+    frankle2020_lmc,
     huang2024,
     jeffares2025,
     lee2024,
