@@ -8,8 +8,7 @@ import matplotlib
 import pytest
 import torch
 
-from phenolab.catalog.entries import ainsworth2023
-from phenolab.catalog.entries import frankle2020_lmc as frankle2020
+from phenolab.catalog.entries import ainsworth2023, frankle2020_lmc
 from phenolab.catalog.reproduce import reproduce
 from phenolab.config import RunConfig
 from phenolab.store import Store
@@ -23,16 +22,16 @@ TINY = RunConfig().replace(
 
 
 def test_instability_analysis_end_to_end(tmp_path, monkeypatch):
-    monkeypatch.setattr(frankle2020, "REWIND_STEPS", (0, 5, 20))
+    monkeypatch.setattr(frankle2020_lmc, "REWIND_STEPS", (0, 5, 20))
     base = TINY.replace(steps=40, eval_every=20)
-    entry = dataclasses.replace(frankle2020.FRANKLE_LMC, arms=frankle2020.arms(base))
+    entry = dataclasses.replace(frankle2020_lmc.FRANKLE_LMC, arms=frankle2020_lmc.arms(base))
     with Store(tmp_path / "s.db") as store:
         result = reproduce(entry, store, torch.device("cpu"), quick=True, seeds=2, workers=1)
         verdicts = {v.expectation: v for v in result.verdicts}
         assert set(verdicts) == {"lenet-stable-at-init", "stable-early"}
         assert all(v.verdict in ("PASS", "FAIL") for v in verdicts.values())
-        for k in frankle2020.REWIND_STEPS:
-            a, b = (result.outcome[frankle2020.arm_name(k, c)][0] for c in "ab")
+        for k in frankle2020_lmc.REWIND_STEPS:
+            a, b = (result.outcome[frankle2020_lmc.arm_name(k, c)][0] for c in "ab")
             assert a.derived["lmc/barrier"] == b.derived["lmc/barrier"] >= 0
             assert a.record.config["train"]["steps"] == base.train.steps - k
             assert a.record.config["train"]["order_seed"] != b.record.config["train"]["order_seed"]
@@ -60,7 +59,7 @@ def test_rebasin_end_to_end(tmp_path):
         assert len(entry.figures(result.outcome, store)) == 1
 
 
-@pytest.mark.parametrize("entry", [frankle2020.FRANKLE_LMC, ainsworth2023.REBASIN])
+@pytest.mark.parametrize("entry", [frankle2020_lmc.FRANKLE_LMC, ainsworth2023.REBASIN])
 def test_expectations_without_an_analysis_are_inconclusive(entry):
     outcome = {arm.name: [] for arm in entry.arms}
     assert all(x.judge(outcome)[0] == "INCONCLUSIVE" for x in entry.expectations)
