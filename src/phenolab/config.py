@@ -114,6 +114,7 @@ MEMBER_FIELDS = (
     "lr",
     "wd",
     "init_scale",
+    "active_width",
     "warmup",
     "init_from",
     "interventions",
