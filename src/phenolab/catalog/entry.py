@@ -85,6 +85,8 @@ class Arm:
     # the field that links each run to its parent's: init_from (a continuation) or ticket_from
     # (a lottery ticket of the parent: its mask and rewound weights, tickets.py)
     link: str = "init_from"
+    # False: the quick variant leaves this arm out (a CPU-sized subset of a sweep)
+    in_quick: bool = True
 
     def __post_init__(self) -> None:
         if self.link not in ("init_from", "ticket_from"):

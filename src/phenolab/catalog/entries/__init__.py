@@ -7,6 +7,7 @@ from phenolab.catalog.entries import (  # noqa: F401
     jeffares2025,
     lee2024,
     liu2023,
+    nakkiran2021,
     nanda2023,
     power2022,
     prieto2025,
