@@ -114,7 +114,6 @@ MEMBER_FIELDS = (
     "lr",
     "wd",
     "init_scale",
-    "active_width",
     "warmup",
     "init_from",
     "interventions",

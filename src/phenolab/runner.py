@@ -394,7 +394,6 @@ def _build(
         [s.seed for s in starts],
         init_scales=[s.init_scale for s in starts],
         image_shape=data.shape,
-        active_widths=[c.model.active_width for c in configs],
     ).to(device)
     own = model.state_dict()
     if any(s.weights is not None for s in starts):
@@ -404,14 +403,9 @@ def _build(
         ]
         model.load_state_dict(stack_members(weights))
     mask_hooks = []
-    mask = None
     if any(s.mask is not None for s in starts):
         everything = full_mask({n: p[:1] for n, p in model.named_parameters()})
         mask = stack_members([s.mask if s.mask is not None else everything for s in starts])
-    live = model.live_mask() if hasattr(model, "live_mask") else None  # dense active widths
-    if live is not None:  # a member's narrow net: everything else stays exactly zero
-        mask = live | {n: live[n] & m for n, m in (mask or {}).items() if n in live}
-    if mask is not None:
         mask = {n: m.to(device) for n, m in mask.items()}
         with torch.no_grad():
             apply_mask(dict(model.named_parameters()), mask)

@@ -37,11 +37,6 @@ class ModelConfig:
     )
     layernorm: bool = param(False, "transformer: pre-LayerNorm in each block and before unembed")
     init_scale: float = param(1.0, "init scale α: every initial weight is multiplied by it")
-    active_width: int = param(
-        0,
-        "dense: train only the first active_width units of each hidden layer, the others held at"
-        " exactly zero (a narrower net inside this one: a width sweep as one ensemble); 0: all",
-    )
     activation: str = param("relu", "mlp, twolayer: hidden activation, relu or sqr (x²)")
 
     def __post_init__(self) -> None:
@@ -68,15 +63,6 @@ class ModelConfig:
             )
         if not self.init_scale > 0:
             raise ConfigError(f"init_scale: must be positive, got {self.init_scale}")
-        if self.active_width:
-            if self.model != "dense":
-                raise ConfigError(f"active_width: used by model=dense only, not {self.model}")
-            widest = max(hidden_widths(self))
-            if not 0 < self.active_width <= widest:
-                raise ConfigError(
-                    f"active_width: must be in 1 … {widest} (the widest hidden layer) or 0 for "
-                    f"all units, got {self.active_width}"
-                )
 
 
 def hidden_widths(cfg: ModelConfig) -> tuple[int, ...]:
@@ -92,13 +78,10 @@ def build_model(
     seeds: list[int],
     init_scales: list[float] | None = None,
     image_shape: tuple[int, ...] | None = None,
-    active_widths: list[int] | None = None,
 ) -> torch.nn.Module:
     """E = len(seeds) members; member e is initialised from torch.Generator(seeds[e]) with init
     scale init_scales[e] (default: cfg.init_scale for every member). A dense model reads
-    feature vectors of seq_len = d_in features; a cnn reads images of `image_shape`. A dense
-    member e with active_widths[e] > 0 lives in that many units of each hidden layer (default:
-    cfg.active_width for every member; models/dense.py)."""
+    feature vectors of seq_len = d_in features; a cnn reads images of `image_shape`."""
     from phenolab.models.cnn import ConvNet
     from phenolab.models.dense import DenseMLP
     from phenolab.models.mlp import EmbedMLP
@@ -111,8 +94,7 @@ def build_model(
     if cfg.model == "twolayer":
         return TwoLayer(cfg, vocab, n_classes, seeds, scales)
     if cfg.model == "dense":
-        active = active_widths if active_widths is not None else [cfg.active_width] * len(seeds)
-        return DenseMLP(hidden_widths(cfg), seq_len, n_classes, seeds, scales, active)
+        return DenseMLP(hidden_widths(cfg), seq_len, n_classes, seeds, scales)
     if cfg.model == "cnn":
         if image_shape is None:
             raise ConfigError("model: cnn reads images (op: digits, mnist1d, idx)")
