@@ -156,3 +156,22 @@ def test_model_wise_quick_shows_the_peak(tmp_path, capsys):
     # 2.9 points by h = 135: the quick variant's widths end too early for that claim)
     assert verdicts["peak"]["verdict"] == "PASS", verdicts["peak"]
     assert verdicts["peak-at-threshold"]["verdict"] == "PASS", verdicts["peak-at-threshold"]
+
+
+def test_a_quick_arm_cannot_continue_an_arm_the_quick_variant_leaves_out():
+    from phenolab.catalog import Arm, Entry
+
+    base = dd.MODEL_WISE_QUICK
+    entry = Entry(
+        id="test-left-out",
+        phenomenon="x",
+        paper="x",
+        title="x",
+        description="x",
+        reproduces="x",
+        arms=(Arm("parent", base, in_quick=False), Arm("child", base, parent="parent")),
+        expectations=(),
+    )
+    assert set(arm_configs(entry, quick=False, n=1)) == {"parent", "child"}
+    with pytest.raises(ValueError, match="its parent parent is left out of --quick"):
+        arm_configs(entry, quick=True, n=1)

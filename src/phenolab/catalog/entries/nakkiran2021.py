@@ -144,7 +144,11 @@ def rise(xs: Sequence[float], test: Sequence[float], what: str) -> Measured:
     peak = find_peak(xs, test)
     if peak is None:
         return Measured(None, note="fewer than two points")
-    note = f"peak at {what} {peak.x:g} over the minimum at {peak.x_min:g}"
+    note = (
+        f"peak at {what} {peak.x:g} over the minimum at {peak.x_min:g}"
+        if peak.height > 0
+        else "the test error never rises"
+    )
     if len(xs) <= 25:  # a sweep, not a training curve
         note += f"; test error (%) by {what}: {_describe(xs, test)}"
     return Measured(peak.height * POINTS, note=note)
@@ -339,7 +343,7 @@ MODEL_WISE_ENTRY = register(
         ),
         seeds=5,
         quick_seeds=3,
-        quick_seconds=300,
+        quick_seconds=620,  # measured 2026-11-23: 624 s on the 2 cores at load average 12–17
         seconds=None,
         history=(
             "2026-11-23: expectations written before any run. Pilots then set the budgets (not "
@@ -501,7 +505,7 @@ EPOCH_WISE_ENTRY = register(
         ),
         seeds=5,
         quick_seeds=3,
-        quick_seconds=120,
+        quick_seconds=90,  # its one arm alone, est. from the model-wise quick run (load 12–17)
         seconds=None,
         history=(
             "2026-11-23: expectations written before any run. Pilots then set the arm and budget "
@@ -611,7 +615,7 @@ SAMPLE_WISE_ENTRY = register(
         ),
         seeds=5,
         quick_seeds=3,
-        quick_seconds=120,
+        quick_seconds=165,  # measured 2026-11-23 on the 2 cores at load average ≈ 15
         seconds=None,
         history=(
             "2026-11-23: expectations written before any run. Pilots then set the width (not "
