@@ -66,7 +66,7 @@ def test_human_output_names_events_phase_and_report(tmp_path, capsys):
         (["run", "--widht", "3"], "unknown option or config field: --widht"),
         (["run", "--widht", "3"], "did you mean --width?"),
         (["run", "--p", "ninety"], "p: expected int"),
-        (["run", "--model", "cnn"], "model: unknown 'cnn'"),
+        (["run", "--model", "resnet"], "model: unknown 'resnet'"),
         (["run", "nope"], "unknown preset 'nope'"),
         (["run", "--store", "/proc/phenolab.db"], "not writable"),
         (["run", "--store", "/no/such/dir/x.db"], "does not exist"),

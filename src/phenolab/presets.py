@@ -34,6 +34,27 @@ PRESETS: dict[str, tuple[str, RunConfig]] = {
             eval_every=100,
         ),
     ),
+    # Liu, Michaud & Tegmark (2023), "Omnigrok", §4.1: grokking on MNIST images — an MLP of
+    # width 200 (three weight layers), MSE loss, 1,000 training images, AdamW lr 1e-3 with a
+    # small weight decay, minibatches of 200; grokking appears with --init-scale 8. Here on
+    # MNIST-1D; `--op digits` or `--op idx --data-dir DIR` (MNIST files on disk) swap the data.
+    "omnigrok-images": (
+        "Liu et al. 2023 §4.1: MLP 200-200 (MSE) on 1,000 MNIST-1D images, AdamW lr 1e-3, wd"
+        " 0.01, batch 200, 100,000 steps; add --init-scale 8 for grokking",
+        RunConfig().replace(
+            op="mnist1d",
+            n_train=1000,
+            model="dense",
+            widths=(200, 200),
+            loss="mse",
+            lr=1e-3,
+            wd=0.01,
+            warmup=0,
+            batch_size=200,
+            steps=100_000,
+            eval_every=200,
+        ),
+    ),
 }
 
 

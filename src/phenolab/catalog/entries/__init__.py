@@ -7,6 +7,7 @@ from phenolab.catalog.entries import (  # noqa: F401
     jeffares2025,
     lee2024,
     liu2023,
+    liu2023_images,
     nakkiran2021,
     nanda2023,
     power2022,
