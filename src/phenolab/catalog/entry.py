@@ -86,6 +86,8 @@ class Arm:
     # (a lottery ticket of the parent: its mask and rewound weights, tickets.py) or embed_from
     # (the parent's trained embedding, interventions/transfer.py)
     link: str = "init_from"
+    # False: the quick variant leaves this arm out (a CPU-sized subset of a sweep)
+    in_quick: bool = True
 
     def __post_init__(self) -> None:
         if self.link not in ("init_from", "ticket_from", "embed_from"):

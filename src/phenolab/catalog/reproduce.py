@@ -60,7 +60,7 @@ def reproduce(
     t0 = time.perf_counter()
     results: dict[str, RunResult] = {}
     for stage in stages(entry):  # parents before the continuations they initialise
-        todo = [c for name in stage for c in arms[name]]
+        todo = [c for name in stage if name in arms for c in arms[name]]
         for r in run_configs(todo, store, device, workers, options):
             results[r.record.id] = r
     outcome = {name: [results[c.run_id()] for c in cs] for name, cs in arms.items()}
@@ -78,9 +78,13 @@ def reproduce(
 
 
 def arm_configs(entry: Entry, quick: bool, n: int) -> dict[str, list[RunConfig]]:
-    """Each arm's configs for seeds 0 … n−1; a continuation's (or ticket's) seed s starts from
-    its parent arm's seed-s run."""
+    """Each arm's configs for seeds 0 … n−1 (the quick variant: the arms it runs); a
+    continuation's (or ticket's) seed s starts from its parent arm's seed-s run."""
     by_name = {arm.name: arm for arm in entry.arms}
+    ran = [arm for arm in entry.arms if arm.in_quick or not quick]
+    for arm in ran:
+        if arm.parent is not None and not by_name[arm.parent].in_quick and quick:
+            raise ValueError(f"arm {arm.name}: its parent {arm.parent} is left out of --quick")
     out: dict[str, list[RunConfig]] = {}
 
     def configs(name: str) -> list[RunConfig]:
@@ -95,9 +99,9 @@ def arm_configs(entry: Entry, quick: bool, n: int) -> dict[str, list[RunConfig]]
             out[name] = own
         return out[name]
 
-    for arm in entry.arms:
+    for arm in ran:
         configs(arm.name)
-    return {arm.name: out[arm.name] for arm in entry.arms}
+    return {arm.name: out[arm.name] for arm in ran}
 
 
 def stages(entry: Entry) -> list[list[str]]:

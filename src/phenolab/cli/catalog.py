@@ -105,7 +105,9 @@ def _show(entry, args) -> int:
     )
     for a in entry.arms:
         print(f"  {a.name}: canonical {a.config.canonical()}")
-        if a.quick is not None:
+        if not a.in_quick:
+            print(f"  {'':{len(a.name)}}  quick     (left out)")
+        elif a.quick is not None:
             print(f"  {'':{len(a.name)}}  quick     {a.quick.canonical()}")
     print("\nexpectations (written before the runs):")
     for x in entry.expectations:

@@ -17,6 +17,7 @@ from phenolab.catalog.entries import (  # noqa: F401
     liu2023_norm,
     minegishi2024,
     nakkiran2021,
+    nakkiran2021_deep,
     nanda2023,
     power2022,
     prieto2025,
