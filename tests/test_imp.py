@@ -12,14 +12,10 @@ import torch
 
 from phenolab.analysis.tickets import early_stop_step, matching_depth, standard_error
 from phenolab.catalog import Entry, Expectation, get
-from phenolab.catalog.imp import (
+from phenolab.catalog.imp import arm_name, as_outcome, dense_arm, imp, imp_arms
+from phenolab.catalog.imp_measures import (
     accuracy_gap,
-    arm_name,
-    as_outcome,
-    dense_arm,
     early_stop_ratio,
-    imp,
-    imp_arms,
     imp_figures,
     matching_remaining,
     matching_rounds_gap,

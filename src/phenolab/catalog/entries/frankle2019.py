@@ -16,12 +16,10 @@ dense network's early-stopping iteration (≈ step 500) lies inside the budget.
 """
 
 from phenolab.catalog import Entry, Expectation, register
-from phenolab.catalog.imp import (
+from phenolab.catalog.imp import arm_name, dense_arm, imp_arms
+from phenolab.catalog.imp_measures import (
     accuracy_gap,
-    arm_name,
-    dense_arm,
     early_stop_ratio,
-    imp_arms,
     imp_figures,
     matching_remaining,
     matching_rounds_gap,
