@@ -616,7 +616,7 @@ SAMPLE_WISE_ENTRY = register(
         seeds=5,
         quick_seeds=3,
         quick_seconds=165,  # measured 2026-11-23 on the 2 cores at load average ≈ 15
-        seconds=None,
+        seconds=745,  # measured 2026-11-23 on the same 2 CPU cores (35 members in one ensemble)
         history=(
             "2026-11-23: expectations written before any run. Pilots then set the width (not "
             "the thresholds), 2 seeds, 20,000 steps: at h = 32 the test error fell with n "
