@@ -77,6 +77,12 @@ class TaskData:
         return dataclasses.replace(self, **tensors)
 
 
+def data_seed(cfg, seed: int) -> int:
+    """The seed of a member's data (split, subset, label noise): its task's split_seed, else its
+    run seed."""
+    return seed if cfg.split_seed is None else cfg.split_seed
+
+
 def pad_members(
     xs: list[torch.Tensor], ys: list[torch.Tensor]
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from phenolab.errors import ConfigError
-from phenolab.tasks.data import TaskData, pad_members
+from phenolab.tasks.data import TaskData, data_seed, pad_members
 
 IMAGE_OPS = ("digits", "mnist1d", "idx")
 N_CLASSES = 10
@@ -245,8 +245,8 @@ def build(cfgs: list, seeds: list[int]) -> TaskData:
         if cfg.n_train == 0:
             chosen = torch.arange(available)
         else:
-            data_seed = seed if cfg.split_seed is None else cfg.split_seed
-            chosen = torch.randperm(available, generator=torch.Generator().manual_seed(data_seed))
+            gen = torch.Generator().manual_seed(data_seed(cfg, seed))
+            chosen = torch.randperm(available, generator=gen)
             chosen = chosen[: cfg.n_train]
         xs.append(pool.x_train[chosen])
         ys.append(pool.y_train[chosen])

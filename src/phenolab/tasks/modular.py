@@ -27,7 +27,7 @@ import torch
 from phenolab.errors import ConfigError
 from phenolab.fields import param
 from phenolab.tasks import groups, images, noise, parity, regression
-from phenolab.tasks.data import TaskData, pad_members
+from phenolab.tasks.data import TaskData, data_seed, pad_members
 
 Op = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
 
@@ -272,9 +272,7 @@ def build(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData:
     if len({(c.p, c.op, c.sequence) for c in cfgs}) != 1:
         raise ConfigError("p, op, sequence: members of one ensemble must share the task")
     data = _build_sets(cfgs, kind, seeds)
-    data_seeds = [
-        s if c.split_seed is None else c.split_seed for c, s in zip(cfgs, seeds, strict=True)
-    ]
+    data_seeds = [data_seed(c, s) for c, s in zip(cfgs, seeds, strict=True)]
     return noise.apply(data, [c.label_noise for c in cfgs], data_seeds)
 
 
@@ -291,8 +289,7 @@ def _build_sets(cfgs: list[TaskConfig], kind: str, seeds: list[int]) -> TaskData
     for cfg, seed in zip(cfgs, seeds, strict=True):
         pairs, answers = table(cfg)
         inputs = encode(pairs, n_elements(cfg.op, cfg.p), kind, cfg.sequence)
-        split_seed = seed if cfg.split_seed is None else cfg.split_seed
-        tr, te = split(len(answers), cfg.frac, split_seed)
+        tr, te = split(len(answers), cfg.frac, data_seed(cfg, seed))
         splits.append((inputs[tr], answers[tr], inputs[te], answers[te]))
     x_train, y_train, train_mask = pad_members([s[0] for s in splits], [s[1] for s in splits])
     x_test, y_test, test_mask = pad_members([s[2] for s in splits], [s[3] for s in splits])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 
 from phenolab.errors import ConfigError
-from phenolab.tasks.data import Stream, TaskData, pad_members
+from phenolab.tasks.data import Stream, TaskData, data_seed, pad_members
 
 N_CLASSES = 2
 # offsets of the data seed for each stream, so that S, test, train and online draws differ
@@ -43,10 +43,6 @@ def labels(x: torch.Tensor, relevant: torch.Tensor) -> torch.Tensor:
     """Class of each row of x [N, n]: 0 when Π_{i∈S} x_i = +1, 1 when it is −1."""
     product = x[:, relevant].prod(dim=1)  # [N]
     return (product < 0).long()
-
-
-def data_seed(cfg, seed: int) -> int:
-    return seed if cfg.split_seed is None else cfg.split_seed
 
 
 def build(cfgs: list, seeds: list[int]) -> TaskData:

@@ -26,7 +26,7 @@ import functools
 import torch
 
 from phenolab.errors import ConfigError
-from phenolab.tasks.data import TaskData
+from phenolab.tasks.data import TaskData, data_seed
 
 OPS = ("linear", "nonlinear", "diabetes")
 SYNTHETIC = ("linear", "nonlinear")
@@ -124,10 +124,6 @@ def diabetes_splits(cfg, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
         noise = torch.randn(len(idx), generator=_gen(seed, stream))
         out.append((xs, ys + cfg.noise_std * noise))
     return out
-
-
-def data_seed(cfg, seed: int) -> int:
-    return seed if cfg.split_seed is None else cfg.split_seed
 
 
 def member_splits(cfg, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
