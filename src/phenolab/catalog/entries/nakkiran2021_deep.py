@@ -32,6 +32,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from phenolab.analysis.doubledescent import running_median
 from phenolab.analysis.events import first_sustained
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
 from phenolab.config import RunConfig
@@ -96,12 +97,6 @@ def find_peak(xs: Sequence[float], ys: Sequence[float]) -> Peak | None:
             low = j
     rise, j, i = best
     return Peak(x=xs[j], height=rise, x_min=xs[i], descent=ys[j] - ys[-1])
-
-
-def running_median(ys: Sequence[float], window: int = SMOOTH) -> list[float]:
-    """Centred running median (the window shrinks at both ends)."""
-    half = window // 2
-    return [statistics.median(ys[max(0, i - half) : i + half + 1]) for i in range(len(ys))]
 
 
 def interpolation_threshold(
@@ -385,7 +380,7 @@ def epoch_curves(outcome) -> tuple[list[float], list[float], list[float]] | None
         for split in ("train", "test")
     }
     epochs = [s / STEPS_PER_EPOCH for s in steps]
-    return epochs, median["train"], running_median(median["test"])
+    return epochs, median["train"], running_median(median["test"], SMOOTH)
 
 
 def _needs_curves(measure):
