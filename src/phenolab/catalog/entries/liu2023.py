@@ -62,23 +62,33 @@ def _slowdown(outcome) -> Measured:
     )
 
 
+def plot_accuracy_and_norm(
+    acc, norm, results, store, color: str, label: str, event: str, event_axis
+) -> None:
+    """One arm's seeds: test (solid) and train (dotted) accuracy on `acc`, the total weight norm
+    on `norm`, and a vertical line on `event_axis` at each seed's `event` step ("t_gen",
+    "t_fit") — shared by the Omnigrok entries' figures (this one and liu2023_images)."""
+    for i, r in enumerate(results):
+        metrics = r.metrics or store.metrics(r.record.id)
+        first = label if i == 0 else None
+        acc.plot(*metrics["test/acc"], color=color, alpha=0.8, label=first)
+        acc.plot(*metrics["train/acc"], color=color, alpha=0.35, ls=":")
+        norm.plot(*metrics["norm/total"], color=color, alpha=0.8, label=first)
+        step = getattr(r.events, event)
+        if step:
+            event_axis.axvline(step, color=color, alpha=0.3, lw=0.8)
+    acc.set(xscale="log", xlabel="step", ylabel="accuracy (test solid, train dotted)")
+    norm.set(xscale="log", yscale="log", xlabel="step", ylabel="total weight norm ‖θ‖")
+    acc.legend()
+    norm.legend()
+
+
 def _figures(outcome, store) -> list[tuple[str, object]]:
     import matplotlib.pyplot as plt
 
     fig, (acc, norm) = plt.subplots(1, 2, figsize=(10, 3.8))
     for color, (arm, results) in zip(("tab:blue", "tab:red"), outcome.items(), strict=False):
-        for i, r in enumerate(results):
-            metrics = r.metrics or store.metrics(r.record.id)
-            label = arm if i == 0 else None
-            acc.plot(*metrics["test/acc"], color=color, alpha=0.8, label=label)
-            acc.plot(*metrics["train/acc"], color=color, alpha=0.35, ls=":")
-            norm.plot(*metrics["norm/total"], color=color, alpha=0.8, label=label)
-            if r.events.t_gen:
-                norm.axvline(r.events.t_gen, color=color, alpha=0.3, lw=0.8)
-    acc.set(xscale="log", xlabel="step", ylabel="accuracy (test solid, train dotted)")
-    norm.set(xscale="log", yscale="log", xlabel="step", ylabel="total weight norm ‖θ‖")
-    acc.legend()
-    norm.legend()
+        plot_accuracy_and_norm(acc, norm, results, store, color, arm, "t_gen", norm)
     fig.tight_layout()
     return [("Test accuracy and weight norm per init scale α (vertical lines: t_gen)", fig)]
 

@@ -22,6 +22,7 @@ import statistics
 
 from phenolab.analysis.events import final_value, value_at
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
+from phenolab.catalog.entries.liu2023 import plot_accuracy_and_norm
 from phenolab.catalog.measures import spearman
 from phenolab.presets import preset
 
@@ -41,10 +42,6 @@ def _arm(op: str, alpha: float) -> Arm:
         CANONICAL.replace(op=op, init_scale=alpha),
         QUICK.replace(op=op, init_scale=alpha),
     )
-
-
-def _curves(result, store) -> dict:
-    return result.metrics if result.metrics is not None else store.metrics(result.record.id)
 
 
 def test_gain_after_fit(outcome, arm: str) -> Measured:
@@ -123,19 +120,10 @@ def _figures(outcome, store) -> list[tuple[str, object]]:
     for col, op in enumerate(DATASETS):
         acc, norm = axes[0][col], axes[1][col]
         for color, alpha in (("tab:blue", SMALL), ("tab:red", LARGE)):
-            for i, r in enumerate(outcome[arm_name(op, alpha)]):
-                metrics = _curves(r, store)
-                label = f"α = {alpha:g}" if i == 0 else None
-                acc.plot(*metrics["test/acc"], color=color, alpha=0.8, label=label)
-                acc.plot(*metrics["train/acc"], color=color, alpha=0.35, ls=":")
-                norm.plot(*metrics["norm/total"], color=color, alpha=0.8, label=label)
-                if r.events.t_fit:
-                    acc.axvline(r.events.t_fit, color=color, alpha=0.3, lw=0.8)
-        acc.set(xscale="log", xlabel="step", ylabel="accuracy (test solid, train dotted)")
+            results = outcome[arm_name(op, alpha)]
+            label = f"α = {alpha:g}"
+            plot_accuracy_and_norm(acc, norm, results, store, color, label, "t_fit", acc)
         acc.set_title(op)
-        norm.set(xscale="log", yscale="log", xlabel="step", ylabel="total weight norm ‖θ‖")
-        acc.legend()
-        norm.legend()
     fig.tight_layout()
     return [
         (
