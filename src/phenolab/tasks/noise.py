@@ -38,10 +38,11 @@ def apply(data: TaskData, rates: list[float], data_seeds: list[int]) -> TaskData
     if not any(rates):
         return data
     y = data.y_train.clone()
+    sizes = data.train_sizes()
     for e, (rate, seed) in enumerate(zip(rates, data_seeds, strict=True)):
         if rate == 0:
             continue
-        n = data.train_sizes()[e]
+        n = sizes[e]
         real = (
             torch.arange(y.shape[1])
             if data.train_mask is None
