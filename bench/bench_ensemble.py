@@ -109,6 +109,35 @@ def cpu_rows(steps: int) -> None:
     workers = min(cores, 16)
     ours = phenolab_model_steps_per_second(base.replace(precision="bf16"), 16, device, workers)
     row(f"E=16  {workers} process(es), --precision bf16 (not the default)", ours, plain)
+    row(f"ceiling: output-layer GEMMs alone, E=16 over {cores} cores", gemm_ceiling(16, cores), plain)
+
+
+def gemm_ceiling(members: int, cores: int, n_train: int = 2822, width: int = 128) -> float:
+    """An upper bound on fp32 model-steps/s for the main-job MLP on this CPU: a step that did
+    nothing but the output layer's three matmuls (forward, its weight gradient, its input
+    gradient; ~55 % of a real step), `members // cores` members per core on one thread each,
+    cores scaling perfectly. Everything else a step does (the factorised first layer, ReLU,
+    softmax, optimizer) only lowers it."""
+    per_core = max(1, members // cores)
+    torch.set_num_threads(1)
+    hidden = torch.randn(per_core, n_train, width)
+    w_out = torch.randn(per_core, width, 97)
+    grad = torch.randn(per_core, n_train, 97)
+
+    def three_gemms() -> None:
+        torch.bmm(hidden, w_out)
+        torch.bmm(hidden.transpose(1, 2), grad)
+        torch.bmm(grad, w_out.transpose(1, 2))
+
+    for _ in range(3):
+        three_gemms()
+    reps = 20
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        three_gemms()
+    seconds = (time.perf_counter() - t0) / reps
+    torch.set_num_threads(cores)
+    return cores * per_core / seconds
 
 
 def gpu_rows(steps: int, only: str) -> None:

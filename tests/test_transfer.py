@@ -88,6 +88,36 @@ def test_grok_transfer_trains_the_map_and_the_transferred_factor(store):
         assert not torch.allclose(start[name], end[name]), name  # nothing is frozen
 
 
+def test_a_frozen_transferred_embedding_stays_the_sources_while_the_rest_trains(store):
+    """Furuta et al.'s frozen pre-grokked embedding: the transferred table is written back
+    after every step (AdamW's update and weight decay of it undone), the rest of the model
+    trains."""
+    cfg = TARGET.replace(
+        embed_from=WIDE.run_id(), interventions="freeze-embedding", keep_checkpoint_at=(0, 40)
+    )
+    run(cfg, store, device="cpu")
+    start, end = (store.kept_weights(cfg.run_id(), k) for k in (0, 40))
+    assert torch.equal(end["W_E"], final_embedding(store, WIDE))
+    for name in ("W_in", "W_out"):
+        assert not torch.allclose(start[name], end[name]), name
+    loss = store.metrics(cfg.run_id())["train/loss"][1]
+    assert loss[-1] < 0.9 * loss[0], loss
+
+
+def test_freezing_needs_a_token_embedding(store):
+    cfg = RunConfig().replace(
+        op="parity",
+        n_bits=8,
+        k_bits=2,
+        n_train=64,
+        model="dense",
+        steps=5,
+        interventions="freeze-embedding",
+    )
+    with pytest.raises(ConfigError, match="freeze-embedding needs a model with a token embedding"):
+        run(cfg, store, device="cpu")
+
+
 def test_a_member_with_a_transfer_trains_in_an_ensemble_as_alone(source_store, store, tmp_path):
     members = [GROK, GROK.replace(seed=1, embed_from=None), GROK.replace(seed=2)]
     together = run_ensemble(members, store, device="cpu")

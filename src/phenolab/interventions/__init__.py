@@ -7,6 +7,7 @@ constraints, ...). Registered by id; a run names them in `interventions` as spec
     orthograd        ⊥Grad (Prieto et al. 2025)
     norm-constraint  Omnigrok's fixed weight norm (Liu et al. 2023)
     decay-to-init    weight decay toward the initial weights
+    freeze-embedding the token embedding held fixed (Furuta et al. 2024)
 
 Pruning masks (masks.py) are not specs: a run asks for one through its ticket fields
 (`ticket_from`, `sparsity`, ...; see tickets.py) and the runner keeps it applied (KeepMask).
@@ -20,13 +21,22 @@ from typing import Any
 import torch
 
 from phenolab.interventions.base import Control, Intervention, Param
+from phenolab.interventions.freeze import FreezeEmbedding
 from phenolab.interventions.grokfast import GrokfastEMA, GrokfastMA
 from phenolab.interventions.norms import DecayToInit, WeightNormConstraint
 from phenolab.interventions.orthograd import OrthoGrad
 from phenolab.interventions.spec import canonical, canonical_specs, parse, signature
 
 INTERVENTIONS: dict[str, type[Intervention]] = {
-    cls.id: cls for cls in (GrokfastEMA, GrokfastMA, OrthoGrad, WeightNormConstraint, DecayToInit)
+    cls.id: cls
+    for cls in (
+        GrokfastEMA,
+        GrokfastMA,
+        OrthoGrad,
+        WeightNormConstraint,
+        DecayToInit,
+        FreezeEmbedding,
+    )
 }
 
 __all__ = [

@@ -45,7 +45,7 @@ def _div(x: torch.Tensor, y: torch.Tensor, p: int) -> torch.Tensor:
 
 
 # name → x ∘ y mod p. Power et al. (2022), Table/Fig. 4's operations (the permutation-group one
-# lives with the finite-group tasks).
+# lives with the finite-group tasks), and one more below.
 OPERATIONS: dict[str, Op] = {
     "x+y": lambda x, y, p: (x + y) % p,
     "x-y": lambda x, y, p: (x - y) % p,
@@ -56,6 +56,8 @@ OPERATIONS: dict[str, Op] = {
     "x^2+xy+y^2+x": lambda x, y, p: (x * x + x * y + y * y + x) % p,
     "x^3+xy": lambda x, y, p: (x * x * x + x * y) % p,
     "x^3+xy^2+y": lambda x, y, p: (x * x * x + x * y * y + y) % p,
+    # a linear expression of Furuta et al. (2024), the target of their embedding transfer
+    "2x+y": lambda x, y, p: (2 * x + y) % p,
 }
 # Operations whose table excludes y = 0 (division) and needs a prime modulus.
 NONZERO_Y = {"x/y"}

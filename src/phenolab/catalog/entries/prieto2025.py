@@ -124,7 +124,7 @@ PRIETO = register(
         ),
         seeds=5,
         quick_seeds=3,
-        quick_seconds=600,
+        quick_seconds=340,
         seconds=None,
         history=(
             "2026-11-22: written with the budgets set from one pilot (main job, wd 0, 2 seeds, "
