@@ -109,7 +109,8 @@ def cpu_rows(steps: int) -> None:
     workers = min(cores, 16)
     ours = phenolab_model_steps_per_second(base.replace(precision="bf16"), 16, device, workers)
     row(f"E=16  {workers} process(es), --precision bf16 (not the default)", ours, plain)
-    row(f"ceiling: output-layer GEMMs alone, E=16 over {cores} cores", gemm_ceiling(16, cores), plain)
+    ceiling = gemm_ceiling(16, cores)
+    row(f"ceiling: output-layer GEMMs alone, E=16 over {cores} cores", ceiling, plain)
 
 
 def gemm_ceiling(members: int, cores: int, n_train: int = 2822, width: int = 128) -> float:

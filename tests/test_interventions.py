@@ -66,7 +66,10 @@ def test_no_interventions_leave_run_ids_unchanged():
 @pytest.mark.parametrize(
     "spec, message",
     [
-        ("grokfast", "unknown intervention 'grokfast' (valid: decay-to-init, freeze-embedding, grokfast-ema"),
+        (
+            "grokfast",
+            "unknown intervention 'grokfast' (valid: decay-to-init, freeze-embedding, grokfast-ema",
+        ),
         ("grokfast-ema:beta=1", "grokfast-ema has no parameter 'beta' (valid: alpha, lamb)"),
         ("grokfast-ema:alpha=1", "alpha must be in [0, 1), got 1"),
         ("grokfast-ema:alpha=nan", "alpha must be in [0, 1)"),

@@ -9,6 +9,7 @@ from phenolab.catalog.entries import (  # noqa: F401
     frankle2019,
     frankle2020,
     frankle2020_lmc,
+    furuta2024,
     huang2024,
     jeffares2025,
     lee2024,
