@@ -102,7 +102,7 @@ GROKFAST = register(
         ),
         seeds=5,
         quick_seeds=3,
-        quick_seconds=900,
+        quick_seconds=1000,
         seconds=None,
         history=(
             "2026-11-22: written before any run of this entry.",
