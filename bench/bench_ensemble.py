@@ -116,9 +116,9 @@ def cpu_rows(steps: int) -> None:
 def gemm_ceiling(members: int, cores: int, n_train: int = 2822, width: int = 128) -> float:
     """An upper bound on fp32 model-steps/s for the main-job MLP on this CPU: a step that did
     nothing but the output layer's three matmuls (forward, its weight gradient, its input
-    gradient; ~55 % of a real step), `members // cores` members per core on one thread each,
-    cores scaling perfectly. Everything else a step does (the factorised first layer, ReLU,
-    softmax, optimizer) only lowers it."""
+    gradient; 56 % of a real step in a profile), `members // cores` members per core on one
+    thread each, cores scaling perfectly. Everything else a step does (the factorised first
+    layer, ReLU, softmax, optimizer) only lowers it."""
     per_core = max(1, members // cores)
     torch.set_num_threads(1)
     hidden = torch.randn(per_core, n_train, width)

@@ -104,7 +104,7 @@ def test_a_frozen_transferred_embedding_stays_the_sources_while_the_rest_trains(
     assert loss[-1] < 0.9 * loss[0], loss
 
 
-def test_freezing_needs_a_token_embedding(store):
+def test_freezing_needs_a_token_embedding(tmp_path):
     cfg = RunConfig().replace(
         op="parity",
         n_bits=8,
@@ -115,7 +115,7 @@ def test_freezing_needs_a_token_embedding(store):
         interventions="freeze-embedding",
     )
     with pytest.raises(ConfigError, match="freeze-embedding needs a model with a token embedding"):
-        run(cfg, store, device="cpu")
+        run(cfg, Store(tmp_path / "runs.db"), device="cpu")
 
 
 def test_a_member_with_a_transfer_trains_in_an_ensemble_as_alone(source_store, store, tmp_path):

@@ -14,7 +14,8 @@
 Only the rows of the element tokens (the p numbers, or a group's elements) are transferred; a
 transformer's operator and `=` tokens keep their own initialisation, so a source and a target of
 different kinds (an MLP and a transformer) can share an embedding. Everything else in the target
-starts from its own seeded initialisation; nothing is frozen.
+starts from its own seeded initialisation; nothing is frozen (unless the
+`freeze-embedding` intervention, freeze.py, holds the transferred embedding fixed).
 """
 
 from __future__ import annotations
