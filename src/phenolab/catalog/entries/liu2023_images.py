@@ -44,15 +44,24 @@ def _arm(op: str, alpha: float) -> Arm:
     )
 
 
-def test_gain_after_fit(outcome, arm: str) -> Measured:
-    """Median over seeds of (final test accuracy − test accuracy at t_fit): how much a run
-    generalizes after it has fitted its training set. Unknown while a seed has not fitted."""
-    gains = []
+def _not_judgeable(outcome, arm: str) -> Measured | None:
+    """Why the arm's after-t_fit measures are unknown (curves missing, or a seed that never
+    fitted its training set); None when every seed can be read after its t_fit."""
     for r in outcome[arm]:
         if r.metrics is None:
             return Measured(None, note=f"{arm}: curves not recorded")
         if r.events.t_fit is None:
             return Measured(None, note=f"{arm}: a seed never fitted its training set")
+    return None
+
+
+def test_gain_after_fit(outcome, arm: str) -> Measured:
+    """Median over seeds of (final test accuracy − test accuracy at t_fit): how much a run
+    generalizes after it has fitted its training set. Unknown while a seed has not fitted."""
+    if (unknown := _not_judgeable(outcome, arm)) is not None:
+        return unknown
+    gains = []
+    for r in outcome[arm]:
         metrics = r.metrics
         _, test = metrics["test/acc"]
         gains.append(final_value(test) - value_at(metrics, "test/acc", r.events.t_fit))
@@ -63,12 +72,10 @@ def norm_tracks_generalization(outcome, arm: str) -> Measured:
     """Median over seeds of the Spearman correlation, over the evaluations after t_fit, between
     the total weight norm and test accuracy (the LU picture: test accuracy rises as the norm
     falls toward the Goldilocks zone, so the correlation is strongly negative)."""
+    if (unknown := _not_judgeable(outcome, arm)) is not None:
+        return unknown
     values = []
     for r in outcome[arm]:
-        if r.metrics is None:
-            return Measured(None, note=f"{arm}: curves not recorded")
-        if r.events.t_fit is None:
-            return Measured(None, note=f"{arm}: a seed never fitted its training set")
         metrics = r.metrics
         steps, test = metrics["test/acc"]
         norm_steps, norm = metrics["norm/total"]
