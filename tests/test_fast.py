@@ -1,9 +1,11 @@
 """The fast paths (torch.compile of forward + loss; the CUDA graph of the step) against the
 eager path.
 
-Tolerance: compiled kernels fuse and reorder floating-point work, so losses and norms may
-differ by reassociation; over short runs curves agree within rtol 1e-4 and accuracies exactly
-(checked on CPU). The CUDA graph replays the eager step's own kernels: curves agree to rtol
+Tolerance: compiled kernels fuse and reorder floating-point work, so the compiled run is the
+eager computation with other rounding: its curves are compared as an ensemble member with the
+same config alone (tests/test_ensemble.py: losses and norms relative, accuracies within a few
+flipped near-tie predictions; exact accuracies failed on an idle Intel Xeon).
+The CUDA graph replays the eager step's own kernels: curves agree to rtol
 1e-6 (checked on CUDA when present; measured on an H100)."""
 
 import pytest
@@ -16,6 +18,7 @@ from phenolab.train import fast as fast_module
 from phenolab.train import graphs as graphs_module
 from phenolab.train.graphs import graphed
 from tests.conftest import TINY
+from tests.test_ensemble import assert_same_curves
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (none on this machine)")
 
@@ -31,12 +34,7 @@ def test_compiled_step_matches_eager(tmp_path):
     run(cfg, eager, "cpu")
     result = run(cfg, compiled, "cpu", options=Options(fast=True))
     assert result.record.env["fast_path"].startswith("torch.compile")
-    a, b = curves(eager, cfg), curves(compiled, cfg)
-    assert a["train/acc"] == b["train/acc"] and a["test/acc"] == b["test/acc"]
-    for name in ("train/loss", "test/loss", "norm/total"):
-        torch.testing.assert_close(
-            torch.tensor(b[name][1]), torch.tensor(a[name][1]), rtol=1e-4, atol=1e-6, msg=name
-        )
+    assert_same_curves(curves(eager, cfg), curves(compiled, cfg))
 
 
 def test_unsupported_compile_falls_back_to_eager(tmp_path, monkeypatch):

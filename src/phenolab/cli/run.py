@@ -92,12 +92,15 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
             f"{cfg.train.optimizer} lr {cfg.train.lr:g} wd {cfg.train.wd:g}, "
             f"{cfg.train.steps:,} steps, seed {cfg.train.seed}"
         )
+    record = store.get_run(run_id)
+    if record is not None and record.status != "finished":
+        step = store.checkpoint_step(run_id)
+        if step is not None:
+            say(f"resuming from step {step:,} (its checkpoint in {args.store})")
     progress = [ProgressBar(cfg.train.steps)] if sys.stderr.isatty() else []
     result = run(cfg, store, device, progress, options_of(args))
     if result.cached:
         say(f"found finished run {run_id} in {args.store}: not training again")
-    elif result.resumed_from is not None:
-        say(f"resumed from step {result.resumed_from:,}")
     report = None if args.no_report else write_run_report(store, result.record, args.report)
     out = _member_json(result) | {
         "report": report,

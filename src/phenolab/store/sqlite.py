@@ -240,6 +240,11 @@ class Store:
                 rows,
             )
 
+    def checkpoint_step(self, run_id: str) -> int | None:
+        """The step of a run's checkpoint (None: it has none), without loading it."""
+        row = self.db.execute("SELECT step FROM checkpoints WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else row[0]
+
     def load_checkpoint(self, run_id: str) -> tuple[int, float, dict] | None:
         row = self.db.execute(
             "SELECT step, seconds, state FROM checkpoints WHERE run_id = ?", (run_id,)
