@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plain_mlp import EmbedMLP, modular_data  # noqa: E402
 from plain_transformer import PlainTransformer, nanda_data  # noqa: E402
 
-from phenolab.presets import preset  # noqa: E402
+from phenolab.config.presets import preset  # noqa: E402
 from phenolab.runner import Options  # noqa: E402
 from phenolab.store import Store  # noqa: E402
 from phenolab.sweep.local import run_shards  # noqa: E402

@@ -20,13 +20,13 @@ import time
 
 import torch
 
-from phenolab.presets import preset
+from phenolab.config.presets import preset
+from phenolab.run.start import matched_norm
 from phenolab.runner import Options
 from phenolab.store import Store
 from phenolab.sweep.grid import compatible_groups
 from phenolab.sweep.local import run_shards
 from phenolab.sweep.shards import plan_shards
-from phenolab.tickets import matched_norm
 
 DEVICE = torch.device("cpu")
 

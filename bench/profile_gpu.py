@@ -17,7 +17,7 @@ from torch.profiler import ProfilerActivity, profile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_ensemble import phenolab_model_steps_per_second  # noqa: E402
 
-from phenolab.presets import preset  # noqa: E402
+from phenolab.config.presets import preset  # noqa: E402
 
 
 def main() -> None:

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from phenolab.config import RunConfig, from_flat, from_json
+from phenolab.config.presets import PRESETS, preset
 from phenolab.errors import ConfigError
-from phenolab.presets import PRESETS, preset
 
 
 def test_run_ids_are_pinned():

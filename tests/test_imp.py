@@ -24,11 +24,11 @@ from phenolab.catalog.imp_measures import (
 from phenolab.catalog.reproduce import arm_configs, reproduce, stages
 from phenolab.cli import main
 from phenolab.config import RunConfig
+from phenolab.config.presets import preset
 from phenolab.errors import ConfigError
 from phenolab.interventions.masks import layer_sparsity, sparsity_of
-from phenolab.presets import preset
+from phenolab.run.start import imp_sparsity, run_mask
 from phenolab.store import Store
-from phenolab.tickets import imp_sparsity, run_mask
 
 # a tiny LeNet-shaped MLP on scikit-learn's digits (1,232 prunable weights): seconds per round
 DIGITS = RunConfig().replace(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 from phenolab.runner import run
 from phenolab.store import Store
 

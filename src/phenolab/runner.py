@@ -24,9 +24,9 @@ from phenolab.interventions.masks import KeepMask, apply_mask, full_mask, scale_
 from phenolab.interventions.transfer import load_embeddings
 from phenolab.measures import DEFAULT_MEASURES, Context, compute
 from phenolab.models import build_model
+from phenolab.run.start import Start, member_start
 from phenolab.store import RunRecord, Store
 from phenolab.tasks import modular
-from phenolab.tickets import Start, member_start
 from phenolab.train import closedform
 from phenolab.train.batches import EpochSampler, FreshSampler
 from phenolab.train.fast import CompiledForward

@@ -31,10 +31,10 @@ from phenolab.catalog.entry import Arm, Outcome
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.interventions.masks import sparsity_of
+from phenolab.run.start import imp_sparsity, run_mask
 from phenolab.runner import DEFAULT_OPTIONS, Options, RunResult, default_device
 from phenolab.store import Store
 from phenolab.sweep.local import run_configs
-from phenolab.tickets import imp_sparsity, run_mask
 
 CONTROLS = {"reinit": {"reinit": True, "rewind": "init"}, "random": {"mask_kind": "random"}}
 

@@ -28,8 +28,8 @@ from phenolab.cli.listing import cmd_report, cmd_runs
 from phenolab.cli.run import cmd_run
 from phenolab.cli.shared import EXIT_INTERRUPTED, EXIT_USAGE
 from phenolab.config import field_specs
+from phenolab.config.presets import PRESETS, preset
 from phenolab.errors import UserError
-from phenolab.presets import PRESETS, preset
 from phenolab.store import DEFAULT_PATH
 
 

@@ -11,8 +11,8 @@ import typing
 
 from phenolab.cli.shared import EXIT_INTERRUPTED, default_report_path, opt, write_report
 from phenolab.config import RunConfig, field_specs, from_flat, from_json
+from phenolab.config.presets import preset
 from phenolab.errors import ConfigError
-from phenolab.presets import preset
 from phenolab.store import RunRecord, Store
 from phenolab.sweep.grid import expand
 from phenolab.tasks.modular import describe
@@ -75,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
-    from phenolab.progress import ProgressBar
+    from phenolab.cli.progress import ProgressBar
     from phenolab.runner import run
 
     run_id = cfg.run_id()
@@ -161,7 +161,7 @@ def _member_json(result) -> dict:
 
 def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> int:
     from phenolab.analysis.ensemble import summarize_group
-    from phenolab.progress import ProgressBar, StorePoller
+    from phenolab.cli.progress import ProgressBar, StorePoller
     from phenolab.sweep.grid import varying_fields
     from phenolab.sweep.local import cpu_workers, run_shards
     from phenolab.sweep.shards import plan_shards

@@ -107,7 +107,7 @@ def _train(configs, store, device, workers, max_members, options, say, progress)
     )
     callbacks, poller = [], None
     if progress:
-        from phenolab.progress import ProgressBar, StorePoller
+        from phenolab.cli.progress import ProgressBar, StorePoller
 
         steps = max(c.train.steps for c in todo)
         if w > 1:

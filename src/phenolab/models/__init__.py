@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from phenolab import param
 from phenolab.errors import ConfigError
-from phenolab.fields import param
 from phenolab.models.features import FEATURE_MAPS
 
 MODEL_KINDS = ("mlp", "transformer", "twolayer", "dense", "cnn", "rf")

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import torch
 
+from phenolab import param
 from phenolab.errors import ConfigError
-from phenolab.fields import param
 from phenolab.tasks import groups, images, noise, parity, regression
 from phenolab.tasks.data import TaskData, data_seed, pad_members
 

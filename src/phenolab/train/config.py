@@ -6,8 +6,8 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from phenolab import param
 from phenolab.errors import ConfigError
-from phenolab.fields import param
 from phenolab.train.losses import LOSSES
 
 OPTIMIZERS = ("adamw", "sgd", "adam", "muon", "lstsq")

@@ -26,7 +26,7 @@ from phenolab.catalog.imp_measures import (
     mean_accuracy_gap,
 )
 from phenolab.config import RunConfig
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 ROUNDS, RATE = 20, 0.2  # (1 − 0.2)^r remaining: r = 7 → 21.0 %, 15 → 3.5 %, 18 → 1.8 %
 LENET = dict(op="mnist1d", model="dense", widths=(300, 100), optimizer="adamw", wd=0.0, warmup=0)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from phenolab.catalog import Arm, Entry, Expectation, register
 from phenolab.catalog.measures import fraction_generalized, median_t_gen, ratio
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 FROZEN_TRANSFER = dict(interventions="freeze-embedding")
 TARGETS = {"linear": "2x+y", "quadratic": "x^2+y^2"}

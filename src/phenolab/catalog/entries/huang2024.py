@@ -23,7 +23,7 @@ import statistics
 
 from phenolab.analysis.events import PHASES
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 WIDTHS = (8, 32, 128)
 FRACTIONS = (0.1, 0.2, 0.3, 0.5)

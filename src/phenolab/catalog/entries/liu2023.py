@@ -18,7 +18,7 @@ import statistics
 from phenolab.analysis.events import value_at
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
 from phenolab.catalog.measures import median_t_gen, phase_share, ratio
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 SMALL, LARGE = 1.0, 4.0
 CANONICAL = preset("nanda").replace(steps=30_000, eval_every=100)

@@ -24,7 +24,7 @@ from phenolab.analysis.events import final_value, value_at
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
 from phenolab.catalog.entries.liu2023 import plot_accuracy_and_norm
 from phenolab.catalog.measures import spearman
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 DATASETS = ("digits", "mnist1d")
 SMALL, LARGE = 1.0, 8.0

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from phenolab.catalog import Arm, Entry, Expectation, register
 from phenolab.catalog.measures import median_delay_ratio, phase_share
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 SCALE = 0.8  # the paper's constrained norm, in units of the initial norm
 # the baseline's median norm at t_gen (norm/total), seeds 0-2: transformer (liu2023-omnigrok's

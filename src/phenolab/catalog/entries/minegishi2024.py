@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from phenolab.catalog import Arm, Entry, Expectation, register
 from phenolab.catalog.measures import fraction_generalized, median_delay_ratio, median_t_gen, ratio
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 SPARSITY = 0.6  # the paper's default pruning rate k
 

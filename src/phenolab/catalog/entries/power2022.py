@@ -18,7 +18,7 @@ from phenolab.catalog.measures import (
     spearman,
 )
 from phenolab.config import RunConfig
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 FRACTIONS = (0.3, 0.4, 0.5)
 

@@ -21,7 +21,7 @@ import statistics
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
 from phenolab.catalog.measures import fraction_generalized, median_t_gen
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 NO_DECAY = preset("grokking").replace(wd=0.0, measures="collapse")
 CANONICAL = NO_DECAY.replace(p=113, frac=0.4, steps=20_000, eval_every=100)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from phenolab.catalog import Arm, Entry, Expectation, register
 from phenolab.catalog.entries.power2022 import CANONICAL as POWER_TRANSFORMER
 from phenolab.catalog.measures import fraction_generalized, median_steps_to, ratio
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 T95 = 0.95  # the paper's grokking threshold (validation accuracy)
 MUON = dict(optimizer="muon", muon_lr=0.02)  # the reference implementation's Muon lr

@@ -25,7 +25,7 @@ import statistics
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
 from phenolab.catalog.measures import phase_share
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 PARENT_FRAC = 0.5
 SUBSETS = (0.05, 0.1, 0.2)  # continuation train fractions: far below, near, above D_crit

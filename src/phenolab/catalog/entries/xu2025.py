@@ -26,7 +26,7 @@ from phenolab.catalog.measures import (
     median_t_gen,
     ratio,
 )
-from phenolab.presets import preset
+from phenolab.config.presets import preset
 
 RANK = 4  # the weak model's embedding width: the rank of A·B
 WEAK_SIZE = dict(d_embed=RANK, width=16)

@@ -1,0 +1,1 @@
+"""The one door to training: everything between a validated config and a stored run."""
