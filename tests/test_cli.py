@@ -226,7 +226,7 @@ def test_ctrl_c_checkpoints_and_the_same_command_resumes(tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     wait_for(proc, f"SELECT MAX(step) > {step} FROM metrics")
     err = interrupt(proc)
-    assert f"resuming from step {step:,}" in err
+    assert "resuming run" in err and f"from step {step:,}" in err
     with sqlite3.connect(store) as db:
         steps = [s for (s,) in db.execute("SELECT DISTINCT step FROM metrics ORDER BY step")]
         rows = db.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]

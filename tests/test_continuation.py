@@ -8,9 +8,10 @@ from phenolab.catalog import Arm, Entry
 from phenolab.catalog.reproduce import arm_configs, stages
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
-from phenolab.runner import Options, run, run_ensemble
+from phenolab.run import Options
 from phenolab.store import Store
 from phenolab.tasks.modular import split
+from tests.conftest import run, run_ensemble
 from tests.test_runner import CrashAt, curves
 
 PARENT = RunConfig().replace(p=23, frac=0.6, steps=60, eval_every=20)

@@ -6,11 +6,11 @@ import torch
 
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
-from phenolab.runner import run
+from phenolab.run.shards import parameter_count
 from phenolab.store import Store
-from phenolab.sweep.shards import parameter_count
 from phenolab.tasks import groups
 from phenolab.tasks.modular import TaskConfig, build, describe, n_pairs, table
+from tests.conftest import run
 
 GROUPS = ["S3", "S4", "S5", "D3", "D4", "D7", "D59"]
 

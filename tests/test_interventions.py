@@ -7,9 +7,10 @@ from phenolab.cli import main
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.interventions import INTERVENTIONS, build, canonical
-from phenolab.runner import Options, run, run_ensemble
+from phenolab.run import Options
 from phenolab.store import Store
 from phenolab.train.optim import SGD
+from tests.conftest import run, run_ensemble
 from tests.test_ensemble import CUDA, MEMBERS, assert_same_curves
 from tests.test_runner import CrashAt, curves
 

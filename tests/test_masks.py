@@ -17,10 +17,11 @@ from phenolab.interventions.masks import (
     random_mask,
     sparsity_of,
 )
+from phenolab.run import Options
 from phenolab.run.start import imp_sparsity, matched_norm, run_mask
-from phenolab.runner import Options, run, run_ensemble
 from phenolab.store import Store
 from phenolab.train.optim import SGD, AdamW
+from tests.conftest import run, run_ensemble
 from tests.test_ensemble import CUDA, assert_same_curves
 from tests.test_interventions import Weights
 from tests.test_runner import CrashAt, curves

@@ -33,7 +33,8 @@ def controls_of(text: str) -> tuple[str, ...]:
 def cmd_imp(args: argparse.Namespace) -> int:
     from phenolab.catalog.imp import as_outcome, imp
     from phenolab.catalog.imp_measures import matching_remaining
-    from phenolab.runner import RunInterrupted, default_device, resolve_device
+    from phenolab.cli.progress import ProgressPrinter
+    from phenolab.run import RunInterrupted, resolve_device
 
     if args.preset_name and args.preset_flag and args.preset_name != args.preset_flag:
         raise ConfigError(f"two presets given: {args.preset_name!r} and {args.preset_flag!r}")
@@ -51,7 +52,7 @@ def cmd_imp(args: argparse.Namespace) -> int:
     if base.train.ticket_from is not None or per_round:
         name = per_round[0] if per_round else "ticket_from"
         raise ConfigError(f"{name}: imp sets the ticket fields of each round (use --rate)")
-    device = resolve_device(args.device) if args.device else default_device()
+    device = resolve_device(args.device)
     first = base.train.seed
     seeds = range(first, first + args.seeds)
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
@@ -93,6 +94,8 @@ def cmd_imp(args: argparse.Namespace) -> int:
             options_of(args),
             args.workers,
             on_round=row,
+            # the rounds' table is the output: progress lines only, not the plan of each round
+            on_progress=ProgressPrinter(say=lambda line: None),
         )
     except RunInterrupted as exc:
         print(f"\nphenolab: {exc}", file=sys.stderr)

@@ -141,27 +141,46 @@ MEMBER_FIELDS = (
 )
 
 
+def ensemble_key(cfg: RunConfig) -> tuple:
+    """What members of one ensemble share: every field outside MEMBER_FIELDS, and the
+    signature of the interventions (ids, order, integer parameters). The one statement of the
+    rule: `check_ensemble` and `ensemble_groups` both ask it."""
+    from phenolab.interventions.spec import signature
+
+    shared = tuple((k, repr(v)) for k, v in cfg.flat().items() if k not in MEMBER_FIELDS)
+    return (*shared, ("interventions", signature(cfg.train.interventions)))
+
+
+def ensemble_groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
+    """`configs` split into groups that can each be trained as one ensemble, in order."""
+    groups: dict[tuple, list[RunConfig]] = {}
+    for cfg in configs:
+        groups.setdefault(ensemble_key(cfg), []).append(cfg)
+    return list(groups.values())
+
+
 def check_ensemble(configs: list[RunConfig]) -> None:
     """Raise a ConfigError naming the first field, other than MEMBER_FIELDS, that differs, or
     `interventions` when members do not share their interventions' signature."""
     from phenolab.interventions.spec import describe_signature, signature
 
-    first = configs[0].flat()
-    first_signature = signature(first["interventions"])
+    first = ensemble_key(configs[0])
     for cfg in configs[1:]:
-        for name, value in cfg.flat().items():
-            if name not in MEMBER_FIELDS and value != first[name]:
+        theirs = ensemble_key(cfg)
+        if theirs == first:
+            continue
+        for (name, ours), (_, value) in zip(first[:-1], theirs[:-1], strict=True):
+            if ours != value:
                 raise ConfigError(
-                    f"{name}: cannot differ within an ensemble ({first[name]!r} vs {value!r}); "
+                    f"{name}: cannot differ within an ensemble ({ours} vs {value}); "
                     f"fields that can: {', '.join(MEMBER_FIELDS)}"
                 )
-        theirs = signature(cfg.train.interventions)
-        if theirs != first_signature:
-            raise ConfigError(
-                "interventions: members of an ensemble must name the same interventions in the "
-                "same order with the same integer parameters (float parameters may differ): "
-                f"{describe_signature(first_signature)} vs {describe_signature(theirs)}"
-            )
+        raise ConfigError(
+            "interventions: members of an ensemble must name the same interventions in the "
+            "same order with the same integer parameters (float parameters may differ): "
+            f"{describe_signature(signature(configs[0].train.interventions))} vs "
+            f"{describe_signature(signature(cfg.train.interventions))}"
+        )
 
 
 _SECTION_TYPES = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}

@@ -10,7 +10,7 @@ constraints, ...). Registered by id; a run names them in `interventions` as spec
     freeze-embedding the token embedding held fixed (Furuta et al. 2024)
 
 Pruning masks (masks.py) are not specs: a run asks for one through its ticket fields
-(`ticket_from`, `sparsity`, ...; see tickets.py) and the runner keeps it applied (KeepMask).
+(`ticket_from`, `sparsity`, ...; see run/start.py) and the run layer keeps it applied (KeepMask).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ A ticket run (`ticket_from` = the parent's run id) starts from
     from the parent's even at the same seed): the random re-initialisation control;
 and multiplies it by its mask (sparsity > 0): magnitude pruning of the parent's final weights
 (nested in the parent's own mask when the parent was pruned: IMP), or a random mask with the
-same count per tensor (mask_kind random, seeded by seed + RANDOM_MASK_SEED_OFFSET). The runner
+same count per tensor (mask_kind random, seeded by seed + RANDOM_MASK_SEED_OFFSET). The run layer
 keeps the mask applied through training (interventions/masks.py KeepMask). With mask_kind
 norm-matched there is no mask: the start is scaled by ‖θ₀ ⊙ m‖₂ / ‖θ₀‖₂ of the magnitude mask m,
 the dense control with the ticket's initial norm of Minegishi et al. 2024 (§4.1, Fig. 5a).

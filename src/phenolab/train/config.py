@@ -80,7 +80,7 @@ class TrainConfig:
     ticket_from: str | None = param(
         None,
         "run id of a finished run whose final weights define this run's pruning mask and to"
-        " whose start (or step, see rewind) it is rewound: a lottery ticket (tickets.py)",
+        " whose start (or step, see rewind) it is rewound: a lottery ticket (run/start.py)",
     )
     sparsity: float = param(
         0.0,
@@ -183,8 +183,8 @@ class TrainConfig:
         self._check_ticket()
 
     def _check_ticket(self) -> None:
-        """The ticket fields (tickets.py) hold valid values. They may be set without ticket_from
-        (a catalog arm gets its parent's id when its runs are made): the runner refuses to
+        """The ticket fields (run/start.py) hold valid values. They may be set without ticket_from
+        (a catalog arm gets its parent's id when its runs are made): the run layer refuses to
         start such a run."""
         keep = tuple(sorted(set(self.keep_checkpoint_at)))
         object.__setattr__(self, "keep_checkpoint_at", keep)
@@ -212,7 +212,7 @@ class TrainConfig:
                 " sparsity > 0"
             )
         if self.ticket_from is None:
-            return  # ticket fields without a parent: an error when the run starts (tickets.py)
+            return  # ticket fields without a parent: an error when the run starts (run/start.py)
         if not RUN_ID.fullmatch(self.ticket_from):
             raise ConfigError(
                 f"ticket_from: expected a full 12-character run id (hex), got {self.ticket_from!r}"
