@@ -36,10 +36,11 @@ from phenolab.run import (
     Options,
     Progress,
     RunResult,
+    imp_sparsity,
     resolve_device,
+    run_mask,
     train_configs,
 )
-from phenolab.run.start import imp_sparsity, run_mask
 from phenolab.store import Store
 
 CONTROLS = {"reinit": {"reinit": True, "rewind": "init"}, "random": {"mask_kind": "random"}}

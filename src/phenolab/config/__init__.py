@@ -36,8 +36,14 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
+        from phenolab.interventions.spec import canonical_of, parse_specs
         from phenolab.measures import MEASURES, REQUIREMENTS
 
+        # the interventions parsed once, here: carried parsed (`interventions()`) to the run
+        # layer, and kept in canonical form (defaults left out) so equal runs share one id
+        parsed = parse_specs(self.train.interventions)
+        object.__setattr__(self.train, "interventions", tuple(canonical_of(p) for p in parsed))
+        object.__setattr__(self, "_interventions", parsed)
         _check_inputs(self)
 
         for name in self.train.measures:
@@ -48,6 +54,10 @@ class RunConfig:
             problem = REQUIREMENTS[name](self) if name in REQUIREMENTS else None
             if problem:
                 raise ConfigError(f"measures: {problem}")
+
+    def interventions(self) -> tuple:
+        """The interventions parsed: ((id, {parameter: value, defaults filled in}), ...)."""
+        return self._interventions
 
     # -- flat view -------------------------------------------------------------------------
     def flat(self) -> dict[str, Any]:
@@ -148,7 +158,7 @@ def ensemble_key(cfg: RunConfig) -> tuple:
     from phenolab.interventions.spec import signature
 
     shared = tuple((k, repr(v)) for k, v in cfg.flat().items() if k not in MEMBER_FIELDS)
-    return (*shared, ("interventions", signature(cfg.train.interventions)))
+    return (*shared, ("interventions", signature(cfg.interventions())))
 
 
 def ensemble_groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
@@ -178,8 +188,8 @@ def check_ensemble(configs: list[RunConfig]) -> None:
         raise ConfigError(
             "interventions: members of an ensemble must name the same interventions in the "
             "same order with the same integer parameters (float parameters may differ): "
-            f"{describe_signature(signature(configs[0].train.interventions))} vs "
-            f"{describe_signature(signature(cfg.train.interventions))}"
+            f"{describe_signature(signature(configs[0].interventions()))} vs "
+            f"{describe_signature(signature(cfg.interventions()))}"
         )
 
 

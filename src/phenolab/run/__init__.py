@@ -20,6 +20,7 @@ command). The modules, each with one job:
 from phenolab.run.environment import DEFAULT_OPTIONS, Options, default_device, resolve_device
 from phenolab.run.execute import Progress, train_configs
 from phenolab.run.result import RunInterrupted, RunResult, shard_sizes
+from phenolab.run.start import imp_sparsity, run_mask
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -28,7 +29,9 @@ __all__ = [
     "RunInterrupted",
     "RunResult",
     "default_device",
+    "imp_sparsity",
     "resolve_device",
+    "run_mask",
     "shard_sizes",
     "train_configs",
 ]

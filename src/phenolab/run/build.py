@@ -118,7 +118,7 @@ def build_ensemble(
         precision=precision_context(t.precision, device),
     )
     state = TrainState(model=model, optimizer=make_optimizer(configs, model), data=data)
-    hooks = interventions.build([c.train.interventions for c in configs], model, state.optimizer)
+    hooks = interventions.build([c.interventions() for c in configs], model, state.optimizer)
     return state, plan, sampler, [*mask_hooks, *hooks]
 
 

@@ -120,10 +120,8 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
-        from phenolab.interventions.spec import canonical_specs
-
-        # one spelling per intervention (defaults left out), so equal runs share one id
-        object.__setattr__(self, "interventions", canonical_specs(self.interventions))
+        # `interventions` are parsed and put in canonical form by the run config
+        # (phenolab.config.RunConfig), which sits above both training and the interventions
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(
                 f"optimizer: unknown {self.optimizer!r} (valid: {', '.join(OPTIMIZERS)})"
