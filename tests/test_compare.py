@@ -270,8 +270,8 @@ def test_linked_arms_take_the_run_of_the_named_arm_with_the_same_seed():
     assert transfer.links == (("embed_from", weak.name),) and transfer.name.endswith("=@1")
     parents = {weak.name: weak.config(base.replace(seed=3)), "baseline": base.replace(seed=3)}
     cfg = transfer.config(base.replace(seed=3), parents)
-    assert cfg.train.embed_from == weak.config(base.replace(seed=3)).run_id()
-    assert ticket.config(base, {"baseline": base}).train.ticket_from == base.run_id()
+    assert cfg.start.embed_from == weak.config(base.replace(seed=3)).run_id()
+    assert ticket.config(base, {"baseline": base}).start.ticket_from == base.run_id()
     # controls keep the links
     matched = plan_arms(base, ["set:ticket_from=@0,wd=0+grokfast-ema"], matched=True)
     assert all(a.links == (("ticket_from", "baseline"),) for a in matched[1:])
@@ -316,7 +316,7 @@ def test_tickets_and_grok_transfer_get_their_controls_when_matched():
     ]
     parents = {"baseline": base, "set:d_embed=4": base.replace(d_embed=4)}
     random_mask, norm, low_rank = (arms[i].config(base, parents) for i in (2, 3, 6))
-    assert random_mask.train.mask_kind == "random" and norm.train.mask_kind == "norm-matched"
-    assert random_mask.train.ticket_from == base.run_id() and random_mask.train.sparsity == 0.6
-    assert low_rank.model.embed_rank == 4 and low_rank.train.embed_from is None
+    assert random_mask.start.mask_kind == "random" and norm.start.mask_kind == "norm-matched"
+    assert random_mask.start.ticket_from == base.run_id() and random_mask.start.sparsity == 0.6
+    assert low_rank.model.embed_rank == 4 and low_rank.start.embed_from is None
     assert arms[6].control_of == "set:embed_rank=4,embed_from=@2"

@@ -43,7 +43,7 @@ def test_a_continuation_starts_from_the_parents_final_weights(tmp_path):
     smaller = same.replace(frac=0.3)
     fresh = PARENT.replace(steps=20)
     results = run_ensemble([same, smaller, fresh], store, device="cpu")
-    assert [r.record.config["train"]["init_from"] for r in results] == [PARENT.run_id()] * 2 + [
+    assert [r.record.config["start"]["init_from"] for r in results] == [PARENT.run_id()] * 2 + [
         None
     ]
     child = store.metrics(same.run_id())
@@ -103,9 +103,9 @@ def test_parent_arms_run_first_and_give_each_seed_its_parent():
     assert stages(entry) == [["grokked"], ["small"], ["smaller"]]
     arms = arm_configs(entry, quick=True, n=2)
     assert [c.train.seed for c in arms["small"]] == [0, 1]
-    assert [c.train.init_from for c in arms["small"]] == [c.run_id() for c in arms["grokked"]]
-    assert [c.train.init_from for c in arms["smaller"]] == [c.run_id() for c in arms["small"]]
-    assert all(c.train.init_from is None for c in arms["grokked"])
+    assert [c.start.init_from for c in arms["small"]] == [c.run_id() for c in arms["grokked"]]
+    assert [c.start.init_from for c in arms["smaller"]] == [c.run_id() for c in arms["small"]]
+    assert all(c.start.init_from is None for c in arms["grokked"])
     loop = Entry(**{**entry.__dict__, "arms": (Arm("a", base, parent="a"),)})
     with pytest.raises(ValueError, match="cycle"):
         stages(loop)

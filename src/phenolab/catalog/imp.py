@@ -61,7 +61,7 @@ def keeping(cfg: RunConfig, rewind: str | int) -> RunConfig:
     """The dense round's config: `cfg`, keeping its weights at step k when rounds rewind to k."""
     if str(rewind).strip().lower() == "init":
         return cfg
-    return cfg.replace(keep_checkpoint_at=(*cfg.train.keep_checkpoint_at, int(rewind)))
+    return cfg.replace(keep_checkpoint_at=(*cfg.start.keep_checkpoint_at, int(rewind)))
 
 
 def _check(

@@ -12,9 +12,9 @@ import time
 from phenolab.cli.run import config_values, options_of
 from phenolab.cli.shared import EXIT_INTERRUPTED, opt
 from phenolab.config import from_flat
+from phenolab.config.start import ticket_fields_without_parent
 from phenolab.errors import ConfigError, UserError
 from phenolab.store import Store
-from phenolab.train.config import ticket_fields_without_parent
 
 
 def controls_of(text: str) -> tuple[str, ...]:
@@ -45,11 +45,11 @@ def cmd_imp(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise ConfigError(f"{name}: must be at least 1, got {getattr(args, name)}")
     controls = controls_of(args.controls)
-    given = from_flat(values).train  # validates --prune-scope / --scope and --rewind
+    given = from_flat(values).start  # validates --prune-scope / --scope and --rewind
     scope, rewind = given.prune_scope, given.rewind
     base = from_flat(values | {"prune_scope": "global", "rewind": "init"})
-    per_round = ticket_fields_without_parent(base.train)
-    if base.train.ticket_from is not None or per_round:
+    per_round = ticket_fields_without_parent(base.start)
+    if base.start.ticket_from is not None or per_round:
         name = per_round[0] if per_round else "ticket_from"
         raise ConfigError(f"{name}: imp sets the ticket fields of each round (use --rate)")
     device = resolve_device(args.device)

@@ -1,8 +1,10 @@
 """Typed, frozen run configs; canonical JSON; run ids.
 
-A run config is three sections owned by their components: the task (`tasks.modular`), the model
-(`models`) and the training (`train`). Every leaf field has a name unique across sections, so that
-the CLI can offer `--FIELD VALUE` for each and a flat dict can name any field.
+A run config is four sections: the task (owned by `tasks`), the model (`models`), the training
+(`train`) and where the run starts (`config/start.py`, read by `run/start.py`). Every leaf field
+has a name unique across sections, so that the CLI can offer `--FIELD VALUE` for each and a flat
+dict can name any field; sections only group them (a run's id does not depend on the grouping:
+stores written when the start fields sat in `train` are read the same).
 
 The run id is a hash of the canonical config: only fields that differ from their defaults, plus
 `phenolab.RUN_FORMAT`. New fields therefore default to a no-op and old ids stay valid.
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phenolab import RUN_FORMAT
+from phenolab.config.start import StartConfig
 from phenolab.errors import ConfigError
 from phenolab.models import ModelConfig
 from phenolab.tasks.images import IMAGE_OPS
@@ -34,6 +37,7 @@ class RunConfig:
     task: TaskConfig = field(default_factory=TaskConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    start: StartConfig = field(default_factory=StartConfig)
 
     def __post_init__(self) -> None:
         from phenolab.interventions.spec import canonical_of, parse_specs
@@ -44,6 +48,11 @@ class RunConfig:
         parsed = parse_specs(self.train.interventions)
         object.__setattr__(self.train, "interventions", tuple(canonical_of(p) for p in parsed))
         object.__setattr__(self, "_interventions", parsed)
+        keep = self.start.keep_checkpoint_at
+        if keep and keep[-1] > self.train.steps:
+            raise ConfigError(
+                f"keep_checkpoint_at: steps must be in [0, {self.train.steps}], got {keep}"
+            )
         _check_inputs(self)
 
         for name in self.train.measures:
@@ -120,7 +129,7 @@ def _check_inputs(cfg: RunConfig) -> None:
 FEATURE_MODELS = ("dense", "rf", "cnn")  # models that read feature vectors
 
 
-SECTIONS = ("task", "model", "train")
+SECTIONS = ("task", "model", "train", "start")
 
 # Fields that may differ between the members of one ensemble (trained in lockstep, one process).
 # Every other field must be shared: it fixes shapes, the task or the optimizer's kind. Members'
@@ -193,7 +202,12 @@ def check_ensemble(configs: list[RunConfig]) -> None:
         )
 
 
-_SECTION_TYPES = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
+_SECTION_TYPES = {
+    "task": TaskConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "start": StartConfig,
+}
 
 
 def field_specs() -> dict[str, tuple[str, dataclasses.Field]]:

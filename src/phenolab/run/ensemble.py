@@ -108,7 +108,7 @@ def _train_members(
             store.set_status(run_id, status, seconds=seconds, summary=summaries and summaries[e])
 
     try:
-        keeper = Keeper(store, run_ids, [cfg.train.keep_checkpoint_at for cfg in configs])
+        keeper = Keeper(store, run_ids, [cfg.start.keep_checkpoint_at for cfg in configs])
         train(state, plan, [*hooks, recorder, keeper, StopOnSignal(), *callbacks])
     except KeyboardInterrupt:
         set_status("interrupted")
