@@ -87,8 +87,11 @@ class RunConfig:
         return {k: _jsonable(v) for k, v in sorted(self.flat().items()) if v != default[k]}
 
     def run_id(self) -> str:
-        payload = json.dumps({"config": self.canonical(), "format": RUN_FORMAT}, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+        """The hash of the canonical config and the run format; computed once per config."""
+        if "_run_id" not in self.__dict__:
+            payload = json.dumps({"config": self.canonical(), "format": RUN_FORMAT}, sort_keys=True)
+            object.__setattr__(self, "_run_id", hashlib.sha256(payload.encode()).hexdigest()[:12])
+        return self.__dict__["_run_id"]
 
     def to_json(self) -> dict[str, Any]:
         """The full config, every field, nested by section."""
