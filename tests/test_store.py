@@ -7,6 +7,7 @@ decides the outcome."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
@@ -20,6 +21,7 @@ from phenolab.cli import main
 from phenolab.config import RunConfig
 from phenolab.errors import StoreError, UserError
 from phenolab.store import STALE_SECONDS, RunBusy, Store
+from phenolab.store.layout import describe_layout, layout_of, short_processor_name
 
 RUN_A, RUN_B = "1a2b3c4d5e6f", "abcdefabcdef"
 SPAWN = multiprocessing.get_context("spawn")
@@ -276,3 +278,58 @@ def test_a_run_id_prefix_is_matched_literally(tmp_path, capsys, prefix):
     assert store.find_run("1a2b3").id == RUN_A
     err = _one_line_error(capsys, ["report", prefix, "--store", str(tmp_path / "runs.db")])
     assert f"no run '{prefix}'" in err
+
+
+# -- the execution layout -------------------------------------------------------------------
+
+NEW_ENV = {
+    "threads": 1,
+    "layout": {
+        "members": 4,
+        "member": 0,
+        "shard": 1,
+        "shards": 3,
+        "workers": 2,
+        "threads": 1,
+        "cpu": "AMD EPYC 9454P 48-Core Processor",
+    },
+}
+OLD_ENV = {"threads": 2, "ensemble_members": 1}  # what runs before round 2 recorded
+
+
+def test_the_layout_is_read_from_new_and_old_runs():
+    assert describe_layout(NEW_ENV) == "4 members, shard 2/3, 2 workers, 1 thread, AMD EPYC 9454P"
+    assert layout_of(NEW_ENV) == NEW_ENV["layout"]
+    assert describe_layout(OLD_ENV) == "1 member, 2 threads"
+    assert layout_of(OLD_ENV) == {"members": 1, "threads": 2}
+    assert describe_layout({}) == ""
+    on_gpu = {"gpu": "NVIDIA H100 80GB HBM3", "layout": {"members": 1024, "threads": 1}}
+    assert describe_layout(on_gpu) == "1024 members, 1 thread, NVIDIA H100 80GB HBM3"
+    xeon = "Intel(R) Xeon(R) Platinum 8480+ CPU @ 2.00GHz"
+    assert short_processor_name(xeon) == "Intel Xeon Platinum 8480+"
+
+
+def test_runs_and_report_show_the_layout(tmp_path, capsys):
+    path = tmp_path / "runs.db"
+    store = Store(path)
+    ids = []
+    for seed, env in ((0, NEW_ENV), (1, OLD_ENV)):
+        cfg = RunConfig().replace(p=47, steps=100, seed=seed)
+        ids.append(cfg.run_id())
+        store.create_run(cfg.run_id(), cfg.to_json(), env)
+        for step in (0, 50, 100):
+            values = dict.fromkeys(("train/acc", "test/acc", "train/loss", "test/loss"), 0.5)
+            store.append_metrics(step, {cfg.run_id(): values | {"norm/total": 1.0}})
+        store.set_status(cfg.run_id(), "finished")
+    assert main(["runs", "--store", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("layout")
+    assert lines[1].endswith("4 members, shard 2/3, 2 workers, 1 thread, AMD EPYC 9454P")
+    assert lines[2].endswith("1 member, 2 threads")
+    assert main(["runs", "--json", "--store", str(path)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["layout"] for row in rows] == [NEW_ENV["layout"], {"members": 1, "threads": 2}]
+    out = tmp_path / "report.html"
+    assert main(["report", ids[0], "--store", str(path), "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "execution layout" in page and "AMD EPYC 9454P 48-Core Processor" in page

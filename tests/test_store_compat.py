@@ -63,8 +63,12 @@ def test_the_old_store_is_listed_with_every_run(store, capsys):
     for run_id in [*FINISHED, *INTERRUPTED[1]]:
         assert run_id in text
     assert main(["runs", "--json", "--store", store]) == 0
-    listed = {row["run_id"]: row["status"] for row in json.loads(capsys.readouterr().out)}
+    rows = {row["run_id"]: row for row in json.loads(capsys.readouterr().out)}
+    listed = {run_id: row["status"] for run_id, row in rows.items()}
     assert listed == {r: "finished" for r in FINISHED} | {INTERRUPTED[1][0]: "interrupted"}
+    # what round 1 recorded of the layout: members and threads (no CPU model yet)
+    assert rows[ENSEMBLE[1][0]]["layout"] == {"members": 2, "threads": 1}
+    assert "2 members, 1 thread" in text
 
 
 def test_the_old_verdict_is_read(store, capsys):
