@@ -10,6 +10,7 @@ from phenolab.cli.run import write_run_report
 from phenolab.cli.shared import opt
 from phenolab.errors import UserError
 from phenolab.store import RunRecord, Store
+from phenolab.store.layout import describe_layout, layout_of
 from phenolab.tasks.modular import describe
 from phenolab.train import closedform
 
@@ -24,7 +25,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return 0
     header = (
         f"{'run id':<12}  {'status':<11}  {'task':<20} {'model':<11} {'steps':>7}  "
-        f"{'t_fit':>6} {'t_gen':>7}  {'phase':<13} {'seconds':>8}  created"
+        f"{'t_fit':>6} {'t_gen':>7}  {'phase':<13} {'seconds':>8}  {'created':<16}  layout"
     )
     print(header)
     for r in records:
@@ -32,7 +33,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(
             f"{row['run_id']:<12}  {row['status']:<11}  {row['task']:<20} {row['model']:<11} "
             f"{row['steps']:>7,}  {opt(row['t_fit']):>6} {opt(row['t_gen']):>7}  "
-            f"{row['phase'] or '—':<13} {row['seconds']:>8.1f}  {row['created']}"
+            f"{row['phase'] or '—':<13} {row['seconds']:>8.1f}  {row['created']:<16}  "
+            f"{describe_layout(r.env) or '—'}"
         )
     return 0
 
@@ -52,6 +54,7 @@ def _run_row(r: RunRecord) -> dict:
         "phase": s.get("phase"),
         "seconds": r.seconds,
         "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
+        "layout": layout_of(r.env),  # how it was executed: the same id may round differently
     }
 
 

@@ -19,6 +19,7 @@ from phenolab.report.figures import (
     to_png,
 )
 from phenolab.store import RunRecord
+from phenolab.store.layout import describe_layout
 from phenolab.tasks.modular import describe
 
 STYLE = """
@@ -54,6 +55,16 @@ def _table(rows: list[tuple[str, object]]) -> str:
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(_fmt(v))}</td></tr>" for k, v in rows
     )
     return f"<table>{cells}</table>"
+
+
+def _environment(env: dict) -> str:
+    """The environment table, led by the execution layout (members, shard, threads, CPU): the
+    same run id trained in another layout may round differently (store/layout.py)."""
+    layout = env.get("layout") if isinstance(env.get("layout"), dict) else {}
+    rows = [("execution layout", describe_layout(env) or "not recorded")]
+    rows += [(f"layout.{k}", v) for k, v in layout.items()]
+    rows += [(k, v) for k, v in env.items() if k != "layout"]
+    return _table(rows)
 
 
 def run_title(record: RunRecord) -> str:
@@ -116,7 +127,6 @@ def run_report(record: RunRecord, metrics: dict, events: Events, circle=None) ->
         for section, fields in record.config.items()
         for k, v in fields.items()
     ]
-    env_rows = list(record.env.items())
     created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>phenolab run {record.id}</title>
@@ -128,7 +138,7 @@ def run_report(record: RunRecord, metrics: dict, events: Events, circle=None) ->
 {extra}
 <h2>Summary</h2>{_table(summary)}
 <h2>Config</h2>{_table(config_rows)}
-<h2>Environment</h2>{_table(env_rows)}
+<h2>Environment</h2>{_environment(record.env)}
 <p class="muted">Written by phenolab from the run store. Phase definitions: DESIGN.md
 (τ = 0.99; comprehension if t_gen ≤ 2·t_fit).</p>
 </body></html>
@@ -193,7 +203,7 @@ quartiles (shown as —).</p>
 <h2>Members</h2>
 {_grid(["run id", *varying, "t_fit", "t_gen", "phase", "final test acc"], member_rows)}
 <h2>Shared config</h2>{_table(shared)}
-<h2>Environment</h2>{_table(list(first.env.items()))}
+<h2>Environment</h2>{_environment(first.env)}
 </body></html>
 """
 
@@ -283,7 +293,7 @@ def entry_report(reproduction, store) -> str:
 t_gen = ∞; a median it makes unknown is reported as a bound and judged only where the bound
 decides.</p>
 <h2>Expectation history</h2><ul>{history}</ul>
-<h2>Environment</h2>{_table(list(first.env.items()))}
+<h2>Environment</h2>{_environment(first.env)}
 </body></html>
 """
 
@@ -326,6 +336,6 @@ def comparison_report(comparison) -> str:
 <h2>What each arm changes</h2>
 {_grid(["arm", "control of", "interventions", "config changes", "runs"], arm_rows)}
 <h2>Baseline config</h2>{_table(list(cfg.canonical().items()))}
-<h2>Environment</h2>{_table(list(first.env.items()))}
+<h2>Environment</h2>{_environment(first.env)}
 </body></html>
 """

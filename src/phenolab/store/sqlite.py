@@ -4,6 +4,8 @@ weights a run was asked to keep at given steps (`keep_checkpoint_at`, for rewind
 Metrics are committed at every evaluation, so a crash loses at most what came after the last
 checkpoint, and resuming recomputes exactly that (same config, same state → same values).
 Every write is one transaction: a Ctrl-C or a kill never leaves a half-written run.
+A run is trained by one process at a time: it holds the run's lease (lease.py) while it does.
+Stores written before a table was added gain it on open (CREATE TABLE IF NOT EXISTS).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 import torch
 
 from phenolab.errors import StoreError
+from phenolab.store import lease
+from phenolab.store.errors import BLOB_ERRORS, store_error, store_errors, unreadable_blob
 
 DEFAULT_PATH = "phenolab.db"
 
@@ -60,10 +64,20 @@ CREATE TABLE IF NOT EXISTS kept (   -- model weights at chosen steps, never repl
     state BLOB NOT NULL,
     PRIMARY KEY (run_id, step)
 );
+CREATE TABLE IF NOT EXISTS leases (   -- the process training a run (lease.py); no row: nobody
+    run_id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    heartbeat REAL NOT NULL        -- time.time() of the owner's last evaluation
+);
 """
 
 
-RUN_COLUMNS = "id, config, status, created, updated, seconds, env, summary"  # RunRecord's order
+# RunRecord's fields, then the run's lease (NULLs: none), which decides whether "running" is true
+RUN_SELECT = (
+    "SELECT r.id, r.config, r.status, r.created, r.updated, r.seconds, r.env, r.summary, "
+    "l.pid, l.host, l.heartbeat FROM runs r LEFT JOIN leases l ON l.run_id = r.id"
+)
 
 
 @dataclass
@@ -78,6 +92,7 @@ class RunRecord:
     summary: dict[str, Any] | None
 
 
+@store_errors
 class Store:
     def __init__(self, path: str | os.PathLike = DEFAULT_PATH) -> None:
         self.path = os.fspath(path)
@@ -98,9 +113,7 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise StoreError(f"store: {self.path!r} is not writable ({exc})") from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"store: cannot open {self.path!r} as a phenolab store ({exc})"
-            ) from None
+            raise store_error(self.path, exc) from None
 
     def close(self) -> None:
         self.db.close()
@@ -137,17 +150,16 @@ class Store:
             self.db.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*args, run_id))
 
     def get_run(self, run_id: str) -> RunRecord | None:
-        row = self.db.execute(
-            f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?",
-            (run_id,),
-        ).fetchone()
+        """The run, its status as it really is: "running" under a stale or missing lease (the
+        owner crashed or was killed) reads "interrupted"."""
+        row = self.db.execute(f"{RUN_SELECT} WHERE r.id = ?", (run_id,)).fetchone()
         return _record(row) if row else None
 
     def find_run(self, prefix: str) -> RunRecord:
-        """The run whose id starts with `prefix` (ids are hex; a unique prefix is enough)."""
+        """The run whose id starts with `prefix` (ids are hex; a unique prefix is enough).
+        The prefix is matched literally: `_` and `%` are characters, not wildcards."""
         rows = self.db.execute(
-            f"SELECT {RUN_COLUMNS} FROM runs WHERE id LIKE ? || '%'",
-            (prefix,),
+            f"{RUN_SELECT} WHERE substr(r.id, 1, length(?1)) = ?1", (prefix,)
         ).fetchall()
         if not rows:
             raise StoreError(f"no run {prefix!r} in {self.path}")
@@ -156,8 +168,26 @@ class Store:
         return _record(rows[0])
 
     def runs(self) -> Iterator[RunRecord]:
-        for row in self.db.execute(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY created"):
-            yield _record(row)
+        """All runs, oldest first (read at once: a damaged file fails here, not mid-listing)."""
+        rows = self.db.execute(f"{RUN_SELECT} ORDER BY r.created").fetchall()
+        return iter([_record(row) for row in rows])
+
+    # -- leases: one process trains a run (lease.py) ----------------------------------------
+    def claim(self, run_ids: list[str], wait: float = 0.0) -> None:
+        """Take the leases of all `run_ids` for this process, in one transaction. Leases this
+        process holds already are kept; stale ones are taken over (a run they left "running"
+        becomes "interrupted"). One held by another live process: look again until `wait`
+        seconds have passed, then raise RunBusy naming that process."""
+        lease.claim(self.db, run_ids, wait)
+
+    def heartbeat(self, run_ids: list[str]) -> None:
+        """Refresh this process's leases (at every evaluation; one UPDATE). RunBusy if one was
+        taken over meanwhile: this process must stop writing that run."""
+        lease.heartbeat(self.db, run_ids)
+
+    def release(self, run_ids: list[str]) -> None:
+        """Give up this process's leases of `run_ids`."""
+        lease.release(self.db, run_ids)
 
     # -- metrics ----------------------------------------------------------------------------
     def append_metrics(self, step: int, rows: dict[str, dict[str, float]]) -> None:
@@ -252,7 +282,7 @@ class Store:
         if row is None:
             return None
         step, seconds, blob = row
-        return step, seconds, torch.load(io.BytesIO(blob), weights_only=True)
+        return step, seconds, self._unblob(run_id, blob)
 
     def keep_weights(self, step: int, members: dict[str, dict]) -> None:
         """Keep the model weights of several runs at `step`: {run_id: weights}. A resumed run
@@ -268,11 +298,17 @@ class Store:
         row = self.db.execute(
             "SELECT state FROM kept WHERE run_id = ? AND step = ?", (run_id, step)
         ).fetchone()
-        return torch.load(io.BytesIO(row[0]), weights_only=True) if row else None
+        return self._unblob(run_id, row[0]) if row else None
 
     def kept_steps(self, run_id: str) -> list[int]:
         rows = self.db.execute("SELECT step FROM kept WHERE run_id = ? ORDER BY step", (run_id,))
         return [step for (step,) in rows]
+
+    def _unblob(self, run_id: str, blob: bytes) -> Any:
+        try:
+            return torch.load(io.BytesIO(blob), weights_only=True)
+        except BLOB_ERRORS as exc:
+            raise unreadable_blob(self.path, run_id, exc) from None
 
 
 def _blob(state: Any) -> bytes:
@@ -282,11 +318,11 @@ def _blob(state: Any) -> bytes:
 
 
 def _record(row: tuple) -> RunRecord:
-    rid, config, status, created, updated, seconds, env, summary = row
+    rid, config, status, created, updated, seconds, env, summary, *owner = row
     return RunRecord(
         rid,
         json.loads(config),
-        status,
+        lease.shown_status(status, lease.lease_of(rid, *owner), time.time()),
         created,
         updated,
         seconds,
