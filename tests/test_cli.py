@@ -166,72 +166,112 @@ def test_bad_ensemble_requests(argv, message, tmp_path, capsys):
     assert code == 2 and message in err and err.count("\n") == 1
 
 
-def test_ctrl_c_checkpoints_and_the_same_command_resumes(tmp_path):
-    """Independent of the machine's speed: the run is far longer than the test waits, each
-    Ctrl-C is sent once the store shows the progress it needs, and the resumed process is
-    interrupted too, once it has trained past the checkpoint."""
-    import signal
-    import time
+LONG_RUN = [*TINY_ARGS, "--steps", "1000000", "--eval-every", "200", "--checkpoint-seconds", "0"]
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    store = str(tmp_path / "runs.db")
-    cmd = [
+
+def _cli(store: str) -> list[str]:
+    """`phenolab run` of a run far longer than any test waits, checkpointing at every eval."""
+    return [
         sys.executable,
         "-m",
         "phenolab",
         "run",
-        *TINY_ARGS,
-        "--steps",
-        "1000000",
-        "--eval-every",
-        "200",
-        "--checkpoint-seconds",
-        "0",
+        *LONG_RUN,
         "--no-report",
         "--store",
         store,
         "--json",
     ]
 
-    def wait_for(proc, query):
-        """Poll the store until `query` gives a true value (the process still running)."""
-        while True:
-            time.sleep(0.2)
-            assert proc.poll() is None, proc.communicate()[1]
-            if os.path.exists(store):
-                try:
-                    with sqlite3.connect(store) as db:
-                        value = db.execute(query).fetchone()
-                except sqlite3.OperationalError:  # tables not created yet
-                    continue
-                if value and value[0]:
-                    return value[0]
 
-    def interrupt(proc):
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate()
-        assert proc.returncode == 130, err
-        assert "interrupted at step" in err and "Traceback" not in err
-        return err
+def _start(cmd: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    wait_for(proc, "SELECT MAX(step) FROM checkpoints")
-    interrupt(proc)
+
+def _wait_for(proc: subprocess.Popen, store: str, query: str):
+    """Poll the store until `query` gives a true value (the process still running): waits on
+    progress, not on a clock, so that a slow or loaded machine only makes it slower."""
+    import time
+
+    while True:
+        time.sleep(0.2)
+        assert proc.poll() is None, proc.communicate()[1]
+        if os.path.exists(store):
+            try:
+                with sqlite3.connect(store) as db:
+                    value = db.execute(query).fetchone()
+            except sqlite3.OperationalError:  # tables not created yet
+                continue
+            if value and value[0]:
+                return value[0]
+
+
+def _interrupt(proc: subprocess.Popen) -> str:
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate()
+    assert proc.returncode == 130, err
+    assert "interrupted at step" in err and "Traceback" not in err
+    return err
+
+
+def test_ctrl_c_checkpoints_and_the_same_command_resumes(tmp_path):
+    """Independent of the machine's speed: the run is far longer than the test waits, each
+    Ctrl-C is sent once the store shows the progress it needs, and the resumed process is
+    interrupted too, once it has trained past the checkpoint."""
+    store = str(tmp_path / "runs.db")
+    proc = _start(_cli(store))
+    _wait_for(proc, store, "SELECT MAX(step) FROM checkpoints")
+    _interrupt(proc)
     with sqlite3.connect(store) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         (status,) = db.execute("SELECT status FROM runs").fetchone()
         (step,) = db.execute("SELECT step FROM checkpoints").fetchone()
     assert status == "interrupted" and step > 0
     # the same command resumes the same run from its checkpoint
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    wait_for(proc, f"SELECT MAX(step) > {step} FROM metrics")
-    err = interrupt(proc)
+    proc = _start(_cli(store))
+    _wait_for(proc, store, f"SELECT MAX(step) > {step} FROM metrics")
+    err = _interrupt(proc)
     assert "resuming run" in err and f"from step {step:,}" in err
     with sqlite3.connect(store) as db:
         steps = [s for (s,) in db.execute("SELECT DISTINCT step FROM metrics ORDER BY step")]
         rows = db.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]
         names = db.execute("SELECT COUNT(DISTINCT name) FROM metrics").fetchone()[0]
     assert steps[-1] > step and rows == len(steps) * names  # no step recorded twice or lost
+
+
+def test_a_run_is_trained_by_one_process_and_a_killed_one_resumes(tmp_path):
+    """A second command for a run another process is training says who holds it (exit 2)
+    instead of writing the same run; after `kill -9` the run reads interrupted, not running,
+    and the same command takes it over and resumes."""
+    import signal
+
+    store = str(tmp_path / "runs.db")
+    first = _start(_cli(store))
+    _wait_for(first, store, "SELECT MAX(step) FROM checkpoints")
+    second = _start(_cli(store))
+    _, err = second.communicate()
+    assert second.returncode == 2, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("phenolab: error: run") and "Traceback" not in err
+    assert f"being trained by process {first.pid}" in last
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+    listed = subprocess.run(
+        [sys.executable, "-m", "phenolab", "runs", "--store", store, "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["interrupted"], listed.stdout
+    with sqlite3.connect(store) as db:
+        (step,) = db.execute("SELECT step FROM checkpoints").fetchone()
+    third = _start(_cli(store))
+    _wait_for(third, store, f"SELECT MAX(step) > {step} FROM metrics")
+    err = _interrupt(third)
+    assert f"from step {step:,}" in err
 
 
 @pytest.mark.parametrize(

@@ -48,9 +48,10 @@ def cli(store: str, args: list[str]) -> dict:
 
 def interrupted_run(store_path: str) -> str:
     """The run the old CLI would train for INTERRUPTED, stopped after STOP_AT."""
+    from phenolab.runner import RunInterrupted, run_ensemble
+
     from phenolab.cli import build_parser
     from phenolab.cli.run import _configs_from_args
-    from phenolab.runner import RunInterrupted, run_ensemble
     from phenolab.store import Store
     from phenolab.train.loop import Callback
 

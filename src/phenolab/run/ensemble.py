@@ -35,27 +35,40 @@ def train_ensemble(
     Members differ only in MEMBER_FIELDS (config.check_ensemble)."""
     check_ensemble(configs)
     results: dict[str, RunResult] = {}
-    pending: dict[int, list[tuple[RunConfig, tuple | None]]] = {}
-    for cfg in dict.fromkeys(configs):  # de-duplicated, in order
-        run_id = cfg.run_id()
-        record = store.get_run(run_id)
-        if record is not None and record.status == "finished":
-            metrics = store.metrics(run_id)
-            results[run_id] = RunResult(record, events_of(record, metrics), None, True, metrics)
-            continue
-        checkpoint = store.load_checkpoint(run_id) if record is not None else None
-        pending.setdefault(checkpoint[0] if checkpoint else 0, []).append((cfg, checkpoint))
-    for group in pending.values():
-        members = [cfg for cfg, _ in group]
-        shape = layout or Layout(members=len(members))
-        env = environment(device) | {"ensemble_members": len(members)}
-        if members[0].train.optimizer == "lstsq":  # no training loop: one closed-form solve
-            trained = solve_members(members, store, device, env, shape)
-        else:
-            env["fast_path"] = fast_path(options, device)
-            trained = _train_members(group, store, device, callbacks, options, env, shape)
-        results.update((r.record.id, r) for r in trained)
+    distinct = list(dict.fromkeys(configs))
+    todo = [c for c in distinct if not _finished(store, c, results)]
+    # one process per run (store/lease.py): another live trainer of these runs is a RunBusy
+    store.claim([c.run_id() for c in todo])
+    try:
+        # what finished while we were claiming is found, not trained again
+        todo = [c for c in todo if not _finished(store, c, results)]
+        pending: dict[int, list[tuple[RunConfig, tuple | None]]] = {}
+        for cfg in todo:
+            checkpoint = store.load_checkpoint(cfg.run_id())
+            pending.setdefault(checkpoint[0] if checkpoint else 0, []).append((cfg, checkpoint))
+        for group in pending.values():
+            members = [cfg for cfg, _ in group]
+            shape = layout or Layout(members=len(members))
+            env = environment(device) | {"ensemble_members": len(members)}
+            if members[0].train.optimizer == "lstsq":  # no training loop: a closed-form solve
+                trained = solve_members(members, store, device, env, shape)
+            else:
+                env["fast_path"] = fast_path(options, device)
+                trained = _train_members(group, store, device, callbacks, options, env, shape)
+            results.update((r.record.id, r) for r in trained)
+    finally:
+        store.release([c.run_id() for c in todo])
     return [results[cfg.run_id()] for cfg in configs]
+
+
+def _finished(store: Store, cfg: RunConfig, results: dict[str, RunResult]) -> bool:
+    """Whether `cfg`'s run is finished in the store; if so its result goes into `results`."""
+    record = store.get_run(cfg.run_id())
+    if record is None or record.status != "finished":
+        return False
+    metrics = store.metrics(record.id)
+    results[record.id] = RunResult(record, events_of(record, metrics), None, True, metrics)
+    return True
 
 
 def _train_members(

@@ -42,6 +42,7 @@ class Recorder(Callback):
                 "time/unix": now,  # wall clock, for "seconds from command start" benchmarks
             }
         self.store.append_metrics(state.step, rows)
+        self.store.heartbeat(self.run_ids)  # this process still owns these runs
         if time.monotonic() - self.last_checkpoint >= self.checkpoint_seconds:
             self.checkpoint(state)
 
