@@ -11,7 +11,7 @@ from phenolab import catalog
 from phenolab.analysis.doubledescent import find_peak
 from phenolab.catalog import Arm, Entry, Expectation, Measured, get
 from phenolab.catalog.entries import belkin2019, nakkiran2021
-from phenolab.catalog.sweeps import median_curve, tuned_values
+from phenolab.catalog.sweep_readouts import median_curve, tuned_values
 from phenolab.cli import main
 from phenolab.config import RunConfig
 

@@ -4,7 +4,7 @@ import pytest
 
 from phenolab.catalog import Measured
 from phenolab.catalog.entries import power2022
-from phenolab.catalog.measures import fraction_level, generalizes, min_train_fraction
+from phenolab.catalog.readouts import fraction_level, generalizes, min_train_fraction
 from tests.test_catalog import fake
 
 GRID = {0.2: "a", 0.3: "b", 0.5: "c", 0.8: "d"}

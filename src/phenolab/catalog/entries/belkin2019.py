@@ -13,7 +13,7 @@ its own split and features. Test error is the median over seeds.
 import math
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.sweeps import (
+from phenolab.catalog.sweep_readouts import (
     arm_name,
     draw_sweep,
     log_axes,

@@ -16,8 +16,8 @@ training inputs (`peff/train` = tr(SSᵀ), which stays at n once interpolating) 
 
 from phenolab.catalog import Entry, Expectation, Measured, register
 from phenolab.catalog.entries.belkin2019 import ARMS, BELKIN_MINNORM, N_TRAIN
-from phenolab.catalog.measures import spearman
-from phenolab.catalog.sweeps import (
+from phenolab.catalog.readouts import spearman
+from phenolab.catalog.sweep_readouts import (
     distinct,
     draw_sweep,
     log_axes,

@@ -15,7 +15,7 @@ validation samples is chosen and its test error read (2,000 test samples).
 import statistics
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.sweeps import (
+from phenolab.catalog.sweep_readouts import (
     arm_name,
     draw_sweep,
     log_axes,

@@ -9,7 +9,7 @@ Quick (CPU): the main job's embedding MLP (AdamW lr 1e-2, wd 1, full batch) on t
 """
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.measures import (
+from phenolab.catalog.readouts import (
     fraction_generalized,
     fraction_level,
     median_t_gen,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import statistics
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.measures import phase_share
+from phenolab.catalog.readouts import phase_share
 from phenolab.config.presets import preset
 
 PARENT_FRAC = 0.5
