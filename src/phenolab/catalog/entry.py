@@ -144,3 +144,13 @@ class Entry:
     # between their stored weights): (outcome, store) → None, run before the expectations are
     # judged; it leaves its values in each result's `derived` for expectations and figures
     analysis: Callable[[Outcome, object], None] | None = None
+
+    def own_figures(self, outcome: Outcome, store) -> list[tuple[str, object]]:
+        """The entry's own figures (`figures`): none where a run lacks a curve they draw (the
+        expectations that read it are INCONCLUSIVE for the same reason)."""
+        if self.figures is None:
+            return []
+        try:
+            return self.figures(outcome, store)
+        except MissingCurves:
+            return []

@@ -172,6 +172,17 @@ def sweep(outcome, arms: dict[float, str]) -> tuple[list[float], list[float], li
     return xs, [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def sweep_rise(outcome, arms: dict[float, str], what: str) -> Measured:
+    """`rise` of the median final test error over a sweep {x: arm}."""
+    xs, _, test = sweep(outcome, arms)
+    return rise(xs, test, what)
+
+
+def sweep_peak_near_threshold(outcome, arms: dict[float, str], fits_above: bool) -> Measured:
+    """`peak_near_threshold` of the median final errors over a sweep {x: arm}."""
+    return peak_near_threshold(*sweep(outcome, arms), fits_above=fits_above)
+
+
 def sweep_figure(outcome, arms: dict[float, str], xlabel: str, title: str, fits_above: bool):
     """Median train and test error (lines) and every seed (dots) over a sweep {x: arm}, the
     interpolation threshold (dashed) and the peak (circled)."""

@@ -22,7 +22,6 @@ from phenolab.catalog.entries.nakkiran2021_deep import (
     rise,
 )
 from phenolab.catalog.entries.nakkiran2021_model_wise import QUICK_WIDTHS
-from phenolab.catalog.entry import MissingCurves
 from phenolab.catalog.readouts import curves_of
 
 SMOOTH = 5  # running median over this many evaluations before finding the peak
@@ -73,10 +72,7 @@ def _epoch_figures(outcome, store) -> list[tuple[str, object]]:
 
     from phenolab.report.figures import TEST, TRAIN
 
-    try:
-        epochs, train, test = epoch_curves(outcome)
-    except MissingCurves:
-        return []
+    epochs, train, test = epoch_curves(outcome)
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for r in outcome[WIDE]:
         steps, acc = r.metrics["test/acc"]

@@ -17,10 +17,10 @@ from phenolab.catalog.entries.nakkiran2021_deep import (
     POINTS,
     descent,
     largest_rise,
-    peak_near_threshold,
-    rise,
     sweep,
     sweep_figure,
+    sweep_peak_near_threshold,
+    sweep_rise,
 )
 
 # The notebook's widths: np.unique(np.geomspace(2, 300, 20, dtype=int)).
@@ -39,12 +39,11 @@ def _width_arm(h: int) -> Arm:
 
 
 def width_rise(outcome) -> Measured:
-    xs, _, test = sweep(outcome, WIDTH_ARMS)
-    return rise(xs, test, "h")
+    return sweep_rise(outcome, WIDTH_ARMS, "h")
 
 
 def width_peak_near_threshold(outcome) -> Measured:
-    return peak_near_threshold(*sweep(outcome, WIDTH_ARMS), fits_above=True)
+    return sweep_peak_near_threshold(outcome, WIDTH_ARMS, fits_above=True)
 
 
 def width_descent(outcome) -> Measured:

@@ -13,10 +13,9 @@ from phenolab.catalog.entries.nakkiran2021_deep import (
     MODEL_WISE_QUICK,
     N_TRAIN,
     NAKKIRAN,
-    peak_near_threshold,
-    rise,
-    sweep,
     sweep_figure,
+    sweep_peak_near_threshold,
+    sweep_rise,
 )
 
 # One width near its interpolation threshold: the notebook's peak width h = 47, whose train error
@@ -42,12 +41,11 @@ def _size_arm(n: int) -> Arm:
 
 
 def size_rise(outcome) -> Measured:
-    xs, _, test = sweep(outcome, SIZE_ARMS)
-    return rise(xs, test, "n")
+    return sweep_rise(outcome, SIZE_ARMS, "n")
 
 
 def size_peak_near_threshold(outcome) -> Measured:
-    return peak_near_threshold(*sweep(outcome, SIZE_ARMS), fits_above=False)
+    return sweep_peak_near_threshold(outcome, SIZE_ARMS, fits_above=False)
 
 
 def _sample_wise_figures(outcome, store) -> list[tuple[str, object]]:

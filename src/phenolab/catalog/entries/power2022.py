@@ -264,6 +264,7 @@ POWER_OPERATIONS = register(
             "seeds) set the quick variant's minibatch (512, as in the paper; full batch took "
             "315 s per op here) and budget (3,000 steps); thresholds unchanged.",
         ),
+        figures=_operation_figures,
     )
 )
 

@@ -48,10 +48,6 @@ def _final_test(outcome, arm: str) -> list[float]:
     return [r.events.final_test_acc for r in outcome[arm]]
 
 
-def _median_final_test(arm: str):
-    return lambda outcome: Measured(statistics.median(_final_test(outcome, arm)))
-
-
 def _min_final_train(arm: str):
     return lambda outcome: Measured(min(r.events.final_train_acc for r in outcome[arm]))
 
