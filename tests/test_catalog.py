@@ -6,7 +6,7 @@ import pytest
 
 from phenolab import catalog
 from phenolab.catalog import Arm, Entry, Expectation, Measured, all_entries, get
-from phenolab.catalog.measures import fraction_generalized, median_t_gen, ratio
+from phenolab.catalog.readouts import fraction_generalized, median_t_gen, ratio
 from phenolab.cli import main
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
@@ -83,7 +83,7 @@ def test_every_shipped_entry_is_complete_and_its_configs_are_valid():
 
 
 def test_spearman_with_ties():
-    from phenolab.catalog.measures import average_ranks, spearman
+    from phenolab.catalog.readouts import average_ranks, spearman
 
     assert average_ranks(np.array([3.0, 1.0, 3.0, 2.0])).tolist() == [3.5, 1.0, 3.5, 2.0]
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)

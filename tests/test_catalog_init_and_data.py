@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from phenolab.catalog.entries import liu2023, tian2025
+from phenolab.catalog.entry import MissingCurves
 
 
 def run(t_gen=None, phase="grokking", metrics=None, final_test_acc=1.0):
@@ -45,8 +46,9 @@ def test_tian_shares_and_lazy_stage_measures():
     assert tian2025.share_generalized(outcome).value == pytest.approx(0.5)
     assert tian2025.share_memorizing(outcome).value == 1.0
     # at step 20, the first with train accuracy ≥ 0.99: 1.0 / 0.2 and 0.2 (runs without
-    # metrics make the measure unknown, so drop them first)
+    # curves make the read-out unknown — MissingCurves, judged INCONCLUSIVE — so drop them first)
     only_lazy = {k: [r for r in v if r.metrics] for k, v in outcome.items()}
     assert tian2025._at_memorization(only_lazy, "ratio").value == pytest.approx(5.0)
     assert tian2025._at_memorization(only_lazy, "W_in").value == pytest.approx(0.2)
-    assert tian2025._at_memorization(outcome, "ratio").value is None
+    with pytest.raises(MissingCurves, match="a run's curves were not read"):
+        tian2025._at_memorization(outcome, "ratio")

@@ -1,14 +1,18 @@
-"""The deep double descent entries (catalog/entries/nakkiran2021_deep.py): the peak and threshold
-helpers on constructed curves, the expectations on constructed outcomes, the quick variant's
-subset of arms; the model-wise quick run itself is a slow test."""
+"""The deep double descent entries (catalog/entries/nakkiran2021_*.py, their shared read-outs in
+nakkiran2021_deep.py): the peak and threshold helpers on constructed curves, the expectations on
+constructed outcomes, the quick variant's subset of arms; the model-wise quick run itself is a
+slow test."""
 
+import hashlib
 import json
 from types import SimpleNamespace
 
 import pytest
 
+from phenolab.analysis.doubledescent import Peak, running_median
 from phenolab.catalog import get
 from phenolab.catalog.entries import nakkiran2021_deep as dd
+from phenolab.catalog.entries import nakkiran2021_model_wise as model_wise
 from phenolab.catalog.reproduce import arm_configs, judge
 
 
@@ -16,13 +20,16 @@ def test_peak_is_the_largest_rise_over_a_preceding_minimum():
     # the falling start (90 → 47) is no peak; the rise 47 → 55 is, and it falls to 46
     xs = [2, 4, 8, 16, 32, 64, 128, 256]
     ys = [0.90, 0.60, 0.50, 0.47, 0.52, 0.55, 0.49, 0.46]
-    peak = dd.find_peak(xs, ys)
-    assert (peak.x, peak.x_min) == (64, 16)
-    assert peak.height == pytest.approx(0.08) and peak.descent == pytest.approx(0.09)
-    falling = dd.find_peak([1, 2, 3], [0.9, 0.5, 0.4])
-    assert falling.height < 0  # a monotone curve has no peak
-    assert dd.find_peak([1], [0.5]) is None
-    assert dd.running_median([1, 9, 2, 3, 4], 3) == [5, 2, 3, 3, 3.5]
+    peak = dd.largest_rise(xs, ys)
+    assert (peak.x, peak.x_before) == (64, 16)
+    assert peak.height == pytest.approx(0.08) and peak.fall_to_end == pytest.approx(0.09)
+    # a monotone curve has no peak: its largest "rise" is the smallest fall to a new low (−0.1),
+    # the value the entries' rise read-out records for it
+    falling = dd.largest_rise([1, 2, 3], [0.9, 0.5, 0.4])
+    assert falling.height == pytest.approx(-0.1) and falling.x == 3 and not falling.found
+    assert dd.rise([1, 2, 3], [0.9, 0.5, 0.4], "h").value == pytest.approx(-10.0)
+    assert dd.largest_rise([1], [0.5]) is None
+    assert running_median([1, 9, 2, 3, 4], 3) == [5, 2, 3, 3, 3.5]
 
 
 def test_interpolation_threshold_in_both_directions():
@@ -35,13 +42,17 @@ def test_interpolation_threshold_in_both_directions():
     assert threshold is None and "even at 128" in why
 
 
+def _peak(x: float, height: float) -> Peak:
+    return Peak(True, 2, x, 0.5 + height, 8, 0.5, 0.5, height, height / 0.5, 1.0, True, False, 0.5)
+
+
 def test_distance_to_threshold_is_a_bound_when_nothing_fits():
     xs = [8, 16, 32, 64]
-    peak = dd.Peak(x=32, height=0.05, x_min=8, descent=0.02)
+    peak = _peak(32, 0.05)
     assert dd.distance_to_threshold(xs, peak, 64, "", True).value == pytest.approx(1.0)
     bound = dd.distance_to_threshold(xs, peak, None, "no fit", True)
     assert bound.value is None and bound.lower == pytest.approx(1.0)
-    flat = dd.Peak(x=32, height=0.001, x_min=8, descent=0.0)
+    flat = _peak(32, 0.001)
     assert dd.distance_to_threshold(xs, flat, 64, "", True).value is None
 
 
@@ -75,9 +86,9 @@ PUBLISHED = {
 def test_model_wise_expectations_pass_on_the_published_curve():
     entry = get("nakkiran2021-model-wise")
     outcome = {
-        dd.WIDTH_ARMS[h]: [_result(tr + d, te + d) for d in (-0.005, 0.0, 0.004)]
+        model_wise.WIDTH_ARMS[h]: [_result(tr + d, te + d) for d in (-0.005, 0.0, 0.004)]
         for h, (tr, te) in PUBLISHED.items()
-        if h in dd.WIDTH_ARMS
+        if h in model_wise.WIDTH_ARMS
     }
     outcome |= {f"h={h}": [] for h in (3, 300) if f"h={h}" not in outcome}  # not run
     verdicts = {x.id: judge(x, outcome) for x in entry.expectations}
@@ -93,7 +104,7 @@ def test_model_wise_expectations_pass_on_the_published_curve():
 
 def test_model_wise_without_a_peak_fails():
     entry = get("nakkiran2021-model-wise")
-    monotone = {dd.WIDTH_ARMS[h]: [_result(0.0, 0.6 - h / 1000)] for h in (2, 16, 61, 300)}
+    monotone = {model_wise.WIDTH_ARMS[h]: [_result(0.0, 0.6 - h / 1000)] for h in (2, 16, 61, 300)}
     verdicts = {x.id: judge(x, monotone).verdict for x in entry.expectations}
     assert verdicts["peak"] == "FAIL"
     assert verdicts["second-descent"] == "INCONCLUSIVE"  # no peak to descend from
@@ -122,17 +133,41 @@ def test_epoch_wise_expectations_on_a_constructed_curve():
         "peak-at-interpolation": "PASS",
     }
     no_curves = {"wide": [_result(0, 0.47)]}
-    assert judge(entry.expectations[0], no_curves).verdict == "INCONCLUSIVE"
+    unknown = judge(entry.expectations[0], no_curves)
+    assert (
+        unknown.verdict == "INCONCLUSIVE" and "wide: a run's curves were not read" in unknown.note
+    )
 
 
 def test_quick_variants_run_a_subset_of_the_sweep():
     entry = get("nakkiran2021-model-wise")
     quick = arm_configs(entry, quick=True, n=2)
-    assert set(quick) == {dd.WIDTH_ARMS[h] for h in dd.QUICK_WIDTHS}
-    assert len(arm_configs(entry, quick=False, n=1)) == len(dd.WIDTHS)
+    assert set(quick) == {model_wise.WIDTH_ARMS[h] for h in model_wise.QUICK_WIDTHS}
+    assert len(arm_configs(entry, quick=False, n=1)) == len(model_wise.WIDTHS)
     # the epoch-wise quick arm is the model-wise quick variant's widest arm: one stored run
     wide = arm_configs(get("nakkiran2021-epoch-wise"), quick=True, n=2)["wide"]
-    assert wide == quick[dd.WIDTH_ARMS[dd.QUICK_WIDTHS[-1]]]
+    assert wide == quick[model_wise.WIDTH_ARMS[model_wise.QUICK_WIDTHS[-1]]]
+
+
+# sha256 of each entry's run ids, quick and canonical (arm_configs), computed before the entries
+# moved from one module into three (2026-12-07): the move changed no run and no recorded verdict
+PINNED_RUN_IDS = {
+    "nakkiran2021-model-wise": "8fa820d797c1cd9a",
+    "nakkiran2021-epoch-wise": "fcefc484259f2775",
+    "nakkiran2021-sample-wise": "47a4ef413ab38e47",
+}
+
+
+@pytest.mark.parametrize("entry_id", PINNED_RUN_IDS)
+def test_run_ids_are_those_recorded_before_the_split(entry_id):
+    entry = get(entry_id)
+    ids = {
+        f"{quick} {arm}": [c.run_id() for c in configs]
+        for quick, n in ((True, entry.quick_seeds), (False, entry.seeds))
+        for arm, configs in arm_configs(entry, quick, n).items()
+    }
+    digest = hashlib.sha256(json.dumps(ids, sort_keys=True).encode()).hexdigest()[:16]
+    assert digest == PINNED_RUN_IDS[entry_id], ids
 
 
 @pytest.mark.slow

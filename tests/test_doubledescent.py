@@ -91,3 +91,26 @@ def test_running_median_and_bad_input():
         find_peak([1, 2], [1, 2, 3])
     with pytest.raises(ValueError, match="finite"):
         find_peak([1, 2], [1, math.nan])
+
+
+def test_signed_reports_the_largest_rise_of_a_curve_that_never_rises():
+    # the deep double-descent entries' reading (preregistered): the smallest fall to a new low
+    peak = find_peak([1, 2, 3, 4], [0.9, 0.5, 0.45, 0.2], signed=True)
+    assert peak.index == 2 and peak.height == pytest.approx(-0.05) and not peak.found
+    assert (peak.x, peak.x_before) == (3, 2) and not peak.second_descent
+    assert "non-increasing" in peak.describe()
+    assert find_peak([1, 2], [0.5, 0.5], signed=True).height == 0  # flat: a rise of 0
+
+
+def test_signed_and_unsigned_agree_on_a_curve_that_rises():
+    rng = np.random.default_rng(2)
+    for _ in range(200):
+        y = rng.normal(size=int(rng.integers(2, 12))).tolist()
+        a, b = find_peak(range(len(y)), y), find_peak(range(len(y)), y, signed=True)
+        if a.index is not None:
+            assert a == b
+        else:
+            assert b.height <= 0
+    peak = find_peak([1, 2, 3, 4, 5], [3, 1, 5, 2, 2.5])
+    assert peak.fall_to_end == pytest.approx(2.5)  # to the last point; y_after is the lowest
+    assert peak.y - peak.y_after == pytest.approx(3)

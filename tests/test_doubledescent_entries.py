@@ -11,7 +11,8 @@ from phenolab import catalog
 from phenolab.analysis.doubledescent import find_peak
 from phenolab.catalog import Arm, Entry, Expectation, Measured, get
 from phenolab.catalog.entries import belkin2019, nakkiran2021
-from phenolab.catalog.sweeps import median_curve, tuned_values
+from phenolab.catalog.entry import MissingCurves
+from phenolab.catalog.sweep_readouts import median_curve, tuned_values
 from phenolab.cli import main
 from phenolab.config import RunConfig
 
@@ -84,7 +85,17 @@ def test_nakkiran_chooses_lambda_per_seed_on_validation():
     assert lams == [1.0, 0.0] and values == [20.0, 10.0]  # seed 0: tie → the smaller λ
     assert median_curve(outcome, {1: "a", 2: "b"}, "test/loss") == ([1.0, 2.0], [20.0, 20.5])
     outcome["a"][0].metrics.pop("val/loss")
-    assert tuned_values(outcome, arms) is None
+    with pytest.raises(MissingCurves, match="a: val/loss not recorded"):
+        tuned_values(outcome, arms)
+
+
+def test_a_sweep_without_its_metric_is_inconclusive_and_draws_no_figure():
+    outcome = belkin_outcome(schematic)
+    outcome[belkin2019.ARMS[100]][1].metrics.pop("test/loss")
+    verdicts = judge("belkin2019-minnorm", outcome)
+    assert {v for v, _ in verdicts.values()} == {"INCONCLUSIVE"}
+    assert "p=100: test/loss not recorded" in verdicts["peak-at-threshold"][1].note
+    assert get("belkin2019-minnorm").own_figures(outcome, None) == []
 
 
 def test_nakkiran_measures():

@@ -198,6 +198,7 @@ def fake_results(events, op="D7", key=None, steps=1000):
 
 def test_chughtai_delay_ratio_and_irrep_fraction():
     from phenolab.catalog.entries.chughtai2023 import delay_ratio, irrep_key_fraction
+    from phenolab.catalog.entry import MissingCurves
 
     done = {"a": fake_results([(100, 2000), (100, 500), (50, 1000)])}
     assert delay_ratio(done, "a").value == pytest.approx(20.0)  # ratios 20, 5, 20
@@ -207,7 +208,8 @@ def test_chughtai_delay_ratio_and_irrep_fraction():
     assert delay_ratio({"a": fake_results([(None, None)])}, "a").value is None
     keys = {"a": fake_results([(1, 2)] * 3, op="D7", key=[3, 5, 2])}  # D7 has 5 irreps
     assert irrep_key_fraction(keys, "a").value == pytest.approx(0.6)
-    assert irrep_key_fraction(done, "a").value is None  # not recorded
+    with pytest.raises(MissingCurves, match="^a: "):  # not recorded: judged INCONCLUSIVE
+        irrep_key_fraction(done, "a")
 
 
 def test_chughtai_figures_draw_irrep_shares():

@@ -13,7 +13,7 @@ import torch
 from phenolab.analysis.tickets import early_stop_step, matching_depth, standard_error
 from phenolab.catalog import Entry, Expectation, get
 from phenolab.catalog.imp import arm_name, as_outcome, dense_arm, imp, imp_arms
-from phenolab.catalog.imp_measures import (
+from phenolab.catalog.imp_readouts import (
     accuracy_gap,
     early_stop_ratio,
     imp_figures,
@@ -114,7 +114,9 @@ def test_accuracy_and_early_stop_comparisons():
     assert early_stop_ratio(outcome, "ticket r2", "dense").value == 0.25  # 50 / 200
     outcome["dense"] = [SimpleNamespace(record=outcome["dense"][0].record, metrics=None)]
     m = matching_remaining(outcome, "ticket")  # no curves: unknown, hence INCONCLUSIVE
-    assert m.value is None and "without test loss" in m.note
+    assert m.value is None and "dense: a run's curves were not read" in m.note
+    gap = Expectation("gap", "x", lambda o: accuracy_gap(o, "ticket r1", "dense"), ">=", 0.0)
+    assert gap.judge(outcome)[0] == "INCONCLUSIVE"  # the shared guard of every expectation
     (caption, fig), *_ = imp_figures(fake_imp(0.8, {"ticket": [0.82, 0.84]}), ["ticket"])
     assert "early-stopping" in caption and len(fig.axes) == 2
 

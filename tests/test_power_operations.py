@@ -4,7 +4,7 @@ import pytest
 
 from phenolab.catalog import Measured
 from phenolab.catalog.entries import power2022
-from phenolab.catalog.measures import fraction_level, generalizes, min_train_fraction
+from phenolab.catalog.readouts import fraction_level, generalizes, min_train_fraction
 from tests.test_catalog import fake
 
 GRID = {0.2: "a", 0.3: "b", 0.5: "c", 0.8: "d"}
@@ -74,3 +74,12 @@ def test_rank_agreement_and_easiest_before_hardest():
     same = ops_outcome(dict.fromkeys(power2022.PUBLISHED_TIER, 1))
     verdict, m = power2022.POWER_OPERATIONS.expectations[0].judge(same)
     assert verdict == "INCONCLUSIVE" and "same fraction" in m.note
+
+
+def test_operations_figure_shows_every_op():
+    n = len(power2022.OP_FRACTIONS)
+    ordered = ops_outcome({"x+y": 0, "x-y": 0, "x/y": 1, "x^2+y^2": 2, "x^3+xy^2+y": n})
+    ((caption, fig),) = power2022.POWER_OPERATIONS.own_figures(ordered, None)
+    share, bars = fig.axes[:2]
+    assert "minimum train fraction" in caption and len(share.lines) == len(power2022.OP_ARMS)
+    assert len(bars.patches) == len(power2022.PUBLISHED_TIER)

@@ -13,6 +13,12 @@ so a non-increasing curve (a single descent) has none; a rise that ends at the l
 classical U (no room for a second descent). A peak is `found` when its height is at least
 `min_rise` of the curve's range (noise wiggles on a long descent are not peaks), and a
 `second_descent` follows when the curve then falls back by at least `descent` of that height.
+
+With `signed=True` a curve that never rises still has a largest "rise": the point with the
+largest y_i − min_{j < i} y_j (lowest value strictly before it), ≤ 0 for a non-increasing curve
+(the smallest step down to a new low). The deep double-descent entries (Nakkiran et al. 2021)
+preregistered that signed value as their measured rise, so their recorded verdicts depend on it;
+for a curve that does rise both readings give the same peak.
 """
 
 from __future__ import annotations
@@ -40,9 +46,15 @@ class Peak:
     drop: float  # (y − y_after) / height: how far it falls back (≥ 1: below y_before)
     second_descent: bool  # found, not at the last point, and drop ≥ descent
     at_edge: bool  # the peak is the curve's last point (a U shape)
+    y_last: float | None = None  # the curve's last (smoothed) value
+
+    @property
+    def fall_to_end(self) -> float | None:
+        """y − the curve's last value: how far it has fallen again by its end (None: no peak)."""
+        return None if self.index is None else self.y - self.y_last
 
     def describe(self) -> str:
-        if self.index is None:
+        if self.index is None or self.height <= 0:
             return "no rise (non-increasing)"
         rise = (
             f"at x = {self.x:.4g}, y = {self.y:.4g} (+{self.rise:.3g}× over the minimum "
@@ -68,8 +80,10 @@ def find_peak(
     window: int = 1,
     min_rise: float = MIN_RISE,
     descent: float = DESCENT,
+    signed: bool = False,
 ) -> Peak:
-    """The double-descent peak of the curve y(x), x increasing (see the module docstring)."""
+    """The double-descent peak of the curve y(x), x increasing (see the module docstring;
+    `signed`: report the largest rise even when it is ≤ 0)."""
     if len(x) != len(y):
         raise ValueError(f"x and y differ in length ({len(x)} vs {len(y)})")
     if len(x) < 2:
@@ -82,15 +96,17 @@ def find_peak(
     before: list[int] = []  # before[i]: index of the lowest value of ys[: i + 1]
     for i, v in enumerate(ys):
         before.append(i if i == 0 or v < ys[before[-1]] else before[-1])
-    heights = [v - ys[j] for v, j in zip(ys, before, strict=True)]
-    i = max(range(len(ys)), key=lambda k: (heights[k], -k))  # the first of the largest rises
-    if heights[i] <= 0:
+    # each point's rise over the lowest value strictly before it (> 0 exactly where the rise
+    # over the lowest value at or before it is > 0, and then the same)
+    heights = {k: ys[k] - ys[before[k - 1]] for k in range(1, len(ys))}
+    i = max(heights, key=lambda k: (heights[k], -k))  # the first of the largest rises
+    if heights[i] <= 0 and not signed:
         return Peak(False, None, None, None, None, None, None, 0.0, 0.0, 0.0, False, False)
-    j, height = before[i], heights[i]
+    j, height = before[i - 1], heights[i]
     y_after = min(ys[i:])
     spread = max(ys) - min(ys)
-    found = height >= min_rise * spread
-    drop = (ys[i] - y_after) / height
+    found = height > 0 and height >= min_rise * spread
+    drop = (ys[i] - y_after) / height if height > 0 else 0.0
     at_edge = i == len(ys) - 1
     rise = height / abs(ys[j]) if ys[j] != 0 else math.inf
     return Peak(
@@ -106,4 +122,5 @@ def find_peak(
         drop=drop,
         second_descent=found and not at_edge and drop >= descent,
         at_edge=at_edge,
+        y_last=ys[-1],
     )

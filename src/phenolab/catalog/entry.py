@@ -9,6 +9,7 @@ expectation keeps the old one in `history` with the reason.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,9 +42,32 @@ class Measured:
         return "unknown"
 
 
+class MissingCurves(LookupError):
+    """A read-out needs a curve that a run of the outcome does not hold (never recorded, or not
+    read from the store): the expectation cannot be judged, which is INCONCLUSIVE, not an error.
+    Raised by `readouts.curves_of`, the one check every read-out uses."""
+
+
+def unknown_without_curves(readout: Callable[..., Measured]) -> Callable[..., Measured]:
+    """`readout`, reporting its value as unknown (the reason as its note) where it would raise
+    MissingCurves. Every expectation is judged through it; wrap a read-out that is also called
+    directly (e.g. by a command) with it too."""
+
+    @functools.wraps(readout)
+    def read(*args, **kwargs) -> Measured:
+        try:
+            return readout(*args, **kwargs)
+        except MissingCurves as exc:
+            return Measured(None, note=str(exc))
+
+    return read
+
+
 @dataclass(frozen=True)
 class Expectation:
-    """`measure(outcome) op threshold`, e.g. "median t_gen ratio ≥ 2"."""
+    """`measure(outcome) op threshold`, e.g. "median t_gen ratio ≥ 2". `measure` is the
+    expectation's read-out (catalog/readouts.py): a value computed from the finished runs, not a
+    progress measure recorded during training (phenolab.measures)."""
 
     id: str
     claim: str  # the published claim, in words
@@ -57,8 +81,9 @@ class Expectation:
             raise ValueError(f"op must be one of {', '.join(_OPS)}")
 
     def judge(self, outcome: Outcome) -> tuple[str, Measured]:
-        """PASS / FAIL, or INCONCLUSIVE when the value is unknown and its bounds do not decide."""
-        m = self.measure(outcome)
+        """PASS / FAIL, or INCONCLUSIVE when the value is unknown and its bounds do not decide
+        (among others when a run lacks a curve the read-out needs)."""
+        m = unknown_without_curves(self.measure)(outcome)
         holds = _OPS[self.op]
         if m.value is not None:
             return ("PASS" if holds(m.value, self.threshold) else "FAIL"), m
@@ -119,3 +144,13 @@ class Entry:
     # between their stored weights): (outcome, store) → None, run before the expectations are
     # judged; it leaves its values in each result's `derived` for expectations and figures
     analysis: Callable[[Outcome, object], None] | None = None
+
+    def own_figures(self, outcome: Outcome, store) -> list[tuple[str, object]]:
+        """The entry's own figures (`figures`): none where a run lacks a curve they draw (the
+        expectations that read it are INCONCLUSIVE for the same reason)."""
+        if self.figures is None:
+            return []
+        try:
+            return self.figures(outcome, store)
+        except MissingCurves:
+            return []

@@ -15,7 +15,7 @@ finished run is found in the store, so an interrupted IMP picks up where it stop
 Two ways to run it, with the same run ids: `imp()` (the `phenolab imp` command) trains round
 after round, each round's tickets and controls over every seed as one batch of ensembles; and
 `imp_arms()` spells the rounds as catalog arms chained by `parent` (link "ticket_from"), which
-`reproduce` trains stage by stage, one stage per round. catalog/imp_measures.py reads the
+`reproduce` trains stage by stage, one stage per round. catalog/imp_readouts.py reads the
 outcome.
 """
 
@@ -119,7 +119,7 @@ class ImpRound:
 
 def as_outcome(rounds: Sequence[ImpRound]) -> Outcome:
     """The rounds of `imp()` under the arm names of `imp_arms()` ("dense", "ticket r1", "reinit
-    r1", ...), for the read-outs of catalog/imp_measures.py."""
+    r1", ...), for the read-outs of catalog/imp_readouts.py."""
     out: Outcome = {"dense": rounds[0].runs["ticket"]}
     for r in rounds[1:]:
         out |= {arm_name(kind, r.round): runs for kind, runs in r.runs.items()}

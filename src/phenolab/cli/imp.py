@@ -32,7 +32,7 @@ def controls_of(text: str) -> tuple[str, ...]:
 
 def cmd_imp(args: argparse.Namespace) -> int:
     from phenolab.catalog.imp import as_outcome, imp
-    from phenolab.catalog.imp_measures import matching_remaining
+    from phenolab.catalog.imp_readouts import matching_remaining
     from phenolab.cli.progress import ProgressPrinter
     from phenolab.run import RunInterrupted, resolve_device
 
@@ -138,7 +138,7 @@ def cmd_imp(args: argparse.Namespace) -> int:
 
 
 def _write_figure(outcome, kinds, path: str) -> str:
-    from phenolab.catalog.imp_measures import imp_figures
+    from phenolab.catalog.imp_readouts import imp_figures
 
     (_, fig), *_ = imp_figures(outcome, kinds)
     try:

@@ -266,7 +266,7 @@ def entry_report(reproduction, store) -> str:
             ]
         )
     history = "".join(f"<li>{html.escape(h)}</li>" for h in entry.history) or "<li>none</li>"
-    extra = entry.figures(reproduction.outcome, store) if entry.figures else []
+    extra = entry.own_figures(reproduction.outcome, store)
     own_figures = "".join(
         f"<figure>{_png_tag(f, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
         for caption, f in extra

@@ -24,7 +24,7 @@ import statistics
 
 from phenolab.analysis.events import value_at
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.measures import fraction_generalized
+from phenolab.catalog.readouts import fraction_generalized
 from phenolab.config import RunConfig
 
 ARM = "parity"

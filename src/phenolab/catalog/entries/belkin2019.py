@@ -13,7 +13,7 @@ its own split and features. Test error is the median over seeds.
 import math
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.sweeps import (
+from phenolab.catalog.sweep_readouts import (
     arm_name,
     draw_sweep,
     log_axes,
@@ -21,7 +21,6 @@ from phenolab.catalog.sweeps import (
     mark_threshold,
     median_curve,
     peak_of,
-    unknown,
 )
 from phenolab.config import RunConfig
 
@@ -49,8 +48,6 @@ def test_curve(outcome):
 def peak_location(outcome) -> Measured:
     """|ln(p_peak / n)| of the median test-error curve: ≤ ln 1.25 means p_peak ∈ [0.8n, 1.25n]."""
     peak = peak_of(test_curve(outcome))
-    if peak is None:
-        return unknown("test/loss")
     if not peak.found:
         return Measured(math.inf, note="no peak: " + peak.describe())
     return Measured(abs(math.log(peak.x / N_TRAIN)), note=f"n = {N_TRAIN}; " + peak.describe())
@@ -60,8 +57,6 @@ def second_descent(outcome) -> Measured:
     """How far the median test error falls back after the peak, as a fraction of the peak's
     height over the minimum before it (0 without a peak or with the peak at the last p)."""
     peak = peak_of(test_curve(outcome))
-    if peak is None:
-        return unknown("test/loss")
     if not peak.found or peak.at_edge:
         return Measured(0.0, note=peak.describe())
     return Measured(peak.drop, note=peak.describe())
@@ -70,8 +65,6 @@ def second_descent(outcome) -> Measured:
 def interpolating_vs_classical(outcome) -> Measured:
     """Lowest median test error with p > n over the lowest with p < n."""
     curve = test_curve(outcome)
-    if curve is None:
-        return unknown("test/loss")
     below = [(y, x) for x, y in zip(*curve, strict=True) if x < N_TRAIN]
     above = [(y, x) for x, y in zip(*curve, strict=True) if x > N_TRAIN]
     (lo, p_lo), (hi, p_hi) = min(below), min(above)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.measures import fraction_generalized
+from phenolab.catalog.readouts import curves_of, fraction_generalized
 from phenolab.config import RunConfig
 from phenolab.measures.irreps import KEY_SHARE
 from phenolab.tasks import groups
@@ -59,11 +59,9 @@ def delay_ratio(outcome, arm: str) -> Measured:
 def irrep_key_fraction(outcome, arm: str) -> Measured:
     """Median over seeds of (irreps holding 90 % of the final embedding norm) / (all irreps)."""
     fractions = []
-    for r in outcome[arm]:
-        if r.metrics is None or "irrep/key" not in r.metrics:
-            return Measured(None, note=f"{arm}: irrep/key not recorded")
+    for r, metrics in zip(outcome[arm], curves_of(outcome, arm, "irrep/key"), strict=True):
         n = groups.parse_group(r.record.config["task"]["op"])[1]
-        fractions.append(r.metrics["irrep/key"][1][-1] / len(groups.dihedral_characters(n)))
+        fractions.append(metrics["irrep/key"][1][-1] / len(groups.dihedral_characters(n)))
     return Measured(statistics.median(fractions))
 
 

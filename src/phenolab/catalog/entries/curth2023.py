@@ -16,8 +16,8 @@ training inputs (`peff/train` = tr(SSᵀ), which stays at n once interpolating) 
 
 from phenolab.catalog import Entry, Expectation, Measured, register
 from phenolab.catalog.entries.belkin2019 import ARMS, BELKIN_MINNORM, N_TRAIN
-from phenolab.catalog.measures import spearman
-from phenolab.catalog.sweeps import (
+from phenolab.catalog.readouts import spearman
+from phenolab.catalog.sweep_readouts import (
     distinct,
     draw_sweep,
     log_axes,
@@ -25,31 +25,23 @@ from phenolab.catalog.sweeps import (
     mark_threshold,
     median_curve,
     peak_of,
-    unknown,
 )
 
 
 def curves(outcome):
-    """(p, median p⁰ on test inputs, median test error), or None."""
+    """(p, median p⁰ on test inputs, median test error)."""
     peff = median_curve(outcome, ARMS, "peff/test")
     test = median_curve(outcome, ARMS, "test/loss")
-    if peff is None or test is None:
-        return None
     return peff[0], peff[1], test[1]
 
 
 def beyond_threshold(outcome):
-    c = curves(outcome)
-    if c is None:
-        return None
-    return [(p, e, t) for p, e, t in zip(*c, strict=True) if p >= N_TRAIN]
+    return [(p, e, t) for p, e, t in zip(*curves(outcome), strict=True) if p >= N_TRAIN]
 
 
 def peff_falls(outcome) -> Measured:
     """Spearman ρ between p and the median p⁰(test) over p ≥ n (−1: it falls all the way)."""
     tail = beyond_threshold(outcome)
-    if tail is None:
-        return unknown("peff/test")
     p, peff, _ = zip(*tail, strict=True)
     top = max(zip(*curves(outcome)[:2], strict=True), key=lambda pair: pair[1])
     note = f"p⁰(test) peaks at p = {top[0]:g} ({top[1]:.4g}); at p = {p[-1]:g}: {peff[-1]:.4g}"
@@ -60,8 +52,6 @@ def error_follows_peff(outcome) -> Measured:
     """Spearman ρ between the median p⁰(test) and the median test error over p ≥ n: +1 when
     the second descent is a walk back down the effective-parameter axis."""
     tail = beyond_threshold(outcome)
-    if tail is None:
-        return unknown("peff/test, test/loss")
     _, peff, test = zip(*tail, strict=True)
     return Measured(spearman(peff, test), note=f"{len(tail)} sizes p ≥ n")
 
@@ -69,10 +59,7 @@ def error_follows_peff(outcome) -> Measured:
 def descent_against_peff(outcome) -> Measured:
     """The detector's fall-back after the peak of the median test error against p⁰(test), every
     p pooled and sorted by p⁰ (0: no second descent along that axis)."""
-    c = curves(outcome)
-    if c is None:
-        return unknown("peff/test, test/loss")
-    _, peff, test = c
+    _, peff, test = curves(outcome)
     peak = peak_of(distinct(list(zip(peff, test, strict=True))))
     raw = peak_of(median_curve(outcome, ARMS, "test/loss"))
     note = f"against p⁰: {peak.describe()} | against p: {raw.describe()}"
@@ -89,19 +76,17 @@ def uturn_figure(outcome, store):
     mark_threshold(by_p, N_TRAIN)
     mark_peak(by_p, peak_of(curve))
     log_axes(by_p, "p (raw parameter count)", "test mean squared error")
-    c = curves(outcome)
-    if c is not None:
-        p, peff, test = c
-        for label, color, below in (
-            ("p < n", "C2", True),
-            ("p ≥ n (arrows: growing p)", "C1", False),
-        ):
-            pts = [(e, t) for x, e, t in zip(p, peff, test, strict=True) if (x < N_TRAIN) == below]
-            by_peff.plot(*zip(*pts, strict=True), color=color, marker="o", ms=3, label=label)
-            for (e0, t0), (e1, t1) in zip(pts, pts[1:], strict=False):
-                by_peff.annotate(
-                    "", (e1, t1), (e0, t0), arrowprops={"arrowstyle": "->", "color": color}
-                )
+    p, peff, test = curves(outcome)
+    for label, color, below in (
+        ("p < n", "C2", True),
+        ("p ≥ n (arrows: growing p)", "C1", False),
+    ):
+        pts = [(e, t) for x, e, t in zip(p, peff, test, strict=True) if (x < N_TRAIN) == below]
+        by_peff.plot(*zip(*pts, strict=True), color=color, marker="o", ms=3, label=label)
+        for (e0, t0), (e1, t1) in zip(pts, pts[1:], strict=False):
+            by_peff.annotate(
+                "", (e1, t1), (e0, t0), arrowprops={"arrowstyle": "->", "color": color}
+            )
     log_axes(by_peff, "p⁰ on test inputs (Curth et al.)", "test mean squared error")
     draw_sweep(peff_ax, outcome, ARMS, "peff/test", "p⁰ test inputs", "C1", faint=False)
     draw_sweep(peff_ax, outcome, ARMS, "peff/train", "p⁰ train inputs = tr(SSᵀ)", "C4", faint=False)

@@ -17,7 +17,7 @@ dense network's early-stopping iteration (≈ step 500) lies inside the budget.
 
 from phenolab.catalog import Entry, Expectation, register
 from phenolab.catalog.imp import arm_name, dense_arm, imp_arms
-from phenolab.catalog.imp_measures import (
+from phenolab.catalog.imp_readouts import (
     accuracy_gap,
     early_stop_ratio,
     imp_figures,

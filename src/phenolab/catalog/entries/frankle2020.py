@@ -19,7 +19,7 @@ trains it for the remaining T − k iterations).
 
 from phenolab.catalog import Entry, Expectation, register
 from phenolab.catalog.imp import dense_arm, imp_arms
-from phenolab.catalog.imp_measures import imp_figures, matching_remaining, matching_rounds_gap
+from phenolab.catalog.imp_readouts import imp_figures, matching_remaining, matching_rounds_gap
 from phenolab.config import RunConfig
 
 ROUNDS, RATE = 10, 0.2  # (1 − 0.2)^r remaining: r = 8 → 16.8 %, r = 10 → 10.7 %

@@ -23,7 +23,7 @@ as the targets.
 from __future__ import annotations
 
 from phenolab.catalog import Arm, Entry, Expectation, register
-from phenolab.catalog.measures import fraction_generalized, median_t_gen, ratio
+from phenolab.catalog.readouts import fraction_generalized, median_t_gen, ratio
 from phenolab.config.presets import preset
 
 FROZEN_TRANSFER = dict(interventions="freeze-embedding")

@@ -8,7 +8,7 @@ Rounding used here: round(100 · |w|) for every parameter, primes counted per me
 """
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.measures import median_correlation
+from phenolab.catalog.readouts import median_correlation
 from phenolab.config.presets import preset
 
 RUN = preset("grokking").replace(measures=("primes",))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from phenolab.catalog import Arm, Entry, Expectation, register
 from phenolab.catalog.entries.power2022 import CANONICAL as POWER_TRANSFORMER
-from phenolab.catalog.measures import median_t_gen, ratio
+from phenolab.catalog.readouts import median_t_gen, ratio
 from phenolab.config.presets import preset
 
 LAMB = 5.0

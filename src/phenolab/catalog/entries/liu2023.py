@@ -17,7 +17,7 @@ import statistics
 
 from phenolab.analysis.events import value_at
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.measures import median_t_gen, phase_share, ratio
+from phenolab.catalog.readouts import curves_of, median_t_gen, phase_share, ratio
 from phenolab.config.presets import preset
 
 SMALL, LARGE = 1.0, 4.0
@@ -35,8 +35,8 @@ def goldilocks_distance(outcome) -> Measured:
     """Where the large-α norm is when that run generalizes, on a log scale from its start (1) to
     the small-α runs' norm at their t_gen (0): median over large-α seeds of
     |ln(‖θ_L(t_gen)‖ / w_S)| / ln(‖θ_L(0)‖ / w_S), w_S the median small-α norm at t_gen."""
-    if any(r.metrics is None for results in outcome.values() for r in results):
-        return Measured(None, note="the weight norm was not recorded")
+    for arm in outcome:
+        curves_of(outcome, arm, "norm/total")  # INCONCLUSIVE unless every run recorded it
     small = [
         value_at(r.metrics, "norm/total", r.events.t_gen)
         for r in outcome[f"alpha={SMALL:g}"]

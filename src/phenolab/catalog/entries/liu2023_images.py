@@ -23,7 +23,7 @@ import statistics
 from phenolab.analysis.events import final_value, value_at
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
 from phenolab.catalog.entries.liu2023 import plot_accuracy_and_norm
-from phenolab.catalog.measures import spearman
+from phenolab.catalog.readouts import curves_of, spearman
 from phenolab.config.presets import preset
 
 DATASETS = ("digits", "mnist1d")
@@ -44,25 +44,22 @@ def _arm(op: str, alpha: float) -> Arm:
     )
 
 
-def _not_judgeable(outcome, arm: str) -> Measured | None:
-    """Why the arm's after-t_fit measures are unknown (curves missing, or a seed that never
-    fitted its training set); None when every seed can be read after its t_fit."""
-    for r in outcome[arm]:
-        if r.metrics is None:
-            return Measured(None, note=f"{arm}: curves not recorded")
-        if r.events.t_fit is None:
-            return Measured(None, note=f"{arm}: a seed never fitted its training set")
+def _never_fitted(outcome, arm: str) -> Measured | None:
+    """The arm's after-t_fit read-outs are unknown when a seed never fitted its training set;
+    None when every seed can be read after its t_fit."""
+    if any(r.events.t_fit is None for r in outcome[arm]):
+        return Measured(None, note=f"{arm}: a seed never fitted its training set")
     return None
 
 
 def test_gain_after_fit(outcome, arm: str) -> Measured:
     """Median over seeds of (final test accuracy − test accuracy at t_fit): how much a run
     generalizes after it has fitted its training set. Unknown while a seed has not fitted."""
-    if (unknown := _not_judgeable(outcome, arm)) is not None:
+    curves = curves_of(outcome, arm, "test/acc")
+    if (unknown := _never_fitted(outcome, arm)) is not None:
         return unknown
     gains = []
-    for r in outcome[arm]:
-        metrics = r.metrics
+    for r, metrics in zip(outcome[arm], curves, strict=True):
         _, test = metrics["test/acc"]
         gains.append(final_value(test) - value_at(metrics, "test/acc", r.events.t_fit))
     return Measured(statistics.median(gains))
@@ -72,11 +69,11 @@ def norm_tracks_generalization(outcome, arm: str) -> Measured:
     """Median over seeds of the Spearman correlation, over the evaluations after t_fit, between
     the total weight norm and test accuracy (the LU picture: test accuracy rises as the norm
     falls toward the Goldilocks zone, so the correlation is strongly negative)."""
-    if (unknown := _not_judgeable(outcome, arm)) is not None:
+    curves = curves_of(outcome, arm, "test/acc", "norm/total")
+    if (unknown := _never_fitted(outcome, arm)) is not None:
         return unknown
     values = []
-    for r in outcome[arm]:
-        metrics = r.metrics
+    for r, metrics in zip(outcome[arm], curves, strict=True):
         steps, test = metrics["test/acc"]
         norm_steps, norm = metrics["norm/total"]
         by_step = dict(zip(norm_steps, norm, strict=True))

@@ -18,7 +18,7 @@ Canonical: Nanda et al.'s setup (the `nanda` preset). Quick (CPU): the main job'
 from __future__ import annotations
 
 from phenolab.catalog import Arm, Entry, Expectation, register
-from phenolab.catalog.measures import median_delay_ratio, phase_share
+from phenolab.catalog.readouts import median_delay_ratio, phase_share
 from phenolab.config.presets import preset
 
 SCALE = 0.8  # the paper's constrained norm, in units of the initial norm

@@ -22,7 +22,7 @@ Quick (CPU): the main job (x+y mod 97, 30 %, lr 1e-2, wd 1) as the parent.
 from __future__ import annotations
 
 from phenolab.catalog import Arm, Entry, Expectation, register
-from phenolab.catalog.measures import fraction_generalized, median_delay_ratio, median_t_gen, ratio
+from phenolab.catalog.readouts import fraction_generalized, median_delay_ratio, median_t_gen, ratio
 from phenolab.config.presets import preset
 
 SPARSITY = 0.6  # the paper's default pruning rate k

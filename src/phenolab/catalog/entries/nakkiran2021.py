@@ -15,7 +15,7 @@ validation samples is chosen and its test error read (2,000 test samples).
 import statistics
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.sweeps import (
+from phenolab.catalog.sweep_readouts import (
     arm_name,
     draw_sweep,
     log_axes,
@@ -24,7 +24,6 @@ from phenolab.catalog.sweeps import (
     median_curve,
     peak_of,
     tuned_values,
-    unknown,
 )
 from phenolab.config import RunConfig
 
@@ -54,10 +53,7 @@ def tuned_curve(outcome):
     median chosen λ per p."""
     xs, ys, lams = [], [], []
     for p in WIDTHS:
-        tuned = tuned_values(outcome, {lam: ARMS[(p, lam)] for lam in LAMBDAS})
-        if tuned is None:
-            return None
-        values, chosen = tuned
+        values, chosen = tuned_values(outcome, {lam: ARMS[(p, lam)] for lam in LAMBDAS})
         xs.append(float(p))
         ys.append(statistics.median(values))
         lams.append(statistics.median(chosen))
@@ -67,10 +63,7 @@ def tuned_curve(outcome):
 def tuned_rise(outcome) -> Measured:
     """The largest rise of the tuned curve over its running minimum, relative to that minimum
     (0: non-increasing in p)."""
-    tuned = tuned_curve(outcome)
-    if tuned is None:
-        return unknown("val/loss, test/loss")
-    (xs, ys), lams = tuned
+    (xs, ys), lams = tuned_curve(outcome)
     peak = peak_of((xs, ys))
     chosen = ", ".join(f"p={x:g}: λ={lam:g}" for x, lam in list(zip(xs, lams, strict=True))[::4])
     return Measured(peak.rise, note=f"{peak.describe()}; median chosen λ {chosen}")
@@ -79,8 +72,6 @@ def tuned_rise(outcome) -> Measured:
 def min_norm_rise(outcome) -> Measured:
     """The relative height of the min-norm (λ = 0) curve's peak (0 without one)."""
     peak = peak_of(median_curve(outcome, MIN_NORM, "test/loss"))
-    if peak is None:
-        return unknown("test/loss")
     return Measured(peak.rise if peak.found else 0.0, note=peak.describe())
 
 
@@ -90,24 +81,19 @@ def ridge_figure(outcome, store):
     fig, (ax, zoom, lam_ax) = plt.subplots(
         1, 3, figsize=(16, 4.4), gridspec_kw={"width_ratios": [1.4, 1.2, 0.9]}
     )
-    top = 1.0
     for i, lam in enumerate(LAMBDAS[1:]):
         arms = {p: ARMS[(p, lam)] for p in WIDTHS}
         color = plt.get_cmap("Greys")(0.3 + 0.6 * i / len(LAMBDAS))
         draw_sweep(ax, outcome, arms, "test/loss", f"λ = {lam:g}", color, faint=False)
     curve = draw_sweep(ax, outcome, MIN_NORM, "test/loss", "λ = 0 (min-norm)", "C3")
     mark_peak(ax, peak_of(curve))
-    tuned = tuned_curve(outcome)
-    if tuned is not None:
-        (xs, ys), lams = tuned
-        for target in (ax, zoom):
-            target.plot(xs, ys, color="C0", lw=2.5, marker="s", ms=4, label="λ tuned (median)")
-        for s, values in enumerate(tuned_seeds(outcome)):
-            zoom.plot(xs, values, color="C0", lw=0.6, alpha=0.3, label="seeds" if s == 0 else None)
-        lam_ax.plot(xs, [max(lam, 1e-4) for lam in lams], color="C0", marker="s", ms=4)
-        top = max(ys)
-    if curve is not None:
-        top = max(top, max(curve[1]))
+    (xs, ys), lams = tuned_curve(outcome)
+    for target in (ax, zoom):
+        target.plot(xs, ys, color="C0", lw=2.5, marker="s", ms=4, label="λ tuned (median)")
+    for s, values in enumerate(tuned_seeds(outcome)):
+        zoom.plot(xs, values, color="C0", lw=0.6, alpha=0.3, label="seeds" if s == 0 else None)
+    lam_ax.plot(xs, [max(lam, 1e-4) for lam in lams], color="C0", marker="s", ms=4)
+    top = max(*ys, *curve[1])
     mark_threshold(ax, N_TRAIN)
     log_axes(ax, "p (coordinates the model sees, of d = 200)", "test MSE (median over seeds)")
     ax.set_ylim(top=3 * top)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from phenolab.analysis.events import final_value
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.measures import phase_share
+from phenolab.catalog.readouts import phase_share
 from phenolab.config.presets import preset
 from phenolab.run import RunResult
 

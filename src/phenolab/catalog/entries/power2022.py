@@ -9,7 +9,7 @@ Quick (CPU): the main job's embedding MLP (AdamW lr 1e-2, wd 1, full batch) on t
 """
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.measures import (
+from phenolab.catalog.readouts import (
     fraction_generalized,
     fraction_level,
     median_t_gen,
@@ -264,6 +264,7 @@ POWER_OPERATIONS = register(
             "seeds) set the quick variant's minibatch (512, as in the paper; full batch took "
             "315 s per op here) and budget (3,000 steps); thresholds unchanged.",
         ),
+        figures=_operation_figures,
     )
 )
 

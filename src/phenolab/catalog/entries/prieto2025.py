@@ -20,7 +20,7 @@ from __future__ import annotations
 import statistics
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.measures import fraction_generalized, median_t_gen
+from phenolab.catalog.readouts import curves_of, fraction_generalized, median_t_gen
 from phenolab.config.presets import preset
 
 NO_DECAY = preset("grokking").replace(wd=0.0, measures="collapse")
@@ -36,11 +36,8 @@ ARMS = {
 def final_collapse(outcome, arm: str = "softmax") -> Measured:
     """Median over seeds of the share of training examples whose float32 loss is exactly 0 at
     the end of the run (softmax collapse)."""
-    values = []
-    for r in outcome[arm]:
-        if r.metrics is None or "train/collapse" not in r.metrics:
-            return Measured(None, note="the collapse fraction was not recorded")
-        values.append(r.metrics["train/collapse"][1][-1])
+    curves = curves_of(outcome, arm, "train/collapse")
+    values = [metrics["train/collapse"][1][-1] for metrics in curves]
     return Measured(statistics.median(values))
 
 

@@ -5,7 +5,7 @@ same grokking runs are seen through all three, and the 10→90 % rise widths com
 """
 
 from phenolab.catalog import Arm, Entry, Expectation, register
-from phenolab.catalog.measures import median_width_ratio
+from phenolab.catalog.readouts import median_width_ratio
 from phenolab.config.presets import preset
 
 RUN = preset("grokking").replace(measures=("continuous",), eval_every=10)

@@ -17,6 +17,7 @@ import math
 import statistics
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
+from phenolab.catalog.readouts import curves_of
 from phenolab.config import RunConfig
 
 MODULI = (23, 47, 97)
@@ -73,14 +74,12 @@ def _at_memorization(outcome, name: str) -> Measured:
     accuracy ≥ 0.99 (the end of the lazy stage); name 'ratio' gives move/W_out ÷ move/W_in."""
     values = []
     for arm in outcome:
-        for r in outcome[arm]:
-            if r.metrics is None or "move/W_in" not in r.metrics:
-                return Measured(None, note="the layers measure was not recorded")
-            steps, train = r.metrics["train/acc"]
+        for metrics in curves_of(outcome, arm, "train/acc", "move/W_in", "move/W_out"):
+            steps, train = metrics["train/acc"]
             first = next((s for s, a in zip(steps, train, strict=True) if a >= 0.99), None)
             if first is None:
                 continue
-            move = {k: dict(zip(*r.metrics[f"move/{k}"], strict=True)) for k in ("W_in", "W_out")}
+            move = {k: dict(zip(*metrics[f"move/{k}"], strict=True)) for k in ("W_in", "W_out")}
             w_in, w_out = move["W_in"][first], move["W_out"][first]
             values.append(w_out / w_in if name == "ratio" else move[name][first])
     if not values:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from phenolab.catalog import Arm, Entry, Expectation, register
 from phenolab.catalog.entries.power2022 import CANONICAL as POWER_TRANSFORMER
-from phenolab.catalog.measures import fraction_generalized, median_steps_to, ratio
+from phenolab.catalog.readouts import fraction_generalized, median_steps_to, ratio
 from phenolab.config.presets import preset
 
 T95 = 0.95  # the paper's grokking threshold (validation accuracy)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import statistics
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.measures import phase_share
+from phenolab.catalog.readouts import phase_share
 from phenolab.config.presets import preset
 
 PARENT_FRAC = 0.5
@@ -46,10 +46,6 @@ def _continuation(frac: float) -> Arm:
 
 def _final_test(outcome, arm: str) -> list[float]:
     return [r.events.final_test_acc for r in outcome[arm]]
-
-
-def _median_final_test(arm: str):
-    return lambda outcome: Measured(statistics.median(_final_test(outcome, arm)))
 
 
 def _min_final_train(arm: str):

@@ -20,7 +20,7 @@ Quick (CPU): the main job's task and MLP as the target, its weak model on the sa
 from __future__ import annotations
 
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
-from phenolab.catalog.measures import (
+from phenolab.catalog.readouts import (
     median_delay_ratio,
     median_final_test_acc,
     median_t_gen,

@@ -1,5 +1,12 @@
-"""Building blocks for expectations: summaries of an arm's t_gen across seeds that respect
-censoring (a seed that never generalized has t_gen beyond the run's budget, not missing)."""
+"""Expectation read-outs: values computed from an entry's finished runs to judge its
+expectations (e.g. the median t_gen of an arm), as opposed to the progress measures that a run
+records while it trains (phenolab.measures). Summaries of t_gen across seeds respect censoring
+(a seed that never generalized has t_gen beyond the run's budget, not missing); a read-out that
+needs curves gets them from `curves_of`, which makes the expectation INCONCLUSIVE when a run
+lacks one.
+
+Read-outs over sweeps of model sizes are in sweep_readouts.py, over IMP chains in
+imp_readouts.py."""
 
 from __future__ import annotations
 
@@ -7,7 +14,20 @@ import statistics
 
 import numpy as np
 
-from phenolab.catalog.entry import Measured, Outcome
+from phenolab.catalog.entry import Measured, MissingCurves, Outcome
+
+
+def curves_of(outcome: Outcome, arm: str, *names: str) -> list[dict]:
+    """Each seed's curves {name: (steps, values)} of `arm`, checked to hold every curve in
+    `names`. Raises MissingCurves naming the arm and what is missing otherwise: the one guard by
+    which an expectation whose curves are missing is judged INCONCLUSIVE (entry.py)."""
+    for r in outcome[arm]:
+        if r.metrics is None:
+            raise MissingCurves(f"{arm}: a run's curves were not read")
+        missing = [name for name in names if name not in r.metrics]
+        if missing:
+            raise MissingCurves(f"{arm}: {', '.join(missing)} not recorded")
+    return [r.metrics for r in outcome[arm]]
 
 
 def t_gens(outcome: Outcome, arm: str) -> tuple[list[int], int, int]:
@@ -80,10 +100,8 @@ def spearman(x, y) -> float:
 def median_correlation(outcome: Outcome, arm: str, a: str, b: str) -> Measured:
     """Median over seeds of |Spearman(metric a, metric b)| across the evaluation grid."""
     values = []
-    for r in outcome[arm]:
-        if r.metrics is None or a not in r.metrics or b not in r.metrics:
-            return Measured(None, note=f"{arm}: metric {a} or {b} not recorded")
-        (steps_a, xa), (steps_b, xb) = r.metrics[a], r.metrics[b]
+    for metrics in curves_of(outcome, arm, a, b):
+        (steps_a, xa), (steps_b, xb) = metrics[a], metrics[b]
         common = sorted(set(steps_a) & set(steps_b))
         ia, ib = dict(zip(steps_a, xa, strict=True)), dict(zip(steps_b, xb, strict=True))
         values.append(abs(spearman([ia[s] for s in common], [ib[s] for s in common])))
@@ -96,10 +114,8 @@ def median_width_ratio(outcome: Outcome, arm: str, metric: str, reference: str) 
     from phenolab.analysis.events import rise_width
 
     ratios = []
-    for r in outcome[arm]:
-        if r.metrics is None or metric not in r.metrics or reference not in r.metrics:
-            return Measured(None, note=f"{arm}: {metric} or {reference} not recorded")
-        w, w_ref = rise_width(*r.metrics[metric]), rise_width(*r.metrics[reference])
+    for metrics in curves_of(outcome, arm, metric, reference):
+        w, w_ref = rise_width(*metrics[metric]), rise_width(*metrics[reference])
         if w is not None and w_ref:
             ratios.append(w / w_ref)
     if len(ratios) * 2 <= len(outcome[arm]):
@@ -156,10 +172,8 @@ def median_steps_to(outcome: Outcome, arm: str, level: float) -> Measured:
 
     steps_to, never = [], 0
     budget = max(r.record.config["train"]["steps"] for r in outcome[arm])
-    for r in outcome[arm]:
-        if r.metrics is None:
-            return Measured(None, note=f"{arm}: metrics not loaded")
-        step = first_sustained(*r.metrics["test/acc"], level)
+    for metrics in curves_of(outcome, arm, "test/acc"):
+        step = first_sustained(*metrics["test/acc"], level)
         if step is None:
             never += 1
         else:

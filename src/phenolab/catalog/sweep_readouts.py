@@ -1,17 +1,19 @@
-"""Model-size sweeps for the double-descent entries: one arm per model size p (and ridge λ), each
-run one closed-form solve (`optimizer=lstsq`); a metric against p as the median over seeds (near
-the interpolation threshold single seeds are dominated by outliers); the peak detector
+"""Read-outs over model-size sweeps, for the double-descent entries (belkin2019, nakkiran2021,
+curth2023): one arm per model size p (and ridge λ), each run one closed-form solve
+(`optimizer=lstsq`); a metric against p as the median over seeds (near the interpolation
+threshold single seeds are dominated by outliers); the peak detector
 (`analysis/doubledescent.py`) on those curves; and the figure of test error against p with the
-threshold p = n marked."""
+threshold p = n marked. A run without the metric read makes the read-out's expectation
+INCONCLUSIVE (readouts.curves_of)."""
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Mapping, Sequence
 
 from phenolab.analysis.doubledescent import Peak, find_peak
-from phenolab.catalog.entry import Measured, Outcome
+from phenolab.catalog.entry import Outcome
+from phenolab.catalog.readouts import curves_of
 
 Curve = tuple[list[float], list[float]]  # (x increasing, y)
 
@@ -21,28 +23,17 @@ def arm_name(p: int, lam: float | None = None) -> str:
     return f"p={p}" if lam is None else f"p={p} λ={lam:g}"
 
 
-def final(result, metric: str) -> float | None:
-    """The last recorded value of `metric` of one run (None when it has none)."""
-    series = (result.metrics or {}).get(metric)
-    return series[1][-1] if series and series[1] else None
+def seed_values(outcome: Outcome, arm: str, metric: str) -> list[float]:
+    """The last recorded value of `metric` of each seed of `arm` (MissingCurves if a run
+    lacks it)."""
+    return [metrics[metric][1][-1] for metrics in curves_of(outcome, arm, metric)]
 
 
-def seed_values(outcome: Outcome, arm: str, metric: str) -> list[float] | None:
-    """`metric` of each seed of `arm` (None if a run lacks it)."""
-    values = [final(r, metric) for r in outcome[arm]]
-    return None if any(v is None for v in values) else values
-
-
-def median_curve(outcome: Outcome, arms: Mapping[float, str], metric: str) -> Curve | None:
+def median_curve(outcome: Outcome, arms: Mapping[float, str], metric: str) -> Curve:
     """(x, median over seeds of `metric`) over the arms {x: arm name}, x increasing."""
-    xs, ys = [], []
-    for x in sorted(arms):
-        values = seed_values(outcome, arms[x], metric)
-        if values is None:
-            return None
-        xs.append(float(x))
-        ys.append(statistics.median(values))
-    return xs, ys
+    xs = sorted(arms)
+    medians = [statistics.median(seed_values(outcome, arms[x], metric)) for x in xs]
+    return [float(x) for x in xs], medians
 
 
 def tuned_values(
@@ -50,7 +41,7 @@ def tuned_values(
     arms: Mapping[float, str],
     select: str = "val/loss",
     report: str = "test/loss",
-) -> tuple[list[float], list[float]] | None:
+) -> tuple[list[float], list[float]]:
     """For each seed, the `report` value of the arm (one per λ: {λ: arm name}) whose `select`
     value is lowest — λ chosen on validation data, seed by seed — and the λ chosen."""
     chosen, lams = [], []
@@ -58,8 +49,6 @@ def tuned_values(
         lam: (seed_values(outcome, a, select), seed_values(outcome, a, report))
         for lam, a in arms.items()
     }
-    if any(s is None or r is None for s, r in by_lam.values()):
-        return None
     seeds = len(next(iter(by_lam.values()))[0])
     for s in range(seeds):
         lam = min(by_lam, key=lambda k: (by_lam[k][0][s], k))  # ties: the smaller λ
@@ -68,8 +57,9 @@ def tuned_values(
     return chosen, lams
 
 
-def peak_of(curve: Curve | None, window: int = 1) -> Peak | None:
-    return None if curve is None else find_peak(*curve, window=window)
+def peak_of(curve: Curve, window: int = 1) -> Peak:
+    """The double-descent peak of a curve (x, y) (analysis/doubledescent.py)."""
+    return find_peak(*curve, window=window)
 
 
 def distinct(points: Sequence[tuple[float, float]]) -> Curve:
@@ -83,10 +73,6 @@ def distinct(points: Sequence[tuple[float, float]]) -> Curve:
     return xs, ys
 
 
-def unknown(what: str) -> Measured:
-    return Measured(None, note=f"{what}: some runs have no such metric")
-
-
 # -- figures ---------------------------------------------------------------------------------
 
 
@@ -98,11 +84,9 @@ def draw_sweep(
     label: str,
     color: str,
     faint: bool = True,
-) -> Curve | None:
+) -> Curve:
     """Each seed's `metric` against p (faint) and the median (bold) on `ax`; the median curve."""
     curve = median_curve(outcome, arms, metric)
-    if curve is None:
-        return None
     if faint:
         per_seed = [seed_values(outcome, arms[x], metric) for x in sorted(arms)]
         for s in range(len(per_seed[0])):
@@ -115,8 +99,8 @@ def mark_threshold(ax, n: int) -> None:
     ax.axvline(n, color="0.3", ls="--", lw=1, label=f"p = n = {n}")
 
 
-def mark_peak(ax, peak: Peak | None) -> None:
-    if peak is not None and peak.found:
+def mark_peak(ax, peak: Peak) -> None:
+    if peak.found:
         ax.plot([peak.x], [peak.y], marker="v", color="k", ms=9, ls="", label="detected peak")
 
 
@@ -126,7 +110,3 @@ def log_axes(ax, xlabel: str, ylabel: str) -> None:
     ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
-
-
-def ratio_text(value: float) -> str:
-    return "∞" if math.isinf(value) else f"{value:.3g}"

@@ -12,27 +12,10 @@ import statistics
 from collections.abc import Sequence
 
 from phenolab.analysis.tickets import early_stop, matching_depth, standard_error
-from phenolab.catalog.entry import Measured, Outcome
+from phenolab.catalog.entry import Measured, Outcome, unknown_without_curves
 from phenolab.catalog.imp import arm_name
+from phenolab.catalog.readouts import curves_of
 from phenolab.config import RunConfig, from_json
-
-
-class MissingCurves(LookupError):
-    """A run of the outcome has no test loss and accuracy curves to read."""
-
-
-def readout(measure):
-    """An expectation's measure that is unknown (INCONCLUSIVE, with the reason) when some run
-    lacks its curves."""
-
-    @functools.wraps(measure)
-    def wrapper(*args, **kwargs) -> Measured:
-        try:
-            return measure(*args, **kwargs)
-        except MissingCurves as exc:
-            return Measured(None, note=str(exc))
-
-    return wrapper
 
 
 def remaining(outcome: Outcome, arm: str) -> float:
@@ -41,10 +24,7 @@ def remaining(outcome: Outcome, arm: str) -> float:
 
 
 def _early_stops(outcome: Outcome, arm: str) -> list[tuple[int, float]]:
-    for r in outcome[arm]:
-        if not r.metrics or "test/loss" not in r.metrics or "test/acc" not in r.metrics:
-            raise MissingCurves(f"{arm}: a run without test loss and accuracy curves")
-    return [early_stop(r.metrics) for r in outcome[arm]]
+    return [early_stop(metrics) for metrics in curves_of(outcome, arm, "test/loss", "test/acc")]
 
 
 def early_stop_accs(outcome: Outcome, arm: str) -> list[float]:
@@ -95,7 +75,7 @@ def chain_rounds(outcome: Outcome, kind: str) -> list[str]:
     return names
 
 
-@readout
+@unknown_without_curves  # also called directly by `phenolab imp`
 def matching_remaining(outcome: Outcome, kind: str, dense: str = "dense") -> Measured:
     """The smallest fraction of weights remaining down to which every round of `kind` matches
     the dense network (see match_bar). When even the last round matches, the fraction is only
@@ -114,7 +94,6 @@ def matching_remaining(outcome: Outcome, kind: str, dense: str = "dense") -> Mea
     return Measured(remaining(outcome, names[depth - 1]) if depth else 1.0, note=note)
 
 
-@readout
 def matching_rounds_gap(outcome: Outcome, kind: str, other: str, dense: str = "dense") -> Measured:
     """Rounds `kind` keeps matching the dense network beyond `other` (matching_depth of kind −
     that of other); a lower bound when `kind` matches to the last round."""
@@ -130,14 +109,12 @@ def matching_rounds_gap(outcome: Outcome, kind: str, other: str, dense: str = "d
     return Measured(float(gap), note=note)
 
 
-@readout
 def accuracy_gap(outcome: Outcome, arm: str, reference: str) -> Measured:
     """Median early-stop accuracy of `arm` minus that of `reference` (points of accuracy)."""
     a, b = median_acc(outcome, arm), median_acc(outcome, reference)
     return Measured(a - b, note=f"{arm} {a:.3f}, {reference} {b:.3f}")
 
 
-@readout
 def mean_accuracy_gap(outcome: Outcome, arms: Sequence[str], reference: str) -> Measured:
     """Mean over `arms` of (median early-stop accuracy − that of `reference`)."""
     gaps = {a: median_acc(outcome, a) - median_acc(outcome, reference) for a in arms}
@@ -145,7 +122,6 @@ def mean_accuracy_gap(outcome: Outcome, arms: Sequence[str], reference: str) -> 
     return Measured(statistics.fmean(gaps.values()), note=note)
 
 
-@readout
 def early_stop_ratio(outcome: Outcome, arm: str, reference: str) -> Measured:
     """Median early-stopping step of `arm` over that of `reference`."""
     a = statistics.median(early_stop_steps(outcome, arm))
