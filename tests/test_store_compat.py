@@ -99,7 +99,7 @@ def test_the_interrupted_old_run_resumes_from_its_checkpoint(store, capsys):
     metrics, _ = _rows(store, run_id)
     assert max(step for step, _, _ in metrics) < INTERRUPTED_AT
     assert main(["run", *INTERRUPTED[0], "--store", store, "--no-report"]) == 0
-    assert f"resuming from step {INTERRUPTED_AT}" in capsys.readouterr().out
+    assert f"resuming run {run_id} from step {INTERRUPTED_AT}" in capsys.readouterr().out
     after, (status, _, _) = _rows(store, run_id)
     assert status == "finished"
     # the rows recorded before the checkpoint are kept as they were (time/unix, the wall clock

@@ -18,7 +18,7 @@ from phenolab.run.record import Keeper, Recorder, summary
 from phenolab.run.result import RunInterrupted, RunResult
 from phenolab.run.solve import solve_members
 from phenolab.run.start import member_start
-from phenolab.store import Store
+from phenolab.store import RunBusy, Store
 from phenolab.train.loop import Callback, TrainState, train
 from phenolab.train.members import member_slice
 
@@ -125,6 +125,8 @@ def _train_members(
         train(state, plan, [*hooks, recorder, keeper, StopOnSignal(), *callbacks])
     except KeyboardInterrupt:
         set_status("interrupted")
+        raise
+    except RunBusy:  # the lease was taken over: the run is the other process's now
         raise
     except BaseException:
         set_status("failed")
