@@ -10,7 +10,7 @@ from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.runner import Options, run, run_ensemble
 from phenolab.store import Store
-from phenolab.tasks.modular import split
+from phenolab.tasks.pairs import split
 from tests.test_runner import CrashAt, curves
 
 PARENT = RunConfig().replace(p=23, frac=0.6, steps=60, eval_every=20)

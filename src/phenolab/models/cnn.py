@@ -16,6 +16,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from phenolab.errors import ConfigError
+from phenolab.models.base import MODELS, ModelKind, hidden_widths
 from phenolab.models.init import bmm, stacked_normal, zeros
 
 KERNEL, STRIDE, PADDING = 3, 2, 1
@@ -72,3 +74,22 @@ class ConvNet(torch.nn.Module):
             h = torch.relu(h)  # [B, E·C_out, *size]
         h = h.reshape(b, e, -1).transpose(0, 1)  # [E, B, features]
         return bmm(h, self.W_out) + self.b_out[:, None, :]
+
+
+class ConvKind(ModelKind):
+    summary = "strided convolutions over images, then a linear head (Greydanus & Kobak 2024)"
+    fields = ("width", "n_layers", "widths")
+    reads = "images"
+
+    def make(self, cfg, vocab, n_classes, seq_len, seeds, scales, image_shape):
+        if image_shape is None:
+            raise ConfigError("model: cnn reads images (op: digits, mnist1d, idx)")
+        return ConvNet(hidden_widths(cfg), image_shape, n_classes, seeds, scales)
+
+    def activation_floats(self, cfg, vocab, n_classes, seq_len, rows, image_shape=None):
+        # each layer's feature maps (at most C × d / 2 with stride 2) and their gradients
+        per_row = seq_len + 3 * (seq_len // 2) * sum(hidden_widths(cfg)) + 3 * n_classes
+        return rows * per_row
+
+
+MODELS.register("cnn", ConvKind("cnn"))

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
+from phenolab.models.base import MODELS, ModelKind
 from phenolab.models.embedding import TokenEmbedding
-from phenolab.models.init import bmm, gather_rows, stacked_normal, zeros
-from phenolab.models.twolayer import ACTIVATIONS
+from phenolab.models.init import ACTIVATIONS, bmm, gather_rows, stacked_normal, zeros
 
 
 class EmbedMLP(TokenEmbedding, torch.nn.Module):
@@ -42,3 +42,19 @@ class EmbedMLP(TokenEmbedding, torch.nn.Module):
         pre = gather_rows(left, x[..., 0]) + gather_rows(right, x[..., 1])  # [E, B, width]
         hidden = ACTIVATIONS[self.activation](pre + self.b_in[:, None, :])
         return bmm(hidden, self.W_out) + self.b_out[:, None, :]  # [E, B, classes]
+
+
+class MLPKind(ModelKind):
+    summary = "embedding MLP over operand pairs (Liu et al. 2022)"
+    fields = ("width", "d_embed", "activation", "embed_rank")
+
+    def make(self, cfg, vocab, n_classes, seq_len, seeds, scales, image_shape):
+        return EmbedMLP(cfg, vocab, n_classes, seeds, scales)
+
+    def activation_floats(self, cfg, vocab, n_classes, seq_len, rows, image_shape=None):
+        # hidden pre-activations, activations and their gradients; the factored first layer's
+        # [vocab, width] tables
+        return rows * (3 * cfg.width + 3 * n_classes) + 2 * vocab * cfg.width
+
+
+MODELS.register("mlp", MLPKind("mlp"))

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from phenolab import param
 from phenolab.errors import ConfigError
 from phenolab.train.losses import LOSSES
+from phenolab.train.optim import OPTIMIZERS
 
-OPTIMIZERS = ("adamw", "sgd", "adam", "muon", "lstsq")
 LOSS_DTYPES = ("float32", "float64")
 # Lower precision is an option, never the default: grokking is sensitive to floating point
 # (Prieto et al. 2025). The loss itself is always computed in float32 or float64.
@@ -124,10 +124,7 @@ class TrainConfig:
 
         # one spelling per intervention (defaults left out), so equal runs share one id
         object.__setattr__(self, "interventions", canonical_specs(self.interventions))
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                f"optimizer: unknown {self.optimizer!r} (valid: {', '.join(OPTIMIZERS)})"
-            )
+        OPTIMIZERS.get(self.optimizer)  # a ConfigError naming the valid ones
         if self.loss_dtype not in LOSS_DTYPES:
             raise ConfigError(
                 f"loss_dtype: unknown {self.loss_dtype!r} (valid: {', '.join(LOSS_DTYPES)})"
@@ -136,8 +133,7 @@ class TrainConfig:
             raise ConfigError(
                 f"precision: unknown {self.precision!r} (valid: {', '.join(PRECISIONS)})"
             )
-        if self.loss not in LOSSES:
-            raise ConfigError(f"loss: unknown {self.loss!r} (valid: {', '.join(LOSSES)})")
+        LOSSES.get(self.loss)
         if not self.lr > 0:
             raise ConfigError(f"lr: must be positive, got {self.lr}")
         if self.wd < 0:
