@@ -109,5 +109,7 @@ def summary_of(obj: Any) -> str:
     summary = getattr(obj, "summary", None)
     if isinstance(summary, str) and summary:
         return summary
+    if type(obj).__module__ == "builtins" and not callable(obj):
+        return ""  # a plain value (a string, a number): its type's docstring says nothing
     doc = (getattr(obj, "__doc__", None) or "").strip()
     return doc.splitlines()[0] if doc else ""

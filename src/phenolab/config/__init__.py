@@ -21,7 +21,7 @@ from typing import Any
 from phenolab import RUN_FORMAT
 from phenolab.errors import ConfigError
 from phenolab.models import MODELS, ModelConfig
-from phenolab.tasks import FEATURES, TASKS, TOKENS, TaskConfig, dims, task_of
+from phenolab.tasks import FEATURES, IMAGES, TASKS, TOKENS, TaskConfig, dims, task_of
 from phenolab.train import closedform
 from phenolab.train.config import TrainConfig
 
@@ -85,7 +85,7 @@ def _check_inputs(cfg: RunConfig) -> None:
         if task.reads_features and model.reads in TOKENS:
             users = " or ".join(_models_reading(FEATURES))
             raise ConfigError(f"model: op={op} reads feature vectors: use model={users}")
-        if not task.reads_features:
+        if model.reads in (FEATURES, IMAGES) and not task.reads_features:
             ops = ", ".join(_ops_providing(FEATURES))
             raise ConfigError(f"model: {name} reads feature vectors (op: {ops}), not {op}")
         ops = ", ".join(_ops_providing(model.reads))
