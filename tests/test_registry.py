@@ -76,11 +76,11 @@ class LinearKind(ModelKind):
     summary = "a linear classifier over the toy vectors"
     reads = TOY_FORMAT
 
-    def make(self, cfg, vocab, n_classes, seq_len, seeds, scales, image_shape):
-        return Linear(seq_len, n_classes, seeds, scales)
+    def make(self, cfg, inputs, seeds, scales):
+        return Linear(inputs.seq_len, inputs.n_classes, seeds, scales)
 
-    def activation_floats(self, cfg, vocab, n_classes, seq_len, rows, image_shape=None):
-        return rows * (seq_len + 3 * n_classes)
+    def activation_floats(self, cfg, inputs, rows):
+        return rows * (inputs.seq_len + 3 * inputs.n_classes)
 
 
 @pytest.fixture

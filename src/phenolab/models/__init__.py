@@ -14,7 +14,7 @@ import torch
 
 from phenolab import param
 from phenolab.errors import ConfigError
-from phenolab.models.base import MODELS, ModelKind, hidden_widths
+from phenolab.models.base import MODELS, Dims, ModelKind, hidden_widths
 
 # Model kinds register on import, in the order `MODELS` lists them.
 for _module in ("mlp", "transformer", "twolayer", "dense", "cnn", "features"):
@@ -25,7 +25,7 @@ from phenolab.models.init import ACTIVATIONS  # noqa: E402
 
 ACTIVATION_NAMES = tuple(ACTIVATIONS)
 
-__all__ = ["MODELS", "ModelConfig", "ModelKind", "build_model", "hidden_widths"]
+__all__ = ["MODELS", "Dims", "ModelConfig", "ModelKind", "build_model", "hidden_widths"]
 
 
 @dataclass(frozen=True)
@@ -100,20 +100,11 @@ def _readers(name: str) -> list[str]:
     return [n for n, kind in MODELS.items() if name in kind.fields]
 
 
-def build_model(
-    cfg: ModelConfig,
-    vocab: int,
-    n_classes: int,
-    seq_len: int,
-    seeds: list[int],
-    init_scales: list[float] | None = None,
-    image_shape: tuple[int, ...] | None = None,
-) -> torch.nn.Module:
-    """E = len(seeds) members of the kind `cfg.model` (ModelKind.build); member e is initialised
-    from torch.Generator(seeds[e]) with init scale init_scales[e] (default: cfg.init_scale for
-    every member). A dense model reads feature vectors of seq_len = d_in features, as does a
-    random-features model (rf); n_classes = 0 (a regression task) gives it one output; a cnn
-    reads images of `image_shape`."""
-    return MODELS.get(cfg.model).build(
-        cfg, vocab, n_classes, seq_len, seeds, init_scales, image_shape
-    )
+def build_model(cfg: ModelConfig, *args, **kwargs) -> torch.nn.Module:
+    """The module of the kind `cfg.model`: `ModelKind.build(cfg, vocab, n_classes, seq_len,
+    seeds, init_scales=None, image_shape=None)` — E = len(seeds) members, member e initialised
+    from torch.Generator(seeds[e]) with init scale init_scales[e] (default: cfg.init_scale). A
+    dense model reads feature vectors of seq_len = d_in features, as does a random-features
+    model (rf); n_classes = 0 (a regression task) gives it one output; a cnn reads images of
+    `image_shape`."""
+    return MODELS.get(cfg.model).build(cfg, *args, **kwargs)

@@ -81,14 +81,15 @@ class ConvKind(ModelKind):
     fields = ("width", "n_layers", "widths")
     reads = "images"
 
-    def make(self, cfg, vocab, n_classes, seq_len, seeds, scales, image_shape):
-        if image_shape is None:
+    def make(self, cfg, inputs, seeds, scales):
+        if inputs.image_shape is None:
             raise ConfigError("model: cnn reads images (op: digits, mnist1d, idx)")
-        return ConvNet(hidden_widths(cfg), image_shape, n_classes, seeds, scales)
+        return ConvNet(hidden_widths(cfg), inputs.image_shape, inputs.n_classes, seeds, scales)
 
-    def activation_floats(self, cfg, vocab, n_classes, seq_len, rows, image_shape=None):
+    def activation_floats(self, cfg, inputs, rows):
         # each layer's feature maps (at most C × d / 2 with stride 2) and their gradients
-        per_row = seq_len + 3 * (seq_len // 2) * sum(hidden_widths(cfg)) + 3 * n_classes
+        d, maps = inputs.seq_len, sum(hidden_widths(cfg))
+        per_row = d + 3 * (d // 2) * maps + 3 * inputs.n_classes
         return rows * per_row
 
 

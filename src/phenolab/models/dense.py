@@ -56,12 +56,12 @@ class DenseKind(ModelKind):
     fields = ("width", "n_layers", "widths")
     reads = "features"
 
-    def make(self, cfg, vocab, n_classes, seq_len, seeds, scales, image_shape):
-        return DenseMLP(hidden_widths(cfg), seq_len, n_classes, seeds, scales)
+    def make(self, cfg, inputs, seeds, scales):
+        return DenseMLP(hidden_widths(cfg), inputs.seq_len, inputs.n_classes, seeds, scales)
 
-    def activation_floats(self, cfg, vocab, n_classes, seq_len, rows, image_shape=None):
+    def activation_floats(self, cfg, inputs, rows):
         # the inputs, each hidden layer's pre-activation, activation and gradient, the logits
-        return rows * (seq_len + 3 * sum(hidden_widths(cfg)) + 3 * n_classes)
+        return rows * (inputs.seq_len + 3 * sum(hidden_widths(cfg)) + 3 * inputs.n_classes)
 
 
 MODELS.register("dense", DenseKind("dense"))

@@ -70,10 +70,10 @@ class RandomFeaturesKind(ModelKind):
                 f"width {cfg.width}"
             )
 
-    def make(self, cfg, vocab, n_classes, seq_len, seeds, scales, image_shape):
-        return RandomFeatures(cfg, seq_len, n_classes, seeds, scales)
+    def make(self, cfg, inputs, seeds, scales):
+        return RandomFeatures(cfg, inputs.seq_len, inputs.n_classes, seeds, scales)
 
-    def activation_floats(self, cfg, vocab, n_classes, seq_len, rows, image_shape=None):
+    def activation_floats(self, cfg, inputs, rows):
         # the closed-form solve: features of every split and a thin SVD, in float64 (2 floats)
         w = cfg.width
         return 2 * (rows * w + 2 * rows * w + 2 * min(rows, w) * w)

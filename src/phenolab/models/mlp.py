@@ -48,13 +48,13 @@ class MLPKind(ModelKind):
     summary = "embedding MLP over operand pairs (Liu et al. 2022)"
     fields = ("width", "d_embed", "activation", "embed_rank")
 
-    def make(self, cfg, vocab, n_classes, seq_len, seeds, scales, image_shape):
-        return EmbedMLP(cfg, vocab, n_classes, seeds, scales)
+    def make(self, cfg, inputs, seeds, scales):
+        return EmbedMLP(cfg, inputs.vocab, inputs.n_classes, seeds, scales)
 
-    def activation_floats(self, cfg, vocab, n_classes, seq_len, rows, image_shape=None):
+    def activation_floats(self, cfg, inputs, rows):
         # hidden pre-activations, activations and their gradients; the factored first layer's
         # [vocab, width] tables
-        return rows * (3 * cfg.width + 3 * n_classes) + 2 * vocab * cfg.width
+        return rows * (3 * cfg.width + 3 * inputs.n_classes) + 2 * inputs.vocab * cfg.width
 
 
 MODELS.register("mlp", MLPKind("mlp"))

@@ -167,13 +167,15 @@ class TransformerKind(ModelKind):
                 "activation: the transformer's MLP is ReLU only; sqr needs mlp or twolayer"
             )
 
-    def make(self, cfg, vocab, n_classes, seq_len, seeds, scales, image_shape):
+    def make(self, cfg, inputs, seeds, scales):
+        vocab, n_classes, seq_len = inputs.vocab, inputs.n_classes, inputs.seq_len
         return Transformer(cfg, vocab, n_classes, seq_len, seeds, scales)
 
-    def activation_floats(self, cfg, vocab, n_classes, seq_len, rows, image_shape=None):
+    def activation_floats(self, cfg, inputs, rows):
         # the residual stream, attention and MLP per position; the first block's [T·vocab, d]
         # query, key and value tables
-        per_row = 10 * seq_len * cfg.d_model + 3 * cfg.d_mlp + 3 * n_classes
+        vocab, seq_len = inputs.vocab, inputs.seq_len
+        per_row = 10 * seq_len * cfg.d_model + 3 * cfg.d_mlp + 3 * inputs.n_classes
         return rows * per_row + 4 * seq_len * vocab * cfg.d_model
 
 

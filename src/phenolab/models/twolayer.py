@@ -44,11 +44,11 @@ class TwoLayerKind(ModelKind):
     summary = "two-layer network on one-hot operands, no biases (Gromov 2023)"
     fields = ("width", "activation")
 
-    def make(self, cfg, vocab, n_classes, seq_len, seeds, scales, image_shape):
-        return TwoLayer(cfg, vocab, n_classes, seeds, scales)
+    def make(self, cfg, inputs, seeds, scales):
+        return TwoLayer(cfg, inputs.vocab, inputs.n_classes, seeds, scales)
 
-    def activation_floats(self, cfg, vocab, n_classes, seq_len, rows, image_shape=None):
-        return rows * (3 * cfg.width + 3 * n_classes) + 2 * vocab * cfg.width
+    def activation_floats(self, cfg, inputs, rows):
+        return rows * (3 * cfg.width + 3 * inputs.n_classes) + 2 * inputs.vocab * cfg.width
 
 
 MODELS.register("twolayer", TwoLayerKind("twolayer"))

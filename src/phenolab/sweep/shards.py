@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 
@@ -22,7 +22,7 @@ MEMORY_FRACTION = 0.5  # of what is free, leaving room for the rest of the machi
 def parameter_count(cfg: RunConfig) -> int:
     """Numbers one member holds: its model kind's own count (ModelKind.parameter_count)."""
     model = MODELS.get(cfg.model.model)
-    return model.parameter_count(cfg.model, **asdict(dims(cfg.task, model.reads)))
+    return model.parameter_count(cfg.model, dims(cfg.task, model.reads))
 
 
 def bytes_per_member(cfg: RunConfig) -> int:
@@ -30,13 +30,11 @@ def bytes_per_member(cfg: RunConfig) -> int:
     optimizer's `buffers` per weight), plus the activations of the largest step or evaluation
     (the task's `rows`, the model kind's `activation_floats`)."""
     model = MODELS.get(cfg.model.model)
-    shape = asdict(dims(cfg.task, model.reads))
+    inputs = dims(cfg.task, model.reads)
     rows = task_of(cfg.task.op).rows(cfg.task, cfg.train.batch_size)
     buffers = OPTIMIZERS.get(cfg.train.optimizer).buffers
-    floats = buffers * model.parameter_count(cfg.model, **shape) + model.activation_floats(
-        cfg.model, rows=rows, **shape
-    )
-    return int(SAFETY * FLOAT * floats)
+    weights = buffers * model.parameter_count(cfg.model, inputs)
+    return int(SAFETY * FLOAT * (weights + model.activation_floats(cfg.model, inputs, rows)))
 
 
 def free_bytes(device: torch.device) -> int:

@@ -13,9 +13,8 @@ code before the config is made).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from phenolab import Registry
+from phenolab.models.base import Dims
 from phenolab.tasks.data import TaskData
 
 # name (the config's op) → Task. Pattern tasks (groups: S<n>, D<n>) are registered under their
@@ -28,18 +27,6 @@ TASKS = Registry("op", "operation ")
 PAIRS, SEQUENCE, FEATURES, IMAGES = "pairs", "sequence", "features", "images"
 TOKENS = (PAIRS, SEQUENCE)
 COMMON_FIELDS = ("op", "split_seed")  # read by every task
-
-
-@dataclass(frozen=True)
-class Dims:
-    """The input dimensions a model is built for, known before any data is built: distinct
-    input tokens (feature tasks: d), classes (0: real-valued targets), sequence length
-    (feature tasks: d) and one example's image shape (image tasks only)."""
-
-    vocab: int
-    n_classes: int
-    seq_len: int
-    image_shape: tuple[int, ...] | None = None
 
 
 class Task:
