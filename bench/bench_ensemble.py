@@ -3,7 +3,7 @@
     python bench/bench_ensemble.py            # CPU rows (this machine)
     python bench/bench_ensemble.py --gpu      # GPU rows (needs CUDA)
 
-Every row trains real members through phenolab's public API (`run_shards`: the same path as
+Every row trains real members through phenolab's public API (`train_configs`: the same path as
 `phenolab run --seeds N`), evaluations and store writes included, and compares with the plain
 loop of `bench/plain_mlp.py` / `bench/plain_transformer.py` run for the same number of steps in
 the same process. Model-steps/s = members × steps / wall seconds. Plain runs are sequential, so
@@ -26,10 +26,8 @@ from plain_mlp import EmbedMLP, modular_data  # noqa: E402
 from plain_transformer import PlainTransformer, nanda_data  # noqa: E402
 
 from phenolab.config.presets import preset  # noqa: E402
-from phenolab.runner import Options  # noqa: E402
+from phenolab.run import Options, train_configs  # noqa: E402
 from phenolab.store import Store  # noqa: E402
-from phenolab.sweep.local import run_shards  # noqa: E402
-from phenolab.sweep.shards import plan_shards  # noqa: E402
 
 
 def sync(device: torch.device) -> None:
@@ -61,12 +59,11 @@ def phenolab_model_steps_per_second(
     base, members: int, device, workers: int, fast: bool = False
 ) -> float:
     configs = [base.replace(seed=s) for s in range(members)]
-    plan = plan_shards(configs, device, min_shards=workers)
     options = Options(checkpoint_seconds=1e9, fast=fast)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(os.path.join(tmp, "bench.db"))
         t0 = time.perf_counter()
-        run_shards(plan.shards, store, device, workers, options=options)
+        train_configs(configs, store, device, workers=workers, options=options)
         wall = time.perf_counter() - t0
         store.close()
     return members * base.train.steps / wall

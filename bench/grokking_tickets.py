@@ -21,25 +21,15 @@ import time
 import torch
 
 from phenolab.config.presets import preset
+from phenolab.run import train_configs
 from phenolab.run.start import matched_norm
-from phenolab.runner import Options
 from phenolab.store import Store
-from phenolab.sweep.grid import compatible_groups
-from phenolab.sweep.local import run_shards
-from phenolab.sweep.shards import plan_shards
 
 DEVICE = torch.device("cpu")
 
 
 def train(configs, store, workers=2):
-    out = {}
-    for group in compatible_groups(configs):
-        plan = plan_shards(group, DEVICE, min_shards=workers)
-        for r in run_shards(
-            plan.shards, store, DEVICE, min(workers, len(plan.shards)), options=Options()
-        ):
-            out[r.record.id] = r
-    return [out[c.run_id()] for c in configs]
+    return train_configs(configs, store, DEVICE, workers=workers)
 
 
 def main() -> int:

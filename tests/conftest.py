@@ -16,3 +16,20 @@ def _deterministic_threads():
 @pytest.fixture
 def tiny_config() -> RunConfig:
     return RunConfig().replace(**TINY)
+
+
+def run(cfg, store, device="cpu", callbacks=(), options=None):
+    """One config through the one door (phenolab.run.train_configs), in this process."""
+    from phenolab.run import DEFAULT_OPTIONS, train_configs
+
+    options = options or DEFAULT_OPTIONS
+    return train_configs([cfg], store, device, workers=1, options=options, callbacks=callbacks)[0]
+
+
+def run_ensemble(configs, store, device="cpu", callbacks=(), options=None):
+    """Member configs trained as ONE ensemble in this process (the layer below the door)."""
+    from phenolab.run import DEFAULT_OPTIONS, resolve_device
+    from phenolab.run.ensemble import train_ensemble
+
+    options = options or DEFAULT_OPTIONS
+    return train_ensemble(configs, store, resolve_device(device), callbacks, options)

@@ -226,9 +226,22 @@ def test_ctrl_c_checkpoints_and_the_same_command_resumes(tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     wait_for(proc, f"SELECT MAX(step) > {step} FROM metrics")
     err = interrupt(proc)
-    assert f"resuming from step {step:,}" in err
+    assert "resuming run" in err and f"from step {step:,}" in err
     with sqlite3.connect(store) as db:
         steps = [s for (s,) in db.execute("SELECT DISTINCT step FROM metrics ORDER BY step")]
         rows = db.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]
         names = db.execute("SELECT COUNT(DISTINCT name) FROM metrics").fetchone()[0]
     assert steps[-1] > step and rows == len(steps) * names  # no step recorded twice or lost
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--p", "100003"], "p 100003"),
+        (["--width", "10000000"], "width 10000000"),
+    ],
+)
+def test_sizes_beyond_memory_are_refused_before_allocating(argv, message, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "run", *argv, "--store", str(tmp_path / "r.db"))
+    assert code == 2 and "size: one member needs" in err and message in err
+    assert "GiB free" in err and err.count("\n") == 1

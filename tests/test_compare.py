@@ -10,12 +10,10 @@ import pytest
 from phenolab.analysis.speedup import median_t_gen, speedup
 from phenolab.cli import main
 from phenolab.compare import parse_arm, plan_arms
-from phenolab.config import RunConfig, check_ensemble
+from phenolab.config import RunConfig, check_ensemble, ensemble_groups
 from phenolab.errors import ConfigError
-from phenolab.runner import run, run_ensemble
 from phenolab.store import Store
-from phenolab.sweep.grid import compatible_groups
-from tests.conftest import TINY
+from tests.conftest import TINY, run, run_ensemble
 from tests.test_ensemble import MEMBERS, assert_same_curves
 
 # -- speed-up statistics ------------------------------------------------------------------------
@@ -179,7 +177,7 @@ def test_grouping_puts_different_intervention_ids_in_different_ensembles():
     specs = ["", "grokfast-ema", "grokfast-ema:lamb=5", "grokfast-ma:window=10", "grokfast-ma"]
     configs = [base.replace(interventions=s, seed=i) for i, s in enumerate(specs)]
     configs.append(base.replace(wd=0.0))  # a member field: with the baseline
-    groups = compatible_groups(configs)
+    groups = ensemble_groups(configs)
     assert [[configs.index(c) for c in g] for g in groups] == [[0, 5], [1, 2], [3], [4]]
     for group in groups:
         check_ensemble(group)
@@ -233,7 +231,7 @@ def test_compare_end_to_end_json_table_report_and_store(tmp_path, capsys):
     # everything is found in the store; the human table names every arm
     assert main([*argv, "--no-report"]) == 0
     out, _ = capsys.readouterr()
-    assert "6 distinct runs, 6 found finished" in out
+    assert "6 of 6 runs found finished" in out
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("arm "))
     assert [line.split()[0] for line in lines[header + 1 : header + 4]] == [
@@ -272,8 +270,8 @@ def test_linked_arms_take_the_run_of_the_named_arm_with_the_same_seed():
     assert transfer.links == (("embed_from", weak.name),) and transfer.name.endswith("=@1")
     parents = {weak.name: weak.config(base.replace(seed=3)), "baseline": base.replace(seed=3)}
     cfg = transfer.config(base.replace(seed=3), parents)
-    assert cfg.train.embed_from == weak.config(base.replace(seed=3)).run_id()
-    assert ticket.config(base, {"baseline": base}).train.ticket_from == base.run_id()
+    assert cfg.start.embed_from == weak.config(base.replace(seed=3)).run_id()
+    assert ticket.config(base, {"baseline": base}).start.ticket_from == base.run_id()
     # controls keep the links
     matched = plan_arms(base, ["set:ticket_from=@0,wd=0+grokfast-ema"], matched=True)
     assert all(a.links == (("ticket_from", "baseline"),) for a in matched[1:])
@@ -318,7 +316,7 @@ def test_tickets_and_grok_transfer_get_their_controls_when_matched():
     ]
     parents = {"baseline": base, "set:d_embed=4": base.replace(d_embed=4)}
     random_mask, norm, low_rank = (arms[i].config(base, parents) for i in (2, 3, 6))
-    assert random_mask.train.mask_kind == "random" and norm.train.mask_kind == "norm-matched"
-    assert random_mask.train.ticket_from == base.run_id() and random_mask.train.sparsity == 0.6
-    assert low_rank.model.embed_rank == 4 and low_rank.train.embed_from is None
+    assert random_mask.start.mask_kind == "random" and norm.start.mask_kind == "norm-matched"
+    assert random_mask.start.ticket_from == base.run_id() and random_mask.start.sparsity == 0.6
+    assert low_rank.model.embed_rank == 4 and low_rank.start.embed_from is None
     assert arms[6].control_of == "set:embed_rank=4,embed_from=@2"

@@ -20,9 +20,9 @@ from phenolab.models.symmetry import (
     weight_matching,
     widths,
 )
-from phenolab.runner import run_ensemble
 from phenolab.store import Store
 from phenolab.train.losses import accuracy, cross_entropy
+from tests.conftest import run_ensemble
 
 D_IN, CLASSES = 6, 4
 

@@ -8,9 +8,10 @@ from phenolab.catalog import Arm, Entry
 from phenolab.catalog.reproduce import arm_configs, stages
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
-from phenolab.runner import Options, run, run_ensemble
+from phenolab.run import Options
 from phenolab.store import Store
 from phenolab.tasks.pairs import split
+from tests.conftest import run, run_ensemble
 from tests.test_runner import CrashAt, curves
 
 PARENT = RunConfig().replace(p=23, frac=0.6, steps=60, eval_every=20)
@@ -42,7 +43,7 @@ def test_a_continuation_starts_from_the_parents_final_weights(tmp_path):
     smaller = same.replace(frac=0.3)
     fresh = PARENT.replace(steps=20)
     results = run_ensemble([same, smaller, fresh], store, device="cpu")
-    assert [r.record.config["train"]["init_from"] for r in results] == [PARENT.run_id()] * 2 + [
+    assert [r.record.config["start"]["init_from"] for r in results] == [PARENT.run_id()] * 2 + [
         None
     ]
     child = store.metrics(same.run_id())
@@ -102,9 +103,9 @@ def test_parent_arms_run_first_and_give_each_seed_its_parent():
     assert stages(entry) == [["grokked"], ["small"], ["smaller"]]
     arms = arm_configs(entry, quick=True, n=2)
     assert [c.train.seed for c in arms["small"]] == [0, 1]
-    assert [c.train.init_from for c in arms["small"]] == [c.run_id() for c in arms["grokked"]]
-    assert [c.train.init_from for c in arms["smaller"]] == [c.run_id() for c in arms["small"]]
-    assert all(c.train.init_from is None for c in arms["grokked"])
+    assert [c.start.init_from for c in arms["small"]] == [c.run_id() for c in arms["grokked"]]
+    assert [c.start.init_from for c in arms["smaller"]] == [c.run_id() for c in arms["small"]]
+    assert all(c.start.init_from is None for c in arms["grokked"])
     loop = Entry(**{**entry.__dict__, "arms": (Arm("a", base, parent="a"),)})
     with pytest.raises(ValueError, match="cycle"):
         stages(loop)

@@ -20,13 +20,12 @@ from phenolab.analysis.ensemble import quantile, summarize_group
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.errors import ConfigError
 from phenolab.models import build_model
-from phenolab.runner import Options, run, run_ensemble
+from phenolab.run import Options, train_configs
+from phenolab.run import shards as shards_module
+from phenolab.run.shards import bytes_per_member, parameter_count, plan_shards
 from phenolab.store import Store
-from phenolab.sweep import shards as shards_module
 from phenolab.sweep.grid import expand, varying_fields
-from phenolab.sweep.local import run_shards
-from phenolab.sweep.shards import bytes_per_member, parameter_count, plan_shards
-from tests.conftest import TINY
+from tests.conftest import TINY, run, run_ensemble
 
 # (rtol, atol) per device and kind of metric: see the module docstring for the measurements.
 REASSOCIATION = {"acc": (0.0, 3e-2), "loss": (5e-2, 1e-3), "norm": (5e-3, 1e-3)}
@@ -110,7 +109,7 @@ def test_per_member_weight_decay_and_learning_rate_are_applied(tmp_path):
 
 
 def test_ensemble_resume_after_interrupt_equals_uninterrupted(tmp_path):
-    from phenolab.runner import RunInterrupted
+    from phenolab.run import RunInterrupted
     from phenolab.train.loop import Callback
 
     class InterruptAt(Callback):
@@ -187,13 +186,20 @@ def test_shards_split_by_memory_and_by_request(monkeypatch):
 
 def test_shards_in_worker_processes_match_in_process(tmp_path):
     base = RunConfig().replace(**TINY).replace(steps=60, eval_every=20)
-    shards = [[base.replace(seed=0), base.replace(seed=1)], [base.replace(seed=2)]]
+    configs = [base.replace(seed=s) for s in range(3)]
     parallel = Store(tmp_path / "par.db")
-    results = run_shards(shards, parallel, torch.device("cpu"), workers=2)
+    results = train_configs(configs, parallel, "cpu", workers=2)
     assert [r.record.status for r in results] == ["finished"] * 3
+    layouts = [r.record.env["layout"] for r in results]
+    assert [(x["members"], x["shard"], x["shards"], x["workers"]) for x in layouts] == [
+        (2, 0, 2, 2),
+        (2, 0, 2, 2),
+        (1, 1, 2, 2),
+    ]
+    assert [x["member"] for x in layouts] == [0, 1, 0] and layouts[0]["threads"] == 1
     serial = Store(tmp_path / "ser.db")
-    run_shards(shards, serial, torch.device("cpu"), workers=1)
-    for cfg in (c for shard in shards for c in shard):
+    train_configs(configs, serial, "cpu", workers=1)
+    for cfg in configs:
         assert_same_curves(parallel.metrics(cfg.run_id()), serial.metrics(cfg.run_id()))
 
 

@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from phenolab.config import RunConfig
-from phenolab.runner import Options, run
+from phenolab.run import Options
 from phenolab.store import Store
 from phenolab.train import fast as fast_module
 from phenolab.train import graphs as graphs_module
 from phenolab.train.graphs import graphed
-from tests.conftest import TINY
+from tests.conftest import TINY, run
 from tests.test_ensemble import assert_same_curves
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (none on this machine)")

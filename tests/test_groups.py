@@ -6,10 +6,10 @@ import torch
 
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
-from phenolab.runner import run
+from phenolab.run.shards import parameter_count
 from phenolab.store import Store
-from phenolab.sweep.shards import parameter_count
 from phenolab.tasks import PAIRS, SEQUENCE, TaskConfig, build, describe, groups, task_of
+from tests.conftest import run
 
 GROUPS = ["S3", "S4", "S5", "D3", "D4", "D7", "D59"]
 

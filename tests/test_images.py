@@ -12,10 +12,10 @@ from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.models.cnn import ConvNet
 from phenolab.models.dense import DenseMLP
-from phenolab.runner import run, run_ensemble
 from phenolab.store import Store
 from phenolab.tasks import FEATURES, PAIRS, images
 from phenolab.tasks.noise import corrupt
+from tests.conftest import run, run_ensemble
 from tests.test_ensemble import assert_same_curves
 
 DIGITS = RunConfig().replace(

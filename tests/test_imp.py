@@ -72,8 +72,7 @@ def test_standard_error_and_matching_depth():
 
 def fake_run(acc: float, step: int = 100, sparsity: float = 0.0):
     """A stand-in result whose test loss is lowest at `step`, with test accuracy `acc` there."""
-    config = DIGITS.to_json()
-    config["train"]["sparsity"] = sparsity
+    config = DIGITS.replace(sparsity=sparsity).to_json()
     steps = [0, step, 2 * step]
     return SimpleNamespace(
         record=SimpleNamespace(config=config),
@@ -204,10 +203,10 @@ def test_imp_arms_are_a_parent_chain_with_the_run_ids_of_imp(tmp_path):
         ["ticket r2", "reinit r2", "random r2"],
     ]
     arms = arm_configs(entry, quick=True, n=2)
-    assert arms["dense"][0].train.keep_checkpoint_at == (5,)
-    assert [c.train.rewind for c in (arms["ticket r1"][0], arms["ticket r2"][0])] == ["5", "init"]
-    assert arms["reinit r1"][0].train.reinit and arms["reinit r1"][0].train.rewind == "init"
-    assert arms["random r2"][0].train.ticket_from == arms["ticket r1"][0].run_id()
+    assert arms["dense"][0].start.keep_checkpoint_at == (5,)
+    assert [c.start.rewind for c in (arms["ticket r1"][0], arms["ticket r2"][0])] == ["5", "init"]
+    assert arms["reinit r1"][0].start.reinit and arms["reinit r1"][0].start.rewind == "init"
+    assert arms["random r2"][0].start.ticket_from == arms["ticket r1"][0].run_id()
     # IMP run by the command first: reproducing the entry finds every run in the store
     store = Store(tmp_path / "runs.db")
     rounds = imp(DIGITS, store, rounds=2, rate=0.5, rewind=5, seeds=(0, 1), workers=1)
@@ -305,7 +304,7 @@ def test_frankle2019_is_twenty_rounds_of_tickets_and_controls():
     entry = get("frankle2019-lenet")
     assert len(entry.arms) == 1 + 20 * 3 and len(stages(entry)) == 21
     quick = arm_configs(entry, quick=True, n=1)
-    assert quick["ticket r20"][0].train.sparsity == pytest.approx(1 - 0.8**20)
+    assert quick["ticket r20"][0].start.sparsity == pytest.approx(1 - 0.8**20)
     assert quick["dense"][0].model.widths == (300, 100) and quick["dense"][0].task.op == "mnist1d"
 
 
@@ -345,10 +344,10 @@ def test_frankle2020_reads_late_rewinding_against_init_and_random_pruning():
     entry = get("frankle2020-rewind")
     assert len(entry.arms) == 1 + 10 * 3 and len(stages(entry)) == 11
     quick = arm_configs(entry, quick=True, n=1)
-    assert quick["dense"][0].train.keep_checkpoint_at == (40,)
-    assert quick["rewind-k r1"][0].train.rewind == "40"
-    assert quick["rewind-0 r1"][0].train.rewind == "init"
-    assert quick["rewind-k/random r3"][0].train.ticket_from == quick["rewind-k r2"][0].run_id()
+    assert quick["dense"][0].start.keep_checkpoint_at == (40,)
+    assert quick["rewind-k r1"][0].start.rewind == "40"
+    assert quick["rewind-0 r1"][0].start.rewind == "init"
+    assert quick["rewind-k/random r3"][0].start.ticket_from == quick["rewind-k r2"][0].run_id()
 
     def outcome(accs):
         out = {"dense": [fake_run(0.9, step=500)] * 3}

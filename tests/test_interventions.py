@@ -7,9 +7,11 @@ from phenolab.cli import main
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.interventions import INTERVENTIONS, build, canonical
-from phenolab.runner import Options, run, run_ensemble
+from phenolab.interventions.spec import parse_specs
+from phenolab.run import Options
 from phenolab.store import Store
 from phenolab.train.optim import SGD
+from tests.conftest import run, run_ensemble
 from tests.test_ensemble import CUDA, MEMBERS, assert_same_curves
 from tests.test_runner import CrashAt, curves
 
@@ -24,7 +26,7 @@ class Weights(torch.nn.Module):
 
 def hooks(model, *member_specs, lr=0.1):
     optimizer = SGD(model.parameters(), lr=[lr] * len(member_specs), wd=0.0, warmup=0)
-    return build([list(s) for s in member_specs], model, optimizer), optimizer
+    return build([parse_specs(s) for s in member_specs], model, optimizer), optimizer
 
 
 def filtered(hook, model, grads):

@@ -5,10 +5,9 @@ import math
 import torch
 
 from phenolab.config import RunConfig
-from phenolab.runner import run
 from phenolab.store import Store
 from phenolab.train.losses import cross_entropy, stablemax_cross_entropy
-from tests.conftest import TINY
+from tests.conftest import TINY, run
 
 
 def test_stablemax_values():

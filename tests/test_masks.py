@@ -17,10 +17,11 @@ from phenolab.interventions.masks import (
     random_mask,
     sparsity_of,
 )
+from phenolab.run import Options
 from phenolab.run.start import imp_sparsity, matched_norm, run_mask
-from phenolab.runner import Options, run, run_ensemble
 from phenolab.store import Store
 from phenolab.train.optim import SGD, AdamW
+from tests.conftest import run, run_ensemble
 from tests.test_ensemble import CUDA, assert_same_curves
 from tests.test_interventions import Weights
 from tests.test_runner import CrashAt, curves
@@ -158,7 +159,7 @@ def test_ticket_fields_are_member_fields_and_leave_old_run_ids_alone():
     for name in ("ticket_from", "sparsity", "prune_scope", "mask_kind", "rewind", "reinit"):
         assert name in MEMBER_FIELDS
     assert TICKET.replace(rewind="020").run_id() == TICKET.replace(rewind=20).run_id()
-    assert TICKET.replace(keep_checkpoint_at=(0, 0)).train.keep_checkpoint_at == (0,)
+    assert TICKET.replace(keep_checkpoint_at=(0, 0)).start.keep_checkpoint_at == (0,)
 
 
 def test_tickets_rewind_to_init_or_step_k_under_their_masks(store):
@@ -294,8 +295,8 @@ def test_catalog_arms_can_be_tickets_of_another_arm():
         expectations=(),
     )
     arms = arm_configs(entry, quick=True, n=2)
-    assert [c.train.ticket_from for c in arms["ticket"]] == [c.run_id() for c in arms["grokked"]]
-    assert all(c.train.init_from is None for c in arms["ticket"])
+    assert [c.start.ticket_from for c in arms["ticket"]] == [c.run_id() for c in arms["grokked"]]
+    assert all(c.start.init_from is None for c in arms["ticket"])
     with pytest.raises(ValueError, match="link must be"):
         Arm("x", base, link="seed")
 

@@ -136,9 +136,8 @@ def test_every_measure_gives_the_cpu_values_on_cuda(tmp_path, model):
     gives the CPU's values up to float rounding."""
     from phenolab.config import RunConfig
     from phenolab.measures import REQUIREMENTS
-    from phenolab.runner import run
     from phenolab.store import Store
-    from tests.conftest import TINY
+    from tests.conftest import TINY, run
 
     base = RunConfig().replace(**TINY).replace(model=model, steps=10, eval_every=10)
     names = [n for n in MEASURES if n not in REQUIREMENTS or REQUIREMENTS[n](base) is None]

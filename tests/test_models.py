@@ -151,7 +151,7 @@ def test_each_kind_counts_the_numbers_its_module_holds(changes):
     module's: parameters and buffers of one member."""
     from phenolab.config import RunConfig
     from phenolab.models import MODELS
-    from phenolab.sweep.shards import parameter_count
+    from phenolab.run.shards import parameter_count
     from phenolab.tasks import dims
 
     cfg = RunConfig().replace(**changes)

@@ -102,8 +102,8 @@ def test_figures_draw():
 def test_quick_arm_shows_hidden_progress(tmp_path):
     """One seed of the quick arm: the excluded loss rises through circuit formation and the
     restricted loss falls before the test loss (Nanda et al. 2023, Fig. 7)."""
-    from phenolab.runner import run
     from phenolab.store import Store
+    from tests.conftest import run
 
     store = Store(tmp_path / "r.db")
     r = run(nanda.QUICK, store, device="cpu")

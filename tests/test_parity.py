@@ -12,11 +12,11 @@ from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.measures.parity import relevant_mass
 from phenolab.models import build_model
-from phenolab.runner import run
 from phenolab.store import Store
 from phenolab.tasks import FEATURES, parity
 from phenolab.train.batches import FreshSampler
 from phenolab.train.losses import hinge
+from tests.conftest import run
 
 PARITY = dict(op="parity", model="dense", optimizer="sgd", loss="hinge", warmup=0)
 

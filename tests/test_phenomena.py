@@ -3,8 +3,8 @@
 import pytest
 
 from phenolab.config.presets import preset
-from phenolab.runner import run
 from phenolab.store import Store
+from tests.conftest import run
 
 
 @pytest.mark.slow

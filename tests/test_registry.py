@@ -1,6 +1,7 @@
 """One registry style: `phenolab.Registry`, and what it buys. A toy task and a toy model defined
-in this file alone (no phenolab module edited) are validated, trained end to end by the runner,
-stored and sized by the shard planner: a new task or model is one file plus its registration."""
+in this file alone (no phenolab module edited) are validated, trained end to end through the one
+door to training (phenolab.run.train_configs), stored and sized by the shard planner: a new task
+or model is one file plus its registration."""
 
 import pytest
 import torch
@@ -10,10 +11,10 @@ from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.models import MODELS, ModelKind
 from phenolab.models.init import bmm, stacked_normal, zeros
-from phenolab.runner import run
+from phenolab.run.shards import bytes_per_member, parameter_count
 from phenolab.store import Store
-from phenolab.sweep.shards import bytes_per_member, parameter_count
 from phenolab.tasks import TASKS, Dims, Task, TaskData, data_seed, describe, n_elements
+from tests.conftest import run
 
 TOY_FORMAT = "toy-vectors"  # an input format of their own: only the toy model reads it
 D = 8  # the toy task's input dimension

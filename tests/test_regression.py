@@ -10,10 +10,10 @@ from phenolab.cli import main
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.models import build_model
-from phenolab.runner import run, run_ensemble
 from phenolab.store import Store
 from phenolab.tasks import FEATURES, regression
 from phenolab.train import closedform
+from tests.conftest import run, run_ensemble
 
 SOLVE = dict(model="rf", optimizer="lstsq", wd=0.0, loss="mse")
 LINEAR = RunConfig().replace(op="linear", n_features=30, n_train=20, n_test=200, **SOLVE)

@@ -8,9 +8,8 @@ import torch
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.measures.rqi import DELTA, circle_angles, realised_share
-from phenolab.runner import run
 from phenolab.store import Store
-from tests.conftest import TINY
+from tests.conftest import TINY, run
 
 P = 31
 

@@ -6,9 +6,10 @@ import torch
 
 from phenolab.config import RunConfig
 from phenolab.errors import StoreError
-from phenolab.runner import Options, RunInterrupted, run
+from phenolab.run import Options, RunInterrupted
 from phenolab.store import Store
 from phenolab.train.loop import Callback
+from tests.conftest import run
 
 
 class CrashAt(Callback):

@@ -9,8 +9,8 @@ from phenolab.config import MEMBER_FIELDS, RunConfig
 from phenolab.errors import ConfigError
 from phenolab.models import build_model
 from phenolab.models.embedding import embedding_of
-from phenolab.runner import run, run_ensemble
 from phenolab.store import Store
+from tests.conftest import run, run_ensemble
 from tests.test_ensemble import assert_same_curves
 
 # tiny runs (the tests share 2 CPU cores): a weak source with a 4-wide embedding, a wider one

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+from phenolab.tasks import n_elements
+
 TAU = 0.99  # accuracy that counts as fitted / generalized
 COMPREHENSION_K = 2.0  # t_gen ≤ k · t_fit is comprehension, beyond it grokking
 SEMI_GROK_MIN = 0.25  # final test accuracy, as a fraction of the way from chance to 1, that
@@ -97,6 +99,17 @@ def classify(
         final_test_acc=final_test,
         phase=phase,
     )
+
+
+def events_of(record, metrics: dict) -> Events:
+    """The events of a stored run (`record.config` is its config JSON) from its curves
+    {name: (steps, values)}; NO_EVENTS for a run without accuracies (a regression task)."""
+    if "train/acc" not in metrics:
+        return NO_EVENTS
+    steps, train_acc = metrics["train/acc"]
+    _, test_acc = metrics["test/acc"]
+    task = record.config["task"]
+    return classify(steps, train_acc, test_acc, chance=1.0 / n_elements(task["op"], task["p"]))
 
 
 def rise_width(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from phenolab.config import RunConfig
-from phenolab.runner import RunResult
+from phenolab.run import RunResult
 
 Outcome = dict[str, list[RunResult]]  # arm name → one result per seed
 VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE")
@@ -83,7 +83,7 @@ class Arm:
     # (its config's init_from is set to that run's id; the parent arm is trained first)
     parent: str | None = None
     # the field that links each run to its parent's: init_from (a continuation), ticket_from
-    # (a lottery ticket of the parent: its mask and rewound weights, tickets.py) or embed_from
+    # (a lottery ticket of the parent: its mask and rewound weights, run/start.py) or embed_from
     # (the parent's trained embedding, interventions/transfer.py)
     link: str = "init_from"
     # False: the quick variant leaves this arm out (a CPU-sized subset of a sweep)

@@ -31,10 +31,17 @@ from phenolab.catalog.entry import Arm, Outcome
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.interventions.masks import sparsity_of
-from phenolab.run.start import imp_sparsity, run_mask
-from phenolab.runner import DEFAULT_OPTIONS, Options, RunResult, default_device
+from phenolab.run import (
+    DEFAULT_OPTIONS,
+    Options,
+    Progress,
+    RunResult,
+    imp_sparsity,
+    resolve_device,
+    run_mask,
+    train_configs,
+)
 from phenolab.store import Store
-from phenolab.sweep.local import run_configs
 
 CONTROLS = {"reinit": {"reinit": True, "rewind": "init"}, "random": {"mask_kind": "random"}}
 
@@ -54,7 +61,7 @@ def keeping(cfg: RunConfig, rewind: str | int) -> RunConfig:
     """The dense round's config: `cfg`, keeping its weights at step k when rounds rewind to k."""
     if str(rewind).strip().lower() == "init":
         return cfg
-    return cfg.replace(keep_checkpoint_at=(*cfg.train.keep_checkpoint_at, int(rewind)))
+    return cfg.replace(keep_checkpoint_at=(*cfg.start.keep_checkpoint_at, int(rewind)))
 
 
 def _check(
@@ -132,15 +139,22 @@ def imp(
     options: Options = DEFAULT_OPTIONS,
     workers: int | None = None,
     on_round: Callable[[ImpRound], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> list[ImpRound]:
     """Rounds 0 … `rounds` of IMP from `base` (its seed replaced by each of `seeds`): per round
     the measured sparsity and each arm's runs (see the module docstring). Each round trains as
     ensembles over `workers` processes (default: one per CPU core on CPU); `on_round(ImpRound)`
     is called as each round finishes."""
     _check(rounds, rate, controls, rewind, base.train.steps)
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
     own = [base.replace(seed=s) for s in seeds]
-    dense = run_configs([keeping(c, rewind) for c in own], store, device, workers, options)
+
+    def train(configs: list[RunConfig]) -> list[RunResult]:
+        return train_configs(
+            configs, store, device, workers=workers, options=options, on_progress=on_progress
+        )
+
+    dense = train([keeping(c, rewind) for c in own])
     out = [ImpRound(0, [0.0] * len(own), {"ticket": dense})]
     if on_round:
         on_round(out[-1])
@@ -154,7 +168,7 @@ def imp(
             name: [t.replace(**CONTROLS[name]) for t in tickets] for name in controls
         }
         every = [c for cs in arms.values() for c in cs]
-        results = dict(zip(every, run_configs(every, store, device, workers, options), strict=True))
+        results = dict(zip(every, train(every), strict=True))
         runs = {name: [results[c] for c in cs] for name, cs in arms.items()}
         sparsity = [float(sparsity_of(run_mask(store, t.record.id))[0]) for t in runs["ticket"]]
         out.append(ImpRound(r, sparsity, runs))

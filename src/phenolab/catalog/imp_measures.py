@@ -37,7 +37,7 @@ def readout(measure):
 
 def remaining(outcome: Outcome, arm: str) -> float:
     """Fraction of the prunable weights an arm's runs keep (1 − their configured sparsity)."""
-    return 1 - outcome[arm][0].record.config["train"].get("sparsity", 0.0)
+    return 1 - from_json(outcome[arm][0].record.config).start.sparsity
 
 
 def _early_stops(outcome: Outcome, arm: str) -> list[tuple[int, float]]:

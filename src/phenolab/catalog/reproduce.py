@@ -4,15 +4,15 @@ and the verdicts appended to the store, never edited."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
 from phenolab.catalog.entry import Entry, Measured, Outcome
 from phenolab.config import RunConfig
-from phenolab.runner import DEFAULT_OPTIONS, Options, RunResult
+from phenolab.run import DEFAULT_OPTIONS, Options, Progress, RunResult, train_configs
 from phenolab.store import Store
-from phenolab.sweep.local import run_configs
 
 
 @dataclass
@@ -53,6 +53,7 @@ def reproduce(
     seeds: int | None = None,
     workers: int | None = None,
     options: Options = DEFAULT_OPTIONS,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> Reproduction:
     n = seeds or (entry.quick_seeds if quick else entry.seeds)
     arms = arm_configs(entry, quick, n)
@@ -61,7 +62,10 @@ def reproduce(
     results: dict[str, RunResult] = {}
     for stage in stages(entry):  # parents before the continuations they initialise
         todo = [c for name in stage if name in arms for c in arms[name]]
-        for r in run_configs(todo, store, device, workers, options):
+        trained = train_configs(
+            todo, store, device, workers=workers, options=options, on_progress=on_progress
+        )
+        for r in trained:
             results[r.record.id] = r
     outcome = {name: [results[c.run_id()] for c in cs] for name, cs in arms.items()}
     if entry.analysis is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import textwrap
 import time
 
@@ -119,20 +120,30 @@ def _show(entry, args) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from phenolab.catalog.reproduce import reproduce
+    from phenolab.cli.progress import ProgressPrinter
+    from phenolab.cli.run import options_of
     from phenolab.report.html import entry_report
-    from phenolab.runner import Options, default_device, resolve_device
+    from phenolab.run import resolve_device
 
     entry = get(args.entry_id)
     if args.seeds is not None and args.seeds < 1:
         raise ConfigError(f"seeds: must be at least 1, got {args.seeds}")
-    device = resolve_device(args.device) if args.device else default_device()
+    device = resolve_device(args.device)
     store = Store(args.store)
     variant = "quick" if args.quick else "canonical"
-    say = print if not args.json else (lambda *a: None)
+    say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     say(f"reproducing {entry.id} ({variant}) on {device}: {entry.reproduces}")
     t0 = time.perf_counter()
-    options = Options(fast=args.fast)
-    result = reproduce(entry, store, device, args.quick, args.seeds, args.workers, options)
+    result = reproduce(
+        entry,
+        store,
+        device,
+        args.quick,
+        args.seeds,
+        args.workers,
+        options_of(args),
+        on_progress=ProgressPrinter(say),
+    )
     report = None
     if not args.no_report:
         path = args.report or default_report_path(store.path, f"{entry.id}-{variant}")

@@ -16,8 +16,9 @@ from phenolab.tasks.modular import describe
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from phenolab.cli.progress import ProgressPrinter
     from phenolab.compare import compare
-    from phenolab.runner import RunInterrupted, default_device, resolve_device
+    from phenolab.run import RunInterrupted, resolve_device
 
     values, grid = config_values(args, args.baseline)
     if grid:
@@ -29,7 +30,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise ConfigError(f"{name.replace('_', '-')}: must be at least 1")
     baseline = from_flat(values)
-    device = resolve_device(args.device) if args.device else default_device()
+    device = resolve_device(args.device)
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     t, m, tr = baseline.task, baseline.model, baseline.train
     say(
@@ -50,8 +51,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             max_members=args.max_members,
             options=options_of(args),
             resamples=args.resamples,
-            say=say,
-            progress=sys.stderr.isatty(),
+            on_progress=ProgressPrinter(say),
         )
     except RunInterrupted as exc:
         print(f"\nphenolab: {exc}", file=sys.stderr)

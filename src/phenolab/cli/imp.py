@@ -12,9 +12,9 @@ import time
 from phenolab.cli.run import config_values, options_of
 from phenolab.cli.shared import EXIT_INTERRUPTED, opt
 from phenolab.config import from_flat
+from phenolab.config.start import ticket_fields_without_parent
 from phenolab.errors import ConfigError, UserError
 from phenolab.store import Store
-from phenolab.train.config import ticket_fields_without_parent
 
 
 def controls_of(text: str) -> tuple[str, ...]:
@@ -33,7 +33,8 @@ def controls_of(text: str) -> tuple[str, ...]:
 def cmd_imp(args: argparse.Namespace) -> int:
     from phenolab.catalog.imp import as_outcome, imp
     from phenolab.catalog.imp_measures import matching_remaining
-    from phenolab.runner import RunInterrupted, default_device, resolve_device
+    from phenolab.cli.progress import ProgressPrinter
+    from phenolab.run import RunInterrupted, resolve_device
 
     if args.preset_name and args.preset_flag and args.preset_name != args.preset_flag:
         raise ConfigError(f"two presets given: {args.preset_name!r} and {args.preset_flag!r}")
@@ -44,14 +45,14 @@ def cmd_imp(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise ConfigError(f"{name}: must be at least 1, got {getattr(args, name)}")
     controls = controls_of(args.controls)
-    given = from_flat(values).train  # validates --prune-scope / --scope and --rewind
+    given = from_flat(values).start  # validates --prune-scope / --scope and --rewind
     scope, rewind = given.prune_scope, given.rewind
     base = from_flat(values | {"prune_scope": "global", "rewind": "init"})
-    per_round = ticket_fields_without_parent(base.train)
-    if base.train.ticket_from is not None or per_round:
+    per_round = ticket_fields_without_parent(base.start)
+    if base.start.ticket_from is not None or per_round:
         name = per_round[0] if per_round else "ticket_from"
         raise ConfigError(f"{name}: imp sets the ticket fields of each round (use --rate)")
-    device = resolve_device(args.device) if args.device else default_device()
+    device = resolve_device(args.device)
     first = base.train.seed
     seeds = range(first, first + args.seeds)
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
@@ -93,6 +94,8 @@ def cmd_imp(args: argparse.Namespace) -> int:
             options_of(args),
             args.workers,
             on_round=row,
+            # the rounds' table is the output: progress lines only, not the plan of each round
+            on_progress=ProgressPrinter(say=lambda line: None),
         )
     except RunInterrupted as exc:
         print(f"\nphenolab: {exc}", file=sys.stderr)

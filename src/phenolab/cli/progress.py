@@ -1,8 +1,8 @@
-"""A one-line live progress bar on stderr: step, live train/test accuracy, elapsed time.
+"""What the terminal shows while `train_configs` works: its messages, and the training state as
+one live line on stderr (step, median train / test accuracy, members ≥ 0.99, elapsed time).
 
-For an ensemble it shows the median accuracies and how many members have test accuracy ≥ 0.99.
-`ProgressBar` is a training callback; `StorePoller` draws the same line for shards trained in
-other processes, from what they have written to the store.
+On a terminal the line is redrawn in place; anywhere else (a log file, CI, nohup) a plain line
+is printed every LOG_SECONDS instead, so logs stay readable and still show that work goes on.
 """
 
 from __future__ import annotations
@@ -10,73 +10,64 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Callable
 
 from phenolab.analysis.events import TAU
-from phenolab.store import Store
-from phenolab.train.loop import Callback, TrainState
+from phenolab.run import Progress
+
+LOG_SECONDS = 30.0  # between progress lines when stderr is not a terminal
+REDRAW_SECONDS = 0.1
 
 
-class _Line:
-    def __init__(self, total: int, stream=sys.stderr, width: int = 28) -> None:
-        self.total, self.stream, self.width = total, stream, width
+class ProgressPrinter:
+    """An `on_progress` callback: messages go to `say`, progress to `stream`."""
+
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        stream=None,
+        tty: bool | None = None,
+        log_seconds: float = LOG_SECONDS,
+    ) -> None:
+        self.say = say
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.interval = REDRAW_SECONDS if self.tty else log_seconds
         self.t0 = time.monotonic()
+        self.last_draw = -float("inf")
+        self.drawn: Progress | None = None  # a live line is on screen
 
-    def draw(self, step: int, train_acc: list[float], test_acc: list[float]) -> None:
-        done = int(self.width * step / self.total)
-        bar = "█" * done + "·" * (self.width - done)
+    def __call__(self, progress: Progress) -> None:
+        if progress.message is not None:
+            self._end_line()
+            self.say(progress.message)
+        elif progress.finished:
+            self._end_line()
+        elif time.monotonic() - self.last_draw >= self.interval:
+            self.last_draw = time.monotonic()
+            text = self.line(progress)
+            if self.tty:
+                self.stream.write(f"\r{text} ")
+                self.drawn = progress
+            else:
+                self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def line(self, p: Progress) -> str:
+        width = 28
+        done = int(width * p.step / p.total) if p.total else 0
+        bar = "█" * done + "·" * (width - done)
         acc = ""
-        if test_acc:
-            tr, te = statistics.median(train_acc), statistics.median(test_acc)
+        if p.test_acc:
+            tr, te = statistics.median(p.train_acc), statistics.median(p.test_acc)
             acc = f"  train {tr:.3f}  test {te:.3f}"
-            if len(test_acc) > 1:
-                acc = f"  median{acc}  {sum(a >= TAU for a in test_acc)}/{len(test_acc)} ≥ {TAU}"
+            if len(p.test_acc) > 1:
+                acc = f"  median{acc}  {p.generalized()}/{len(p.test_acc)} ≥ {TAU}"
         seconds = time.monotonic() - self.t0
-        self.stream.write(
-            f"\r  step {step:>{len(str(self.total))}}/{self.total} |{bar}|{acc}  {seconds:6.1f}s "
-        )
-        self.stream.flush()
+        return f"  step {p.step:>{len(str(p.total))}}/{p.total} |{bar}|{acc}  {seconds:6.1f}s"
 
-    def finish(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
-
-
-class ProgressBar(Callback):
-    def __init__(self, total: int, stream=sys.stderr, interval: float = 0.1) -> None:
-        self.line = _Line(total, stream)
-        self.interval = interval
-        self.last_draw = 0.0
-
-    def on_train_start(self, state: TrainState) -> None:
-        self.draw(state)
-
-    def on_step_end(self, state: TrainState) -> None:
-        if time.monotonic() - self.last_draw >= self.interval:
-            self.draw(state)
-
-    def on_train_end(self, state: TrainState) -> None:
-        self.draw(state)
-        self.line.finish()
-
-    def draw(self, state: TrainState) -> None:
-        self.last_draw = time.monotonic()
-        m = state.metrics
-        train = m["train/acc"].tolist() if "train/acc" in m else []
-        test = m["test/acc"].tolist() if "test/acc" in m else []
-        self.line.draw(state.step, train, test)
-
-
-class StorePoller:
-    """Called every half second by the parent of worker processes: redraws from the store."""
-
-    def __init__(self, store: Store, run_ids: list[str], total: int, stream=sys.stderr) -> None:
-        self.store, self.run_ids = store, run_ids
-        self.line = _Line(total, stream)
-
-    def __call__(self) -> None:
-        step, train, test = self.store.latest(self.run_ids, ("train/acc", "test/acc"))
-        self.line.draw(step, train, test)
-
-    def finish(self) -> None:
-        self()
-        self.line.finish()
+    def _end_line(self) -> None:
+        if self.drawn is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = None

@@ -57,10 +57,10 @@ def config_values(
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from phenolab.runner import RunInterrupted, default_device, resolve_device
+    from phenolab.run import RunInterrupted, resolve_device
 
     configs = _configs_from_args(args)
-    device = resolve_device(args.device) if args.device else default_device()
+    device = resolve_device(args.device)
     if args.max_members is not None and args.max_members < 1:
         raise ConfigError(f"max-members: must be at least 1, got {args.max_members}")
     store = Store(args.store)
@@ -74,10 +74,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
 
 
-def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
-    from phenolab.cli.progress import ProgressBar
-    from phenolab.runner import run
+def train(configs: list[RunConfig], store: Store, device, args, say) -> list:
+    """The configs through the one door, with the terminal's progress and the command's
+    options (`--workers`, `--max-members`, `--fast`, `--checkpoint-seconds`, `--threads`)."""
+    from phenolab.cli.progress import ProgressPrinter
+    from phenolab.run import train_configs
 
+    return train_configs(
+        configs,
+        store,
+        device,
+        workers=getattr(args, "workers", None),
+        max_members=getattr(args, "max_members", None),
+        options=options_of(args),
+        on_progress=ProgressPrinter(say),
+    )
+
+
+def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
     run_id = cfg.run_id()
     t, m = cfg.task, cfg.model
     if cfg.train.optimizer == "lstsq":
@@ -92,13 +106,7 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
             f"{cfg.train.optimizer} lr {cfg.train.lr:g} wd {cfg.train.wd:g}, "
             f"{cfg.train.steps:,} steps, seed {cfg.train.seed}"
         )
-    record = store.get_run(run_id)
-    if record is not None and record.status != "finished":
-        step = store.checkpoint_step(run_id)
-        if step is not None:
-            say(f"resuming from step {step:,} (its checkpoint in {args.store})")
-    progress = [ProgressBar(cfg.train.steps)] if sys.stderr.isatty() else []
-    result = run(cfg, store, device, progress, options_of(args))
+    (result,) = train([cfg], store, device, args, say)
     if result.cached:
         say(f"found finished run {run_id} in {args.store}: not training again")
     report = None if args.no_report else write_run_report(store, result.record, args.report)
@@ -132,9 +140,13 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
 
 
 def options_of(args: argparse.Namespace):
-    from phenolab.runner import Options
+    from phenolab.run import Options
 
-    return Options(args.checkpoint_seconds, args.fast)
+    return Options(
+        getattr(args, "checkpoint_seconds", 30.0),
+        getattr(args, "fast", False),
+        getattr(args, "threads", None),
+    )
 
 
 def _member_json(result) -> dict:
@@ -161,30 +173,17 @@ def _member_json(result) -> dict:
 
 def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> int:
     from phenolab.analysis.ensemble import summarize_group
-    from phenolab.cli.progress import ProgressBar, StorePoller
+    from phenolab.run import shard_sizes
     from phenolab.sweep.grid import varying_fields
-    from phenolab.sweep.local import cpu_workers, run_shards
-    from phenolab.sweep.shards import plan_shards
 
     varying = varying_fields(configs)
-    workers = args.workers or (cpu_workers(len(configs)) if device.type == "cpu" else 1)
-    plan = plan_shards(configs, device, args.max_members, min_shards=workers)
-    workers = min(workers, len(plan.shards))
-    say(
-        f"ensemble of {len(configs)} members varying {', '.join(varying)} on {device}: "
-        f"{plan.describe()}; {workers} worker process(es)"
-    )
+    say(f"ensemble of {len(configs)} members varying {', '.join(varying)} on {device}")
     steps = configs[0].train.steps
-    tty = sys.stderr.isatty()
-    callbacks = [ProgressBar(steps)] if tty and workers == 1 else []
-    poller = (
-        StorePoller(store, [c.run_id() for c in configs], steps) if tty and workers > 1 else None
-    )
     t0 = time.perf_counter()
-    results = run_shards(plan.shards, store, device, workers, callbacks, options_of(args), poller)
-    if poller:
-        poller.finish()
+    results = train(configs, store, device, args, say)
     wall = time.perf_counter() - t0
+    shards = shard_sizes(results)
+    plan = f"{len(configs)} members in {len(shards)} shard(s) {shards}"
 
     def label(cfg: RunConfig) -> str:
         flat = cfg.flat()
@@ -206,7 +205,7 @@ def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> 
     report = None
     if not args.no_report:
         report = _write_ensemble_report(
-            store, configs, results, groups, varying, label, wall, plan.describe(), args.report
+            store, configs, results, groups, varying, label, wall, plan, args.report
         )
     if args.json:
         members = []
@@ -220,8 +219,10 @@ def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> 
                     "groups": [g.as_dict() for g in groups],
                     "varying": varying,
                     "seconds": round(wall, 3),
-                    "shards": [len(s) for s in plan.shards],
-                    "workers": workers,
+                    "shards": shards,
+                    "workers": max(
+                        r.record.env.get("layout", {}).get("workers", 1) for r in results
+                    ),
                     "device": str(device),
                     "report": report,
                 }
@@ -271,8 +272,8 @@ def _write_ensemble_report(
 
 
 def write_run_report(store: Store, record: RunRecord, path: str | None) -> str:
+    from phenolab.analysis.events import events_of
     from phenolab.report.html import embedding_circle, run_report
-    from phenolab.runner import events_of
 
     metrics = store.metrics(record.id)
     path = path or default_report_path(store.path, record.id)

@@ -153,7 +153,7 @@ def matched_controls(
 def start_controls(arm: Arm, flat: Mapping[str, Any]) -> list[Arm]:
     """Controls of where an arm starts, from its config `flat`:
     - a magnitude ticket (ticket_from, sparsity > 0): a random mask at the same sparsity and the
-      dense network at the ticket's initial norm (mask_kind random / norm-matched, tickets.py;
+      dense network at the ticket's initial norm (mask_kind random / norm-matched, run/start.py;
       Minegishi et al. 2024, §4);
     - GrokTransfer (embed_from with embed_rank r > 0): the same factored embedding A·B with A
       random too, no transfer (Xu et al. 2025, Fig. 15a)."""

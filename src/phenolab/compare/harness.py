@@ -16,11 +16,15 @@ from phenolab.compare.arms import Arm, depth, plan_arms
 from phenolab.compare.summary import ArmOutcome, Comparison
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
-from phenolab.runner import DEFAULT_OPTIONS, Options, RunResult, default_device, events_of
+from phenolab.run import (
+    DEFAULT_OPTIONS,
+    Options,
+    Progress,
+    resolve_device,
+    shard_sizes,
+    train_configs,
+)
 from phenolab.store import Store
-from phenolab.sweep.grid import compatible_groups
-from phenolab.sweep.local import cpu_workers, run_shards
-from phenolab.sweep.shards import plan_shards
 
 T95 = 0.95  # "steps to 95 % test accuracy", the Grokfast paper's figure (sustained, as t_gen)
 
@@ -38,15 +42,15 @@ def compare(
     max_members: int | None = None,
     options: Options = DEFAULT_OPTIONS,
     resamples: int = RESAMPLES,
-    say: Callable[[str], None] = lambda line: None,
-    progress: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> Comparison:
     """Train (or fetch) the baseline and every arm over seeds baseline.seed … +seeds−1 and
     summarise each arm against the baseline."""
     if seeds < 1:
         raise ConfigError(f"seeds: must be at least 1, got {seeds}")
     store = store if store is not None else Store()
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
+    say = (lambda line: on_progress(Progress(line))) if on_progress else (lambda line: None)
     planned = plan_arms(baseline, arms, matched, baseline_name)
     first = baseline.train.seed
     configs: dict[str, list[RunConfig]] = {}
@@ -65,7 +69,7 @@ def compare(
     results, shards = {}, []
     for stage in range(max(depths.values()) + 1):  # parents before the runs linked to them
         todo = {name: cs for name, cs in configs.items() if depths[name] == stage}
-        done, sizes = _train(todo, store, device, workers, max_members, options, say, progress)
+        done, sizes = _train(todo, store, device, workers, max_members, options, on_progress)
         results.update(done)
         shards += sizes
     wall = time.perf_counter() - t0
@@ -78,46 +82,20 @@ def compare(
     )
 
 
-def _train(configs, store, device, workers, max_members, options, say, progress):
-    """Every distinct config once, grouped into ensembles; results by run id. Finished runs are
-    read from the store here, without starting a worker for them."""
+def _train(configs, store, device, workers, max_members, options, on_progress):
+    """Every distinct config once, through the one door; results by run id, and the member
+    count of each ensemble shard trained now (from the layout recorded with each run)."""
     distinct = list(dict.fromkeys(c for cs in configs.values() for c in cs))
-    done = {}
-    for cfg in distinct:
-        record = store.get_run(cfg.run_id())
-        if record is not None and record.status == "finished":
-            done[record.id] = RunResult(
-                record, events_of(record, store.metrics(record.id)), None, True
-            )
-    todo = [c for c in distinct if c.run_id() not in done]
-    say(f"{len(distinct)} distinct runs, {len(done)} found finished in {store.path}")
-    if not todo:
-        return done, []
-    groups = compatible_groups(todo)
-    w = workers or (cpu_workers(len(todo)) if device.type == "cpu" else 1)
-    shards = [
-        shard
-        for group in groups
-        for shard in plan_shards(group, device, max_members, min_shards=min(w, len(group))).shards
-    ]
-    w = max(1, min(w, len(shards)))
-    say(
-        f"training {len(todo)} runs in {len(groups)} ensemble group(s), {len(shards)} shard(s) "
-        f"[{', '.join(str(len(s)) for s in shards)}] on {device}, {w} worker process(es)"
+    results = train_configs(
+        distinct,
+        store,
+        device,
+        workers=workers,
+        max_members=max_members,
+        options=options,
+        on_progress=on_progress,
     )
-    callbacks, poller = [], None
-    if progress:
-        from phenolab.cli.progress import ProgressBar, StorePoller
-
-        steps = max(c.train.steps for c in todo)
-        if w > 1:
-            poller = StorePoller(store, [c.run_id() for c in todo], steps)
-        else:
-            callbacks = [ProgressBar(steps)]
-    trained = run_shards(shards, store, device, w, callbacks, options, poller)
-    if poller:
-        poller.finish()
-    return done | {r.record.id: r for r in trained}, [len(s) for s in shards]
+    return {r.record.id: r for r in results}, shard_sizes(results)
 
 
 def _outcome(arm: Arm, configs: list[RunConfig], results: dict, store: Store) -> ArmOutcome:

@@ -11,7 +11,7 @@ from phenolab.analysis.ensemble import quantile
 from phenolab.analysis.speedup import LEVEL, Speedup
 from phenolab.compare.arms import Arm
 from phenolab.config import RunConfig
-from phenolab.runner import RunResult
+from phenolab.run import RunResult
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """Typed, frozen run configs; canonical JSON; run ids.
 
-A run config is three sections owned by their components: the task (`tasks`), the model
-(`models`) and the training (`train`). Every leaf field has a name unique across sections, so that
-the CLI can offer `--FIELD VALUE` for each and a flat dict can name any field.
+A run config is four sections: the task (owned by `tasks`), the model (`models`), the training
+(`train`) and where the run starts (`config/start.py`, read by `run/start.py`). Every leaf field
+has a name unique across sections, so that the CLI can offer `--FIELD VALUE` for each and a flat
+dict can name any field; sections only group them (a run's id does not depend on the grouping:
+stores written when the start fields sat in `train` are read the same).
 
 The run id is a hash of the canonical config: only fields that differ from their defaults, plus
 `phenolab.RUN_FORMAT`. New fields therefore default to a no-op and old ids stay valid.
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phenolab import RUN_FORMAT
+from phenolab.config.start import StartConfig
 from phenolab.errors import ConfigError
 from phenolab.models import MODELS, ModelConfig
 from phenolab.tasks import FEATURES, IMAGES, TASKS, TOKENS, TaskConfig, dims, task_of
@@ -33,10 +36,22 @@ class RunConfig:
     task: TaskConfig = field(default_factory=TaskConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    start: StartConfig = field(default_factory=StartConfig)
 
     def __post_init__(self) -> None:
+        from phenolab.interventions.spec import canonical_of, parse_specs
         from phenolab.measures import MEASURES, REQUIREMENTS
 
+        # the interventions parsed once, here: carried parsed (`interventions()`) to the run
+        # layer, and kept in canonical form (defaults left out) so equal runs share one id
+        parsed = parse_specs(self.train.interventions)
+        object.__setattr__(self.train, "interventions", tuple(canonical_of(p) for p in parsed))
+        object.__setattr__(self, "_interventions", parsed)
+        keep = self.start.keep_checkpoint_at
+        if keep and keep[-1] > self.train.steps:
+            raise ConfigError(
+                f"keep_checkpoint_at: steps must be in [0, {self.train.steps}], got {keep}"
+            )
         _check_inputs(self)
 
         for name in self.train.measures:
@@ -44,6 +59,10 @@ class RunConfig:
             problem = REQUIREMENTS[name](self) if name in REQUIREMENTS else None
             if problem:
                 raise ConfigError(f"measures: {problem}")
+
+    def interventions(self) -> tuple:
+        """The interventions parsed: ((id, {parameter: value, defaults filled in}), ...)."""
+        return self._interventions
 
     # -- flat view -------------------------------------------------------------------------
     def flat(self) -> dict[str, Any]:
@@ -104,7 +123,7 @@ def _ops_providing(inputs: str) -> list[str]:
     return [op for op, task in TASKS.items() if inputs in task.inputs]
 
 
-SECTIONS = ("task", "model", "train")
+SECTIONS = ("task", "model", "train", "start")
 
 # Fields that may differ between the members of one ensemble (trained in lockstep, one process).
 # Every other field must be shared: it fixes shapes, the task or the optimizer's kind. Members'
@@ -135,30 +154,54 @@ MEMBER_FIELDS = (
 )
 
 
+def ensemble_key(cfg: RunConfig) -> tuple:
+    """What members of one ensemble share: every field outside MEMBER_FIELDS, and the
+    signature of the interventions (ids, order, integer parameters). The one statement of the
+    rule: `check_ensemble` and `ensemble_groups` both ask it."""
+    from phenolab.interventions.spec import signature
+
+    shared = tuple((k, repr(v)) for k, v in cfg.flat().items() if k not in MEMBER_FIELDS)
+    return (*shared, ("interventions", signature(cfg.interventions())))
+
+
+def ensemble_groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
+    """`configs` split into groups that can each be trained as one ensemble, in order."""
+    groups: dict[tuple, list[RunConfig]] = {}
+    for cfg in configs:
+        groups.setdefault(ensemble_key(cfg), []).append(cfg)
+    return list(groups.values())
+
+
 def check_ensemble(configs: list[RunConfig]) -> None:
     """Raise a ConfigError naming the first field, other than MEMBER_FIELDS, that differs, or
     `interventions` when members do not share their interventions' signature."""
     from phenolab.interventions.spec import describe_signature, signature
 
-    first = configs[0].flat()
-    first_signature = signature(first["interventions"])
+    first = ensemble_key(configs[0])
     for cfg in configs[1:]:
-        for name, value in cfg.flat().items():
-            if name not in MEMBER_FIELDS and value != first[name]:
+        theirs = ensemble_key(cfg)
+        if theirs == first:
+            continue
+        for (name, ours), (_, value) in zip(first[:-1], theirs[:-1], strict=True):
+            if ours != value:
                 raise ConfigError(
-                    f"{name}: cannot differ within an ensemble ({first[name]!r} vs {value!r}); "
+                    f"{name}: cannot differ within an ensemble ({ours} vs {value}); "
                     f"fields that can: {', '.join(MEMBER_FIELDS)}"
                 )
-        theirs = signature(cfg.train.interventions)
-        if theirs != first_signature:
-            raise ConfigError(
-                "interventions: members of an ensemble must name the same interventions in the "
-                "same order with the same integer parameters (float parameters may differ): "
-                f"{describe_signature(first_signature)} vs {describe_signature(theirs)}"
-            )
+        raise ConfigError(
+            "interventions: members of an ensemble must name the same interventions in the "
+            "same order with the same integer parameters (float parameters may differ): "
+            f"{describe_signature(signature(configs[0].interventions()))} vs "
+            f"{describe_signature(signature(cfg.interventions()))}"
+        )
 
 
-_SECTION_TYPES = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
+_SECTION_TYPES = {
+    "task": TaskConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "start": StartConfig,
+}
 
 
 def field_specs() -> dict[str, tuple[str, dataclasses.Field]]:

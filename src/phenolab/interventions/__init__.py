@@ -13,7 +13,7 @@ Each is registered by its id in `INTERVENTIONS` (phenolab.Registry): a class wit
 one-line `summary`, its parameters (`params`) and a constructor that builds it for an ensemble.
 
 Pruning masks (masks.py) are not specs: a run asks for one through its ticket fields
-(`ticket_from`, `sparsity`, ...; see tickets.py) and the runner keeps it applied (KeepMask).
+(`ticket_from`, `sparsity`, ...; see run/start.py) and the run layer keeps it applied (KeepMask).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from phenolab.interventions.freeze import FreezeEmbedding
 from phenolab.interventions.grokfast import GrokfastEMA, GrokfastMA
 from phenolab.interventions.norms import DecayToInit, WeightNormConstraint
 from phenolab.interventions.orthograd import OrthoGrad
-from phenolab.interventions.spec import canonical, canonical_specs, parse, signature
+from phenolab.interventions.spec import Parsed, canonical, canonical_specs, signature
 
 INTERVENTIONS = Registry("interventions", "intervention ", sort=True)  # id → Intervention class
 for _cls in (
@@ -55,14 +55,14 @@ __all__ = [
 
 
 def build(
-    member_specs: Sequence[Sequence[str]], model: torch.nn.Module, optimizer
+    member_specs: Sequence[Sequence[Parsed]], model: torch.nn.Module, optimizer
 ) -> list[Intervention]:
-    """The interventions of an ensemble, from each member's specs (the same ids in the same
-    order for every member, and the same integer parameters: `config.check_ensemble` says so
-    at the boundary; float parameters may differ): float parameters become per-member tensors
-    [E] on the model's device."""
-    parsed = [[parse(s) for s in specs] for specs in member_specs]
-    if len({signature(specs) for specs in member_specs}) > 1:
+    """The interventions of an ensemble, from each member's parsed specs (`RunConfig.
+    interventions()`: the same ids in the same order for every member, and the same integer
+    parameters: `config.check_ensemble` says so at the boundary; float parameters may differ):
+    float parameters become per-member tensors [E] on the model's device."""
+    parsed = [list(specs) for specs in member_specs]
+    if len({signature(specs) for specs in parsed}) > 1:
         raise ValueError(f"members disagree on the interventions: {member_specs}")
     first = [name for name, _ in parsed[0]]
     device = next(model.parameters()).device

@@ -6,7 +6,7 @@ once per ensemble from the members' parsed parameters, right after the model is 
 loaded from a parent run) and before a checkpoint is restored, so anything it captures there
 (the initial weights, their norm) is a function of the config alone and is rebuilt identically
 on resume. Whatever it accumulates while training (Grokfast's filters) it returns from
-`state_dict`, every tensor with the member dimension first, so the runner can slice it into
+`state_dict`, every tensor with the member dimension first, so the run layer can slice it into
 members' checkpoints and stack it back (train/members.py).
 """
 

@@ -135,12 +135,12 @@ class KeepMask(Callback):
     backward (before any gradient filter sees them, so filters work on the sparse network's
     gradient) and the pruned weights are zeroed after every optimizer step, so neither weight
     decay nor momentum nor an intervention can bring them back. The model's weights must
-    already be masked when training starts (the runner masks the start weights).
+    already be masked when training starts (run/build.py masks the start weights).
 
-    Built by the runner from the ticket fields of the config, not from an intervention spec;
-    it runs before the interventions (the interventions here all keep zero weights at zero:
-    they scale the weights or pull them toward the masked start). The gradient half is pure
-    tensor work: capturable in the CUDA graph of the step."""
+    Built by the run layer (run/build.py) from the ticket fields of the config, not from an
+    intervention spec; it runs before the interventions (the interventions here all keep zero
+    weights at zero: they scale the weights or pull them toward the masked start). The gradient
+    half is pure tensor work: capturable in the CUDA graph of the step."""
 
     graph_safe = True
 

@@ -69,32 +69,43 @@ def parse(spec: str) -> tuple[str, dict[str, float | int]]:
     return name, values
 
 
-def canonical(spec: str) -> str:
-    """The spec with only non-default parameters, sorted: `grokfast-ema:lamb=5.0`."""
-    name, values = parse(spec)
+Parsed = tuple[str, dict[str, float | int]]  # (id, every parameter's value)
+
+
+def parse_specs(specs: Iterable[str] | str) -> tuple[Parsed, ...]:
+    """A config's interventions parsed, in order (a comma-split list is joined back first)."""
+    if isinstance(specs, str):
+        specs = specs.split(",")
+    return tuple(parse(s) for s in join_fragments(specs))
+
+
+def canonical_of(parsed: Parsed) -> str:
+    """A parsed spec with only non-default parameters, sorted: `grokfast-ema:lamb=5.0`."""
+    name, values = parsed
     defaults = {p.name: p.default for p in _registry()[name].params}
     changed = [f"{k}={values[k]!r}" for k in sorted(values) if values[k] != defaults[k]]
     return name + (":" + ",".join(changed) if changed else "")
 
 
+def canonical(spec: str) -> str:
+    """The spec with only non-default parameters, sorted: `grokfast-ema:lamb=5.0`."""
+    return canonical_of(parse(spec))
+
+
 def canonical_specs(specs: Iterable[str] | str) -> tuple[str, ...]:
     """A config's interventions in canonical form (a comma-split list is joined back)."""
-    if isinstance(specs, str):
-        specs = specs.split(",")
-    return tuple(canonical(s) for s in join_fragments(specs))
+    return tuple(canonical_of(p) for p in parse_specs(specs))
 
 
-def signature(specs: Iterable[str]) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+def signature(parsed: Iterable[Parsed]) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
     """What the members of one ensemble must share: each intervention's id, in order, with its
     integer parameters (they fix buffer shapes, e.g. Grokfast-MA's window); float parameters
     become per-member tensors and may differ."""
     registry = _registry()
-    out = []
-    for spec in specs:
-        name, values = parse(spec)
-        integers = tuple((p.name, int(values[p.name])) for p in registry[name].params if p.integer)
-        out.append((name, integers))
-    return tuple(out)
+    return tuple(
+        (name, tuple((p.name, int(values[p.name])) for p in registry[name].params if p.integer))
+        for name, values in parsed
+    )
 
 
 def describe_signature(sig: tuple) -> str:

@@ -1,5 +1,5 @@
 """Embedding transfer: a run's token embedding starts from another run's trained one
-(`embed_from`, the source's run id; tickets.py finds the source in the store).
+(`embed_from`, the source's run id; run/start.py finds the source in the store).
 
 - GrokTransfer (Xu, Ni, Wang, Hu 2025, "Let me grok for you: accelerating grokking via embedding
   transfer from a weaker model", ICLR 2025, §2.2 and Fig. 1/6): a weaker model (e.g. an MLP with

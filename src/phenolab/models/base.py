@@ -85,5 +85,5 @@ class ModelKind:
 
     def activation_floats(self, cfg, inputs: Dims, rows: int) -> int:
         """Estimated floats of one member's activations on `rows` examples (the memory
-        estimate of the shard planner, sweep/shards.py)."""
+        estimate of the shard planner, run/shards.py)."""
         raise NotImplementedError

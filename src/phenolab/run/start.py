@@ -23,7 +23,7 @@ A ticket run (`ticket_from` = the parent's run id) starts from
     from the parent's even at the same seed): the random re-initialisation control;
 and multiplies it by its mask (sparsity > 0): magnitude pruning of the parent's final weights
 (nested in the parent's own mask when the parent was pruned: IMP), or a random mask with the
-same count per tensor (mask_kind random, seeded by seed + RANDOM_MASK_SEED_OFFSET). The runner
+same count per tensor (mask_kind random, seeded by seed + RANDOM_MASK_SEED_OFFSET). The run layer
 keeps the mask applied through training (interventions/masks.py KeepMask). With mask_kind
 norm-matched there is no mask: the start is scaled by ‖θ₀ ⊙ m‖₂ / ‖θ₀‖₂ of the magnitude mask m,
 the dense control with the ticket's initial norm of Minegishi et al. 2024 (§4.1, Fig. 5a).
@@ -39,13 +39,13 @@ from dataclasses import dataclass
 import torch
 
 from phenolab.config import RunConfig, from_json
+from phenolab.config.start import ticket_fields_without_parent
 from phenolab.errors import ConfigError
 from phenolab.interventions.masks import Mask, magnitude_mask, random_mask, sparsity_of
 from phenolab.interventions.transfer import check_transfer
 from phenolab.models.embedding import embedding_of
 from phenolab.store import RunRecord, Store
 from phenolab.tasks.modular import n_elements
-from phenolab.train.config import ticket_fields_without_parent
 
 # seed offsets of the generators a ticket draws from besides the member's own init (the
 # minibatch order uses seed + 1_000_003, train/batches.py)
@@ -90,7 +90,7 @@ class Start:
 
 def member_start(store: Store, cfg: RunConfig) -> Start:
     """Where `cfg` starts training (see the module docstring)."""
-    t = cfg.train
+    t = cfg.start
     orphans = ticket_fields_without_parent(t)
     if orphans:
         raise ConfigError(
@@ -108,7 +108,7 @@ def member_start(store: Store, cfg: RunConfig) -> Start:
         _, final = finished_parent(store, t.init_from, cfg, "init_from")
         weights = final["model"]
     embedding = source_embedding(store, cfg) if t.embed_from is not None else None
-    return Start(weights, t.seed, cfg.model.init_scale, embedding=embedding)
+    return Start(weights, cfg.train.seed, cfg.model.init_scale, embedding=embedding)
 
 
 def finished_run(store: Store, run_id: str, field: str) -> tuple[RunRecord, dict]:
@@ -142,9 +142,9 @@ def finished_parent(store: Store, parent_id: str, cfg: RunConfig, field: str):
 
 
 def source_embedding(store: Store, cfg: RunConfig) -> torch.Tensor:
-    """The final token embedding [1, vocab_s, d_s] of the run `cfg.train.embed_from`, checked
+    """The final token embedding [1, vocab_s, d_s] of the run `cfg.start.embed_from`, checked
     to fit `cfg` (interventions/transfer.py)."""
-    source_id = cfg.train.embed_from
+    source_id = cfg.start.embed_from
     record, final = finished_run(store, source_id, "embed_from")
     embedding = embedding_of(final["model"])
     if embedding is None:
@@ -160,13 +160,13 @@ def source_embedding(store: Store, cfg: RunConfig) -> torch.Tensor:
 
 
 def _ticket_start(store: Store, cfg: RunConfig) -> Start:
-    t = cfg.train
+    t, seed = cfg.start, cfg.train.seed
     record, final = finished_parent(store, t.ticket_from, cfg, "ticket_from")
     mask, norm_of = ticket_mask(record, final, cfg), None
     if t.mask_kind == "norm-matched":  # the mask's norm, not the mask
         mask, norm_of = None, mask
     if t.reinit:
-        return Start(None, t.seed + REINIT_SEED_OFFSET, cfg.model.init_scale, mask, None, norm_of)
+        return Start(None, seed + REINIT_SEED_OFFSET, cfg.model.init_scale, mask, None, norm_of)
     if t.rewind == "init":
         parent = from_json(record.config)
         start = member_start(store, parent)
@@ -189,14 +189,14 @@ def _ticket_start(store: Store, cfg: RunConfig) -> Start:
             f"rewind: run {t.ticket_from} kept no weights at step {step} (kept: {kept});"
             f" train the parent with keep_checkpoint_at={step}"
         )
-    return Start(weights, t.seed, cfg.model.init_scale, mask, norm_of=norm_of)
+    return Start(weights, seed, cfg.model.init_scale, mask, norm_of=norm_of)
 
 
 def ticket_mask(record: RunRecord, final: dict, cfg: RunConfig) -> Mask | None:
     """The mask of a ticket of the run `record` (final checkpoint `final`): None without
     pruning; else magnitude pruning of the parent's final weights at `sparsity`, nested in the
     parent's own mask, or a random mask with the same count per tensor."""
-    t = cfg.train
+    t = cfg.start
     previous = final.get("mask")  # the parent's own mask, when it was a pruned ticket
     if t.sparsity == 0:
         if previous is not None:
@@ -211,7 +211,7 @@ def ticket_mask(record: RunRecord, final: dict, cfg: RunConfig) -> Mask | None:
     except ValueError as exc:
         raise ConfigError(f"sparsity: {t.sparsity} from run {record.id}: {exc}") from None
     if t.mask_kind == "random":
-        mask = random_mask(mask, [t.seed + RANDOM_MASK_SEED_OFFSET])
+        mask = random_mask(mask, [cfg.train.seed + RANDOM_MASK_SEED_OFFSET])
     # norm-matched: the magnitude mask, whose norm the start takes (_ticket_start)
     return mask
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from phenolab.config import MEMBER_FIELDS, RunConfig, from_flat
 from phenolab.errors import ConfigError
-from phenolab.interventions.spec import signature
 
 # Member fields a comma list turns into a grid. Not `interventions`: there a comma separates
 # the specs of one member; members with different interventions come from `phenolab compare`.
@@ -39,17 +38,6 @@ def expand(base: dict[str, Any], grid: dict[str, list[Any]], seeds: int | None) 
         from_flat({**base, **dict(zip(names, combo, strict=True))})
         for combo in itertools.product(*(grid[n] for n in names))
     ]
-
-
-def compatible_groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
-    """Split configs into groups that can each be one ensemble: equal outside MEMBER_FIELDS,
-    and the same interventions' signature (ids, order, integer parameters)."""
-    groups: dict[tuple, list[RunConfig]] = {}
-    for cfg in configs:
-        key = tuple((k, repr(v)) for k, v in cfg.flat().items() if k not in MEMBER_FIELDS)
-        key += (("interventions", signature(cfg.train.interventions)),)
-        groups.setdefault(key, []).append(cfg)
-    return list(groups.values())
 
 
 def varying_fields(configs: list[RunConfig]) -> list[str]:

@@ -3,8 +3,9 @@ groups.py, parity.py, images.py, regression.py; shared pieces in tasks/__init__.
 pairs.py). Import from `phenolab.tasks` instead.
 """
 
-# TEMPORARY shim for the lead's merge: runner.py, run/start.py, cli/*, catalog/lmc.py and
-# catalog/imp_measures.py import these names from here; `build` takes a model kind's name.
+# TEMPORARY shim for the lead's merge: run/build.py, run/solve.py, run/start.py, cli/*,
+# catalog/lmc.py and catalog/imp_measures.py import these names from here; `build` takes a
+# model kind's name (phenolab.tasks.build takes the format the model reads: MODELS[kind].reads).
 
 from __future__ import annotations
 

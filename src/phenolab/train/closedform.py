@@ -36,7 +36,6 @@ import torch
 from phenolab.errors import ConfigError
 from phenolab.tasks import n_elements
 from phenolab.tasks.data import TaskData
-from phenolab.train.config import TICKET_FIELDS, TrainConfig
 from phenolab.train.losses import accuracy, member_mean, mse
 
 STEP = 1  # a solve is one step: its metrics are recorded at step 1
@@ -147,7 +146,11 @@ UNUSED = (
     "init_from",
     "ticket_from",
     "keep_checkpoint_at",
-    *TICKET_FIELDS,
+    "sparsity",
+    "prune_scope",
+    "mask_kind",
+    "rewind",
+    "reinit",
 )
 
 
@@ -173,8 +176,8 @@ def check(cfg) -> None:
         )
     if cfg.task.n_train < 1:
         raise ConfigError("n_train: optimizer=lstsq needs a fixed training set (n_train ≥ 1)")
-    for f in dataclasses.fields(TrainConfig):
-        if f.name in UNUSED and getattr(t, f.name) != f.default:
+    for section, f in ((s, f) for s in (t, cfg.start) for f in dataclasses.fields(s)):
+        if f.name in UNUSED and getattr(section, f.name) != f.default:
             raise ConfigError(
                 f"{f.name}: not used by optimizer=lstsq (one closed-form solve); leave it at "
                 f"its default"

@@ -8,7 +8,7 @@ dense network with the ticket's initial L2 norm (θ₀ · ‖θ₀ ⊙ m‖ / �
 mask at the same sparsity (Fig. 5b) do not generalize faster; v1 adds that at a suitable pruning
 rate the ticket groks even without weight decay.
 
-Arms (each child is a ticket of the `dense` run with the same seed: `ticket_from`, tickets.py):
+Arms (each child is a ticket of the `dense` run with the same seed: `ticket_from`, run/start.py):
 - `dense`: the base model, trained from scratch with weight decay; it groks and is the parent;
 - `ticket`: its magnitude mask at sparsity 0.6, rewound to init, the same training;
 - `norm-matched`: no mask, the start scaled to the ticket's initial norm (mask_kind norm-matched);

@@ -34,7 +34,7 @@ from phenolab.analysis.events import final_value
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
 from phenolab.catalog.measures import phase_share
 from phenolab.config.presets import preset
-from phenolab.runner import RunResult
+from phenolab.run import RunResult
 
 MEASURES = ("circuit", "fourier")
 CANONICAL = preset("nanda").replace(measures=MEASURES)

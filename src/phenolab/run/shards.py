@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from phenolab.config import RunConfig
+from phenolab.errors import ConfigError
 from phenolab.models import MODELS
 from phenolab.tasks import dims, task_of
 from phenolab.train.optim import OPTIMIZERS
@@ -75,6 +76,18 @@ def plan_shards(
     in memory and hold at most `max_members`."""
     per_member = max(bytes_per_member(c) for c in configs)
     free = free_bytes(device)
+    if per_member > free:  # refuse before allocating anything, rather than swap or crash
+        m = max(configs, key=bytes_per_member).model
+        sizes = (
+            f"d_model {m.d_model}, d_mlp {m.d_mlp}"
+            if m.model == "transformer"
+            else (f"width {m.width}")
+        )
+        raise ConfigError(
+            f"size: one member needs ≈{per_member / 2**30:,.1f} GiB (estimated for p "
+            f"{configs[0].task.p}, {m.model} {sizes}: weights, optimizer state and a full-batch "
+            f"step) but {device} has {free / 2**30:,.1f} GiB free; use smaller sizes"
+        )
     fit = max(1, int(free * MEMORY_FRACTION // per_member))
     if max_members is not None:
         fit = min(fit, max_members)

@@ -1,0 +1,179 @@
+"""`train_configs`: the one door to training. Any list of configs in, one stored run per config
+out — finished runs found in the store, interrupted ones resumed, the rest grouped into as few
+ensembles as their fields allow, split into shards that fit in memory, and trained one after
+another in this process or side by side in worker processes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from phenolab.analysis.events import TAU, events_of
+from phenolab.config import RunConfig, ensemble_groups
+from phenolab.run.ensemble import train_ensemble
+from phenolab.run.environment import (
+    DEFAULT_OPTIONS,
+    Layout,
+    Options,
+    cpu_threads,
+    cpu_workers,
+    resolve_device,
+)
+from phenolab.run.result import RunResult
+from phenolab.run.shards import plan_shards
+from phenolab.run.workers import POLL_SECONDS, train_in_processes
+from phenolab.store import Store
+from phenolab.train.loop import Callback, TrainState
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What `train_configs` reports as it goes to its `on_progress` callback: a line for the
+    user (`message`), or where training stands (the lowest step of the runs training now and
+    each one's last train / test accuracy); `finished` once training of this call is over."""
+
+    message: str | None = None
+    step: int = 0
+    total: int = 0
+    train_acc: tuple[float, ...] = ()
+    test_acc: tuple[float, ...] = ()
+    finished: bool = False
+
+    def generalized(self) -> int:
+        return sum(a >= TAU for a in self.test_acc)
+
+
+def train_configs(
+    configs: Sequence[RunConfig],
+    store: Store,
+    device: torch.device | str | None = None,
+    *,
+    workers: int | None = None,
+    max_members: int | None = None,
+    options: Options = DEFAULT_OPTIONS,
+    on_progress: Callable[[Progress], None] | None = None,
+    callbacks: Sequence[Callback] = (),
+) -> list[RunResult]:
+    """Train (or find, or resume) every config; one result per config, in order, each with its
+    curves. `workers`: processes side by side (default: one per usable core on CPU, one on a
+    GPU); `callbacks` (training callbacks, e.g. for tests) keep training in this process."""
+    device = resolve_device(device)
+    report = on_progress or (lambda progress: None)
+    distinct = list(dict.fromkeys(configs))
+    results: dict[str, RunResult] = {}
+    for cfg in distinct:
+        record = store.get_run(cfg.run_id())
+        if record is not None and record.status == "finished":
+            metrics = store.metrics(record.id)
+            results[record.id] = RunResult(record, events_of(record, metrics), None, True, metrics)
+    todo = [c for c in distinct if c.run_id() not in results]
+    if results:
+        report(Progress(f"{len(results)} of {len(distinct)} runs found finished in {store.path}"))
+    if not todo:
+        return [results[c.run_id()] for c in configs]
+
+    groups = ensemble_groups(todo)
+    solved = [g for g in groups if g[0].train.optimizer == "lstsq"]  # milliseconds each: here
+    trained = [g for g in groups if g[0].train.optimizer != "lstsq"]
+    n_trained = sum(len(g) for g in trained)
+    w = workers or (cpu_workers(n_trained) if device.type == "cpu" else 1)
+    shards = [
+        shard
+        for group in trained
+        for shard in plan_shards(group, device, max_members, min_shards=min(w, len(group))).shards
+    ]
+    w = max(1, min(w, len(shards)))
+    threads = options.threads or cpu_threads(w)
+    layouts = [Layout(len(s), i, len(shards), w) for i, s in enumerate(shards)]
+    if shards:
+        report(
+            Progress(
+                f"training {n_trained} run(s): {len(trained)} ensemble group(s) in "
+                f"{len(shards)} shard(s) [{', '.join(str(len(s)) for s in shards)}] on {device}, "
+                f"{w} process(es) × {threads} thread(s)"
+            )
+        )
+    resumed = {c.run_id(): store.checkpoint_step(c.run_id()) for c in todo}
+    for run_id, step in resumed.items():
+        if step is not None and len(todo) == 1:
+            report(Progress(f"resuming run {run_id} from step {step:,}"))
+    if len(todo) > 1 and any(s is not None for s in resumed.values()):
+        report(Progress(f"resuming {sum(s is not None for s in resumed.values())} runs"))
+
+    total = max((c.train.steps for c in todo), default=0)
+    with _threads(threads):
+        for group in solved:
+            for r in train_ensemble(group, store, device, (), options):
+                results[r.record.id] = r
+        if w == 1 or callbacks:
+            forward = [_Forward(report, total)] if on_progress else []
+            for shard, layout in zip(shards, layouts, strict=True):
+                for r in train_ensemble(
+                    shard, store, device, [*callbacks, *forward], options, layout
+                ):
+                    results[r.record.id] = r
+        elif shards:
+            poll = _StorePoll(store, [c.run_id() for s in shards for c in s], total, report)
+            done = train_in_processes(
+                list(zip(shards, layouts, strict=True)), store, device, w, threads, options, poll
+            )
+            for run_id, (resumed_from, cached) in done.items():
+                record, metrics = store.get_run(run_id), store.metrics(run_id)
+                events = events_of(record, metrics)
+                results[run_id] = RunResult(record, events, resumed_from, cached, metrics)
+    report(Progress(finished=True, total=total))
+    return [results[c.run_id()] for c in configs]
+
+
+class _threads:
+    """Torch's CPU threads set for the block and restored after it."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __enter__(self) -> None:
+        self.before = torch.get_num_threads()
+        torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc) -> None:
+        torch.set_num_threads(self.before)
+
+
+class _Forward(Callback):
+    """Reports the training state of an ensemble in this process, at most every 0.1 s."""
+
+    def __init__(self, report: Callable[[Progress], None], total: int) -> None:
+        self.report, self.total, self.last = report, total, 0.0
+
+    def on_step_end(self, state: TrainState) -> None:
+        if time.monotonic() - self.last >= 0.1:
+            self.last = time.monotonic()
+            m = state.metrics
+            self.report(
+                Progress(
+                    step=state.step,
+                    total=self.total,
+                    train_acc=tuple(m["train/acc"].tolist()) if "train/acc" in m else (),
+                    test_acc=tuple(m["test/acc"].tolist()) if "test/acc" in m else (),
+                )
+            )
+
+
+class _StorePoll:
+    """Reports the training state of shards in worker processes, from what they have stored."""
+
+    def __init__(self, store, run_ids, total, report) -> None:
+        self.store, self.run_ids, self.total, self.report = store, run_ids, total, report
+        self.last = 0.0
+
+    def __call__(self) -> None:
+        if time.monotonic() - self.last < POLL_SECONDS:
+            return
+        self.last = time.monotonic()
+        step, train, test = self.store.latest(self.run_ids, ("train/acc", "test/acc"))
+        self.report(
+            Progress(step=step, total=self.total, train_acc=tuple(train), test_acc=tuple(test))
+        )

@@ -1,0 +1,92 @@
+"""Shards trained side by side in worker processes (spawned: CUDA and fork do not mix). Each
+worker trains one shard as one ensemble into the same store; the parent polls the store for
+progress and reads the results back from it."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+from collections.abc import Callable
+
+import torch
+
+from phenolab.config import RunConfig, from_json
+from phenolab.errors import UserError
+from phenolab.run.environment import Layout, Options
+from phenolab.run.result import RunInterrupted
+from phenolab.store import Store
+
+POLL_SECONDS = 0.5
+
+
+def train_in_processes(
+    shards: list[tuple[list[RunConfig], Layout]],
+    store: Store,
+    device: torch.device,
+    workers: int,
+    threads: int,
+    options: Options,
+    poll: Callable[[], None],
+) -> dict[str, tuple[int | None, bool]]:
+    """Train every shard in at most `workers` processes at once; {run id: (resumed_from,
+    cached)}. Ctrl-C reaches the workers too: each checkpoints and stops, then RunInterrupted."""
+    ctx = mp.get_context("spawn")
+    results: mp.Queue = ctx.Queue()
+    todo = list(enumerate(shards))
+    running: dict[int, mp.Process] = {}
+    outcome: dict[int, tuple] = {}
+    interrupted = False
+    try:
+        while todo or running:
+            while todo and len(running) < workers:
+                i, (shard, layout) = todo.pop(0)
+                args = (i, [c.to_json() for c in shard], layout, store.path, str(device))
+                proc = ctx.Process(target=_worker, args=(*args, threads, options, results))
+                proc.start()
+                running[i] = proc
+            try:
+                i, status, payload = results.get(timeout=POLL_SECONDS)
+                outcome[i] = (status, payload)
+                running.pop(i).join()
+            except queue.Empty:
+                for i, proc in list(running.items()):
+                    if not proc.is_alive() and i not in outcome:
+                        running.pop(i)
+                        outcome[i] = ("error", f"worker exited with code {proc.exitcode}")
+            poll()
+    except KeyboardInterrupt:
+        interrupted = True  # workers got the same Ctrl-C: they checkpoint and stop
+        for proc in running.values():
+            proc.join()
+    mistakes = [p for s, p in outcome.values() if s == "user-error"]
+    if mistakes:  # e.g. a run another process is training: one line, as in this process
+        raise UserError(mistakes[0])
+    failures = [p for s, p in outcome.values() if s == "error"]
+    if failures:
+        raise RuntimeError(f"a shard failed: {failures[0]}")
+    stopped = [p for s, p in outcome.values() if s == "interrupted"]
+    if interrupted or stopped:
+        ids = [c.run_id() for shard, _ in shards for c in shard]
+        raise RunInterrupted(ids, max(stopped, default=0))
+    return {
+        run_id: trained for _, payload in outcome.values() for run_id, trained in payload.items()
+    }
+
+
+def _worker(index, config_json, layout, store_path, device, threads, options, results):
+    from phenolab.run.ensemble import train_ensemble
+
+    torch.set_num_threads(threads)
+    try:
+        configs = [from_json(c) for c in config_json]
+        with Store(store_path) as store:
+            rs = train_ensemble(configs, store, torch.device(device), (), options, layout)
+        results.put((index, "ok", {r.record.id: (r.resumed_from, r.cached) for r in rs}))
+    except RunInterrupted as exc:
+        results.put((index, "interrupted", exc.step))
+    except KeyboardInterrupt:
+        results.put((index, "interrupted", 0))
+    except UserError as exc:
+        results.put((index, "user-error", str(exc)))
+    except Exception as exc:  # reported by the parent
+        results.put((index, "error", f"{type(exc).__name__}: {exc}"))
