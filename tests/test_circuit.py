@@ -5,11 +5,13 @@ import math
 import pytest
 import torch
 
+from phenolab import tasks
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.measures import Context, compute
 from phenolab.measures.circuit import full_table, key_components, operands
-from phenolab.tasks import modular
+from phenolab.models import MODELS
+from phenolab.tasks.pairs import encode
 from phenolab.train.losses import cross_entropy
 
 P = 23
@@ -33,8 +35,8 @@ class TableModel(torch.nn.Module):
 
 
 def build(kind="mlp", sequence="x y =", op="x+y", seeds=(0,), frac=0.3):
-    cfg = modular.TaskConfig(op=op, p=P, frac=frac, sequence=sequence)
-    return modular.build([cfg] * len(seeds), kind, list(seeds))
+    cfg = tasks.TaskConfig(op=op, p=P, frac=frac, sequence=sequence)
+    return tasks.build([cfg] * len(seeds), MODELS[kind].reads, list(seeds))
 
 
 def circuit_logits(freqs: dict[int, float]) -> torch.Tensor:
@@ -120,9 +122,9 @@ def test_members_are_measured_independently():
 )
 def test_full_table_rebuilds_every_pair_in_the_model_format(kind, sequence):
     data = build(kind=kind, sequence=sequence, seeds=(3, 4))
-    cfg = modular.TaskConfig(p=P, sequence=sequence)
-    pairs, _ = modular.table(cfg)
-    expected = modular.encode(pairs, P, kind, sequence)
+    cfg = tasks.TaskConfig(p=P, sequence=sequence)
+    pairs, _ = tasks.task_of(cfg.op).table(cfg)
+    expected = encode(pairs, P, MODELS[kind].reads, sequence)
     x = full_table(data)
     assert x.shape == (2, P * P, expected.shape[1])
     assert torch.equal(x[0], expected) and torch.equal(x[1], expected)

@@ -10,7 +10,7 @@ from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.run import Options
 from phenolab.store import Store
-from phenolab.tasks.modular import split
+from phenolab.tasks.pairs import split
 from tests.conftest import run, run_ensemble
 from tests.test_runner import CrashAt, curves
 

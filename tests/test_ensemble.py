@@ -162,15 +162,11 @@ def test_parameter_count_matches_the_models():
         RunConfig().replace(model="transformer", p=113),
         RunConfig().replace(model="transformer", n_layers=2, layernorm=True, sequence="x y ="),
     ):
-        from phenolab.tasks.modular import SEQUENCES, vocab_size
+        from phenolab.models import MODELS
+        from phenolab.tasks import dims
 
-        model = build_model(
-            cfg.model,
-            vocab_size(cfg.task, cfg.model.model),
-            cfg.task.p,
-            SEQUENCES[cfg.task.sequence],
-            seeds=[0],
-        )
+        shape = dims(cfg.task, MODELS[cfg.model.model].reads)
+        model = build_model(cfg.model, shape.vocab, shape.n_classes, shape.seq_len, seeds=[0])
         assert parameter_count(cfg) == sum(p.numel() for p in model.parameters())
 
 

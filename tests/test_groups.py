@@ -8,8 +8,7 @@ from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.run.shards import parameter_count
 from phenolab.store import Store
-from phenolab.tasks import groups
-from phenolab.tasks.modular import TaskConfig, build, describe, n_pairs, table
+from phenolab.tasks import PAIRS, SEQUENCE, TaskConfig, build, describe, groups, task_of
 from tests.conftest import run
 
 GROUPS = ["S3", "S4", "S5", "D3", "D4", "D7", "D59"]
@@ -94,8 +93,8 @@ def test_dihedral_irrep_projectors_decompose_functions_on_the_group(n):
 
 def test_group_ops_in_task_config_and_tables():
     cfg = TaskConfig(op="S5", frac=0.4)
-    assert n_pairs(cfg) == 14_400 and describe(cfg.op, cfg.p) == "S5"
-    pairs, answers = table(cfg)
+    assert task_of(cfg.op).n_pairs(cfg) == 14_400 and describe(cfg.op, cfg.p) == "S5"
+    pairs, answers = task_of(cfg.op).table(cfg)
     assert torch.equal(answers, groups.cayley_table("S5")[pairs[:, 0], pairs[:, 1]])
     for spelling, name in [("s5", "S5"), ("S_5", "S5"), ("d_59", "D59"), ("D 7", "D7")]:
         assert TaskConfig(op=spelling).op == name
@@ -121,10 +120,10 @@ def test_invalid_group_configs_are_one_line_errors(kwargs, field):
 
 def test_group_data_for_mlp_and_transformer():
     cfgs = [TaskConfig(op="D5", frac=0.5), TaskConfig(op="D5", frac=0.3)]
-    mlp = build(cfgs, "mlp", seeds=[0, 1])
+    mlp = build(cfgs, PAIRS, seeds=[0, 1])
     assert mlp.n_classes == 10 and mlp.vocab == 10 and mlp.x_train.shape == (2, 50, 2)
     assert mlp.train_sizes() == [50, 30]
-    seq = build(cfgs[:1], "transformer", seeds=[0])
+    seq = build(cfgs[:1], SEQUENCE, seeds=[0])
     assert seq.vocab == 12 and seq.x_train.shape == (1, 50, 4)
     assert set(seq.x_train[0, :, 1].tolist()) == {10} and set(seq.x_train[0, :, 3].tolist()) == {11}
     t = groups.cayley_table("D5")

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import torch
 
+from phenolab import tasks
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.models.cnn import ConvNet
 from phenolab.models.dense import DenseMLP
 from phenolab.store import Store
-from phenolab.tasks import images, modular
+from phenolab.tasks import FEATURES, PAIRS, images
 from phenolab.tasks.noise import corrupt
 from tests.conftest import run, run_ensemble
 from tests.test_ensemble import assert_same_curves
@@ -38,9 +39,9 @@ def test_corrupt_changes_exactly_the_requested_share_to_wrong_labels():
 
 
 def test_label_noise_touches_training_labels_only_per_member():
-    clean = modular.build([DIGITS.task, DIGITS.task], "dense", [0, 1])
+    clean = tasks.build([DIGITS.task, DIGITS.task], FEATURES, [0, 1])
     noisy_cfg = DIGITS.replace(label_noise=0.2).task
-    noisy = modular.build([noisy_cfg, DIGITS.task], "dense", [0, 1])
+    noisy = tasks.build([noisy_cfg, DIGITS.task], FEATURES, [0, 1])
     assert (noisy.y_train[0] != clean.y_train[0]).sum() == 60  # 20 % of 300
     assert torch.equal(noisy.y_train[1], clean.y_train[1])  # the member without noise
     assert torch.equal(noisy.x_train, clean.x_train)
@@ -50,8 +51,8 @@ def test_label_noise_touches_training_labels_only_per_member():
 def test_label_noise_on_a_modular_task_with_padded_members():
     a = RunConfig().replace(p=11, frac=0.5, label_noise=0.3).task
     b = RunConfig().replace(p=11, frac=0.3).task
-    clean = modular.build([RunConfig().replace(p=11, frac=0.5).task, b], "mlp", [0, 1])
-    noisy = modular.build([a, b], "mlp", [0, 1])
+    clean = tasks.build([RunConfig().replace(p=11, frac=0.5).task, b], PAIRS, [0, 1])
+    noisy = tasks.build([a, b], PAIRS, [0, 1])
     n = clean.train_sizes()[0]
     assert (noisy.y_train[0] != clean.y_train[0]).sum() == round(0.3 * n)
     assert torch.equal(noisy.y_train[1], clean.y_train[1])  # padding and member 1 untouched
@@ -62,7 +63,7 @@ def test_digits_pool_and_member_subsets():
     assert pool.x_train.shape == (1500, 64) and pool.x_test.shape == (297, 64)
     assert 0 <= pool.x_train.min() and pool.x_train.max() <= 1
     cfgs = [DIGITS.task, DIGITS.replace(n_train=200).task, DIGITS.replace(n_train=0).task]
-    data = modular.build(cfgs, "dense", [0, 1, 2])
+    data = tasks.build(cfgs, FEATURES, [0, 1, 2])
     assert data.train_sizes() == [300, 200, 1500] and data.shape == (8, 8)
     assert not torch.equal(data.x_train[0, :200], data.x_train[1, :200])  # seeded subsets
 

@@ -122,3 +122,42 @@ def test_initial_scales_follow_the_papers():
     assert abs(t.W_U.std().item() - 113**-0.5) < 0.01
     m = build_model(ModelConfig(d_embed=64), 97, 97, 2, seeds=[0])
     assert abs(m.W_E.std().item() - 64**-0.5) < 0.01
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(),
+        dict(embed_rank=8),
+        dict(model="transformer", n_layers=2, layernorm=True),
+        dict(model="twolayer", activation="sqr"),
+        dict(model="dense", op="parity", batch_size=8, widths=(30, 20)),
+        dict(model="cnn", op="digits", widths=(4, 8)),
+        dict(model="rf", op="linear", n_train=20, optimizer="lstsq", loss="mse", wd=0.0),
+        dict(
+            model="rf",
+            op="linear",
+            n_train=20,
+            optimizer="lstsq",
+            loss="mse",
+            wd=0.0,
+            feature_map="subset",
+            width=50,
+        ),
+    ],
+)
+def test_each_kind_counts_the_numbers_its_module_holds(changes):
+    """The shard planner's count (ModelKind.parameter_count, a meta-device build) is the real
+    module's: parameters and buffers of one member."""
+    from phenolab.config import RunConfig
+    from phenolab.models import MODELS
+    from phenolab.run.shards import parameter_count
+    from phenolab.tasks import dims
+
+    cfg = RunConfig().replace(**changes)
+    shape = dims(cfg.task, MODELS[cfg.model.model].reads)
+    model = build_model(
+        cfg.model, shape.vocab, shape.n_classes, shape.seq_len, [0], image_shape=shape.image_shape
+    )
+    held = sum(t.numel() for t in (*model.parameters(), *model.buffers()))
+    assert parameter_count(cfg) == held

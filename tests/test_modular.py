@@ -2,17 +2,18 @@ import pytest
 import torch
 
 from phenolab.errors import ConfigError
-from phenolab.tasks.modular import (
-    OPERATIONS,
-    TaskConfig,
-    build,
-    encode,
-    is_prime,
-    n_pairs,
-    normalize_op,
-    split,
-    table,
-)
+from phenolab.tasks import PAIRS, SEQUENCE, TaskConfig, build, task_of
+from phenolab.tasks.arithmetic import OPERATIONS, is_prime, normalize_op
+from phenolab.tasks.pairs import encode, split
+
+
+def table(cfg):
+    return task_of(cfg.op).table(cfg)
+
+
+def n_pairs(cfg):
+    return task_of(cfg.op).n_pairs(cfg)
+
 
 REFERENCE = {
     "x+y": lambda x, y, p: (x + y) % p,
@@ -86,14 +87,14 @@ def test_split_is_a_seeded_partition():
 
 def test_encodings():
     pairs = torch.tensor([[3, 5], [0, 96]])
-    assert torch.equal(encode(pairs, 97, "mlp"), pairs)
-    tokens = encode(pairs, 97, "transformer")
+    assert torch.equal(encode(pairs, 97, PAIRS), pairs)
+    tokens = encode(pairs, 97, SEQUENCE)
     assert tokens.tolist() == [[3, 97, 5, 98], [0, 97, 96, 98]]  # x op y =
 
 
 def test_build_stacks_members_with_their_own_splits():
     cfg = TaskConfig(p=11, frac=0.5)
-    data = build([cfg, cfg], "transformer", seeds=[0, 1])
+    data = build([cfg, cfg], SEQUENCE, seeds=[0, 1])
     assert data.x_train.shape == (2, 60, 4) and data.x_test.shape == (2, 61, 4)
     assert data.vocab == 13 and data.n_classes == 11
     assert not torch.equal(data.x_train[0], data.x_train[1])

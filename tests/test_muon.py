@@ -8,10 +8,10 @@ from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.models import ModelConfig, build_model
 from phenolab.run import Options
-from phenolab.run.build import make_optimizer
 from phenolab.store import Store
 from phenolab.train.members import member_slice, stack_members
 from phenolab.train.muon import NS_COEFFICIENTS, Muon, newton_schulz
+from phenolab.train.optim import make_optimizer
 from tests.conftest import TINY, run, run_ensemble
 from tests.test_ensemble import CUDA, assert_same_curves
 from tests.test_runner import CrashAt, curves

@@ -93,3 +93,26 @@ def test_old_checkpoints_with_an_integer_step_load():
     state = opt.state_dict() | {"step": 7}  # run format 1 stored the shared count as an int
     opt.load_state_dict(state)
     assert opt.state["step"].tolist() == [7.0, 7.0, 7.0]
+
+
+def test_make_optimizer_builds_the_named_kind_with_each_members_values():
+    from phenolab.config import RunConfig
+    from phenolab.errors import ConfigError
+    from phenolab.train.optim import make_optimizer
+
+    model = torch.nn.Linear(3, 2)
+    base = RunConfig().replace(lr=0.1, wd=0.5, warmup=0)
+    members = [base, base.replace(lr=0.2, wd=0.0, warmup=5)]
+    for name, cls in (("adamw", AdamW), ("adam", Adam), ("sgd", SGD)):
+        opt = make_optimizer([c.replace(optimizer=name) for c in members], model)
+        assert type(opt) is cls
+        assert opt.lr.tolist() == [0.1, 0.2] and opt.wd.tolist() == [0.5, 0.0]
+        assert opt.warmup.tolist() == [0.0, 5.0]
+    adamw = make_optimizer([base.replace(betas=(0.8, 0.9), eps=1e-6)], model)
+    assert adamw.betas == (0.8, 0.9) and adamw.eps == 1e-6
+    assert make_optimizer([base.replace(optimizer="sgd", momentum=0.9)], model).momentum == 0.9
+    lstsq = RunConfig().replace(
+        op="linear", model="rf", n_train=8, optimizer="lstsq", loss="mse", wd=0.0
+    )
+    with pytest.raises(ConfigError, match="lstsq is a closed-form solve"):
+        make_optimizer([lstsq], model)

@@ -6,13 +6,14 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from phenolab import tasks
 from phenolab.catalog.entries import barak2022
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.measures.parity import relevant_mass
 from phenolab.models import build_model
 from phenolab.store import Store
-from phenolab.tasks import modular, parity
+from phenolab.tasks import FEATURES, parity
 from phenolab.train.batches import FreshSampler
 from phenolab.train.losses import hinge
 from tests.conftest import run
@@ -53,16 +54,16 @@ def test_relevant_bits_are_seeded_and_reproducible():
 
 
 def test_fixed_and_online_training_sets():
-    fixed = modular.build([parity_config(n_train=50).task], "dense", [0])
+    fixed = tasks.build([parity_config(n_train=50).task], FEATURES, [0])
     assert fixed.x_train.shape == (1, 50, 8) and fixed.stream is None
     assert fixed.x_test.shape == (1, 64, 8) and fixed.n_classes == 2
     assert torch.equal(fixed.y_train[0], parity.labels(fixed.x_train[0], fixed.relevant[0]))
-    online = modular.build([parity_config().task] * 2, "dense", [0, 1])
+    online = tasks.build([parity_config().task] * 2, FEATURES, [0, 1])
     assert online.x_train.shape == (2, 0, 8) and online.stream is not None
 
 
 def test_fresh_sampler_draws_new_batches_and_restores_exactly():
-    data = modular.build([parity_config().task] * 2, "dense", [0, 1])
+    data = tasks.build([parity_config().task] * 2, FEATURES, [0, 1])
     sampler = FreshSampler(data, 16)
     idx = sampler.next()
     assert idx.shape == (2, 16) and data.x_train.shape == (2, 16, 8)
@@ -77,9 +78,9 @@ def test_fresh_sampler_draws_new_batches_and_restores_exactly():
     sampler.next()
     assert torch.equal(data.x_train, second)  # the same batch again after a restore
     # member 1 of the ensemble sees exactly what it would see alone
-    solo = modular.build([parity_config().task], "dense", [1])
+    solo = tasks.build([parity_config().task], FEATURES, [1])
     solo_sampler = FreshSampler(solo, 16)
-    ens = modular.build([parity_config().task] * 2, "dense", [0, 1])
+    ens = tasks.build([parity_config().task] * 2, FEATURES, [0, 1])
     ens_sampler = FreshSampler(ens, 16)
     for _ in range(3):
         solo_sampler.next(), ens_sampler.next()

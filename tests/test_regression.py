@@ -5,12 +5,13 @@ import json
 import pytest
 import torch
 
+from phenolab import tasks
 from phenolab.cli import main
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
 from phenolab.models import build_model
 from phenolab.store import Store
-from phenolab.tasks import modular, regression
+from phenolab.tasks import FEATURES, regression
 from phenolab.train import closedform
 from tests.conftest import run, run_ensemble
 
@@ -20,7 +21,7 @@ DIABETES = RunConfig().replace(op="diabetes", n_train=50, n_val=20, n_test=100, 
 
 
 def build(cfg: RunConfig, seeds=(0,)):
-    data = modular.build([cfg.task] * len(seeds), "rf", list(seeds))
+    data = tasks.build([cfg.task] * len(seeds), FEATURES, list(seeds))
     model = build_model(cfg.model, data.vocab, data.n_classes, data.x_train.shape[2], list(seeds))
     return data, model
 

@@ -1,12 +1,15 @@
 """phenolab: a catalog of runnable, preregistered deep-learning phenomena.
 
 The layers and the way imports go are drawn in CONTRIBUTING.md. This module holds only what
-every layer shares: the version, the run format, and `param` (a config field with its help).
+every layer shares: the version, the run format, `param` (a config field with its help) and
+`Registry` (name → object, the one way tasks, models, optimizers, losses, measures,
+interventions and catalog entries are looked up by the name a config gives).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 __version__ = "0.1.0"
@@ -19,3 +22,94 @@ RUN_FORMAT = 1
 def param(default: Any, help: str) -> Any:  # noqa: A002 - mirrors argparse
     """A config field with its one-line help, shown by `phenolab run --help`."""
     return dataclasses.field(default=default, metadata={"help": help})
+
+
+class Registry:
+    """Name → object, for each kind of thing a config names: tasks, models, optimizers, losses,
+    measures, interventions and catalog entries. Adding one is one file and one
+    `REGISTRY.register(name, obj)` (or `@REGISTRY.register(name)` on a function or class).
+
+    A registered object builds itself (its own `build` method, or a call for a function), names
+    the config fields it reads (`fields`, where that makes sense) and says what it is in one line:
+    `summary`, else the first line of its docstring (`summary_of`), unless the registry is given
+    its own `summary` function.
+
+    Looking up an unknown name is the user's mistake: `get` (and `[]`) raise a ConfigError
+    "<field>: unknown <what>'name' (valid: ...)" naming every registered name.
+    """
+
+    def __init__(
+        self,
+        field: str | None,
+        what: str = "",
+        sort: bool = False,
+        summary: Callable[[Any], str] | None = None,
+    ) -> None:
+        self.field = field  # the config field holding a name, the prefix of the error; or None
+        self.what = what  # the noun of the error, e.g. "measure " → "unknown measure 'x'"
+        self.sort = sort  # list the valid names sorted (else in registration order)
+        self.summary = summary or summary_of
+        self._items: dict[str, Any] = {}
+
+    def register(self, name: str, obj: Any = None) -> Any:
+        """Register `obj` under `name` and return it; without `obj`, a decorator that does."""
+        if obj is None:
+            return lambda o: self.register(name, o)
+        if name in self._items:
+            raise ValueError(f"{self.field or self.what.strip()} {name!r} registered twice")
+        self._items[name] = obj
+        return obj
+
+    def unregister(self, name: str) -> None:
+        """Forget `name` (tests that register a toy object clean up with it)."""
+        del self._items[name]
+
+    __delitem__ = unregister
+
+    def get(self, name: str) -> Any:
+        if name not in self._items:
+            raise self.unknown(name)
+        return self._items[name]
+
+    __getitem__ = get
+
+    def unknown(self, name: str, also: str = ""):
+        """The ConfigError for an unknown `name`; `also` is appended to the valid names."""
+        from phenolab.errors import ConfigError
+
+        prefix = f"{self.field}: " if self.field else ""
+        valid = ", ".join(self.names()) + also
+        return ConfigError(f"{prefix}unknown {self.what}{name!r} (valid: {valid})")
+
+    def names(self) -> list[str]:
+        return sorted(self._items) if self.sort else list(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def items(self):
+        return self._items.items()
+
+    def values(self):
+        return self._items.values()
+
+    def describe(self) -> list[tuple[str, str]]:
+        """[(name, one-line summary)] of every registered object, for listings and help."""
+        return [(name, self.summary(self._items[name])) for name in self.names()]
+
+
+def summary_of(obj: Any) -> str:
+    """An object's one-line description: its `summary`, else its docstring's first line."""
+    summary = getattr(obj, "summary", None)
+    if isinstance(summary, str) and summary:
+        return summary
+    if type(obj).__module__ == "builtins" and not callable(obj):
+        return ""  # a plain value (a string, a number): its type's docstring says nothing
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    return doc.splitlines()[0] if doc else ""

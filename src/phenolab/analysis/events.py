@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from phenolab.tasks.modular import n_elements
+from phenolab.tasks import n_elements
 
 TAU = 0.99  # accuracy that counts as fitted / generalized
 COMPREHENSION_K = 2.0  # t_gen ≤ k · t_fit is comprehension, beyond it grokking

@@ -1,27 +1,25 @@
-"""The catalog: one module per phenomenon family under `entries/`, registered by id."""
+"""The catalog: one module per phenomenon family under `entries/`, registered by id in
+`ENTRIES` (phenolab.Registry; an entry describes itself by its title)."""
 
 from __future__ import annotations
 
 import importlib
 
+from phenolab import Registry
 from phenolab.catalog.entry import Arm, Entry, Expectation, Measured, Outcome
-from phenolab.errors import ConfigError
 
-ENTRIES: dict[str, Entry] = {}
+ENTRIES = Registry(None, "catalog entry ", summary=lambda entry: entry.title)  # id → Entry
 
 
 def register(entry: Entry) -> Entry:
-    if entry.id in ENTRIES:
-        raise ValueError(f"catalog entry {entry.id!r} registered twice")
-    ENTRIES[entry.id] = entry
-    return entry
+    """Add `entry` to the catalog under its id (an id registered twice is a ValueError)."""
+    return ENTRIES.register(entry.id, entry)
 
 
 def get(entry_id: str) -> Entry:
+    """The entry `entry_id`, or a ConfigError naming every entry."""
     _load()
-    if entry_id not in ENTRIES:
-        raise ConfigError(f"unknown catalog entry {entry_id!r} (valid: {', '.join(ENTRIES)})")
-    return ENTRIES[entry_id]
+    return ENTRIES.get(entry_id)
 
 
 def all_entries() -> list[Entry]:

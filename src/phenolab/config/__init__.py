@@ -23,9 +23,8 @@ from typing import Any
 from phenolab import RUN_FORMAT
 from phenolab.config.start import StartConfig
 from phenolab.errors import ConfigError
-from phenolab.models import ModelConfig
-from phenolab.tasks.images import IMAGE_OPS
-from phenolab.tasks.modular import FEATURE_OPS, TaskConfig, feature_dim
+from phenolab.models import MODELS, ModelConfig
+from phenolab.tasks import FEATURES, IMAGES, TASKS, TOKENS, TaskConfig, dims, task_of
 from phenolab.train import closedform
 from phenolab.train.config import TrainConfig
 
@@ -56,10 +55,7 @@ class RunConfig:
         _check_inputs(self)
 
         for name in self.train.measures:
-            if name not in MEASURES:
-                raise ConfigError(
-                    f"measures: unknown measure {name!r} (valid: {', '.join(sorted(MEASURES))})"
-                )
+            MEASURES.get(name)  # a ConfigError naming the valid ones
             problem = REQUIREMENTS[name](self) if name in REQUIREMENTS else None
             if problem:
                 raise ConfigError(f"measures: {problem}")
@@ -102,34 +98,32 @@ class RunConfig:
 
 
 def _check_inputs(cfg: RunConfig) -> None:
-    """Feature tasks (real vectors) need a model that reads them (dense, rf; images also cnn),
-    and those models need them; online ones a batch; the closed-form solver its own setting
-    (closedform.check)."""
-    features = cfg.task.op in FEATURE_OPS
-    model = cfg.model.model
-    if features and model not in FEATURE_MODELS:
-        raise ConfigError(f"model: op={cfg.task.op} reads feature vectors: use model=dense or rf")
-    if not features and model in FEATURE_MODELS:
-        raise ConfigError(
-            f"model: {model} reads feature vectors (op: {', '.join(FEATURE_OPS)}), "
-            f"not {cfg.task.op}"
-        )
-    if model == "cnn" and cfg.task.op not in IMAGE_OPS:
-        raise ConfigError(
-            f"model: cnn reads images (op: {', '.join(IMAGE_OPS)}), not {cfg.task.op}"
-        )
-    if cfg.task.op == "parity" and cfg.task.n_train == 0 and cfg.train.batch_size == 0:
+    """The model reads what the task provides (token pairs or sequences, feature vectors,
+    images) and fits its dimensions; an online task has a batch size; the closed-form solver
+    its own settings (closedform.check)."""
+    task, model = task_of(cfg.task.op), MODELS.get(cfg.model.model)
+    op, name = cfg.task.op, cfg.model.model
+    if model.reads not in task.inputs:
+        if task.reads_features and model.reads in TOKENS:
+            users = " or ".join(_models_reading(FEATURES))
+            raise ConfigError(f"model: op={op} reads feature vectors: use model={users}")
+        if model.reads in (FEATURES, IMAGES) and not task.reads_features:
+            ops = ", ".join(_ops_providing(FEATURES))
+            raise ConfigError(f"model: {name} reads feature vectors (op: {ops}), not {op}")
+        ops = ", ".join(_ops_providing(model.reads))
+        raise ConfigError(f"model: {name} reads {model.reads} (op: {ops}), not {op}")
+    if task.online(cfg.task) and cfg.train.batch_size == 0:
         raise ConfigError("batch_size: online training (n_train = 0) needs a batch size ≥ 1")
-    if cfg.model.model == "rf" and cfg.model.feature_map == "subset":
-        if cfg.model.width > feature_dim(cfg.task):
-            raise ConfigError(
-                f"width: feature_map=subset picks p = width of the {feature_dim(cfg.task)} input "
-                f"coordinates; got width {cfg.model.width}"
-            )
+    model.check_dims(cfg.model, lambda: dims(cfg.task, model.reads))
     closedform.check(cfg)
 
 
-FEATURE_MODELS = ("dense", "rf", "cnn")  # models that read feature vectors
+def _models_reading(reads: str) -> list[str]:
+    return [n for n, kind in MODELS.items() if kind.reads == reads]
+
+
+def _ops_providing(inputs: str) -> list[str]:
+    return [op for op, task in TASKS.items() if inputs in task.inputs]
 
 
 SECTIONS = ("task", "model", "train", "start")

@@ -9,6 +9,9 @@ constraints, ...). Registered by id; a run names them in `interventions` as spec
     decay-to-init    weight decay toward the initial weights
     freeze-embedding the token embedding held fixed (Furuta et al. 2024)
 
+Each is registered by its id in `INTERVENTIONS` (phenolab.Registry): a class with `id`, a
+one-line `summary`, its parameters (`params`) and a constructor that builds it for an ensemble.
+
 Pruning masks (masks.py) are not specs: a run asks for one through its ticket fields
 (`ticket_from`, `sparsity`, ...; see run/start.py) and the run layer keeps it applied (KeepMask).
 """
@@ -20,6 +23,7 @@ from typing import Any
 
 import torch
 
+from phenolab import Registry
 from phenolab.interventions.base import Control, Intervention, Param
 from phenolab.interventions.freeze import FreezeEmbedding
 from phenolab.interventions.grokfast import GrokfastEMA, GrokfastMA
@@ -27,17 +31,16 @@ from phenolab.interventions.norms import DecayToInit, WeightNormConstraint
 from phenolab.interventions.orthograd import OrthoGrad
 from phenolab.interventions.spec import Parsed, canonical, canonical_specs, signature
 
-INTERVENTIONS: dict[str, type[Intervention]] = {
-    cls.id: cls
-    for cls in (
-        GrokfastEMA,
-        GrokfastMA,
-        OrthoGrad,
-        WeightNormConstraint,
-        DecayToInit,
-        FreezeEmbedding,
-    )
-}
+INTERVENTIONS = Registry("interventions", "intervention ", sort=True)  # id → Intervention class
+for _cls in (
+    GrokfastEMA,
+    GrokfastMA,
+    OrthoGrad,
+    WeightNormConstraint,
+    DecayToInit,
+    FreezeEmbedding,
+):
+    INTERVENTIONS.register(_cls.id, _cls)
 
 __all__ = [
     "INTERVENTIONS",
@@ -65,7 +68,7 @@ def build(
     device = next(model.parameters()).device
     out = []
     for i, name in enumerate(first):
-        cls = INTERVENTIONS[name]
+        cls = INTERVENTIONS.get(name)
         values: dict[str, Any] = {}
         for p in cls.params:
             member_values = [specs[i][1][p.name] for specs in parsed]

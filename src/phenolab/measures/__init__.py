@@ -1,7 +1,9 @@
 """Progress measures: pure observers of (model, data) → one value per member, keyed
 `family/stat`. A measure never changes training.
 
-Register with `@measure("name")`; a run lists the measures it wants by name.
+Register with `@measure("name")` (into `MEASURES`, the registry of phenolab.Registry); a run
+lists the measures it wants by name. A measure's one-line description is its docstring's first
+line; what a measure needs of a run (`requires`) is in REQUIREMENTS.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import torch
 
+from phenolab import Registry
 from phenolab.errors import ConfigError
 from phenolab.tasks.data import TaskData
 from phenolab.train.losses import Loss, accuracy
@@ -27,14 +30,14 @@ class Context:
     init: dict[str, torch.Tensor] | None = None  # the parameters at step 0, [E, ...] each
 
 
-MEASURES: dict[str, Callable[[Context], Values]] = {}
+MEASURES = Registry("measures", "measure ", sort=True)  # name → (Context → Values)
 # name → check(run config): why the measure is undefined for that run (None: it is defined)
 REQUIREMENTS: dict[str, Callable[[Any], str | None]] = {}
 
 
 def measure(name: str, requires: Callable[[Any], str | None] | None = None):
     def register(fn: Callable[[Context], Values]) -> Callable[[Context], Values]:
-        MEASURES[name] = fn
+        MEASURES.register(name, fn)
         if requires is not None:
             REQUIREMENTS[name] = requires
         return fn
@@ -52,9 +55,7 @@ def needs_embedding(cfg: Any) -> str | None:
 def compute(names: list[str] | tuple[str, ...], ctx: Context) -> Values:
     out: Values = {}
     for name in names:
-        if name not in MEASURES:
-            raise ConfigError(f"unknown measure {name!r} (valid: {', '.join(sorted(MEASURES))})")
-        out.update(MEASURES[name](ctx))
+        out.update(MEASURES.get(name)(ctx))
     return out
 
 

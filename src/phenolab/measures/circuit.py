@@ -101,6 +101,7 @@ def key_components(logits: torch.Tensor, n_key: int = N_KEY):
 
 @measure("circuit", requires=supports)
 def circuit(ctx: Context) -> Values:
+    """Restricted and excluded loss: the Fourier circuit's share of the logits (Nanda et al.)."""
     data, p = ctx.data, ctx.data.n_classes
     check_addition(data)
     logits = ctx.model(full_table(data)).detach().double()  # [E, p², C]

@@ -43,6 +43,7 @@ def number_embedding(ctx: Context) -> torch.Tensor:
 
 @measure("fourier", requires=needs_embedding)
 def fourier(ctx: Context) -> Values:
+    """Fourier structure of the number embeddings: power at the key frequencies (Nanda et al.)."""
     power = frequency_power(number_embedding(ctx))  # [E, K]
     q = power / power.sum(-1, keepdim=True).clamp_min(1e-300)
     sorted_q, order = q.sort(dim=-1, descending=True)

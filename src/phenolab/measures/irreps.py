@@ -53,6 +53,7 @@ def dihedral_task(cfg) -> str | None:
 
 @measure("irreps", requires=dihedral_task)
 def irreps(ctx: Context) -> Values:
+    """Embedding norm in each irreducible representation of D_n (Chughtai et al. 2023)."""
     group = groups.parse_group(ctx.data.group)
     n = group[1]
     embedding = ctx.model.embedding().detach()[:, : 2 * n]  # [E, 2n, d]: the element tokens

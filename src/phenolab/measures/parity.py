@@ -38,6 +38,7 @@ def relevant_mass(w_in: torch.Tensor, relevant: torch.Tensor) -> tuple[torch.Ten
 
 @measure("hidden-progress", requires=supports)
 def hidden_progress(ctx: Context) -> Values:
+    """First-layer weight mass on the relevant bits of sparse parity (Barak et al. 2022)."""
     share, ratio = relevant_mass(
         ctx.model.W_in.detach(), ctx.data.relevant.to(ctx.model.W_in.device)
     )

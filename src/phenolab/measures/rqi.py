@@ -87,6 +87,7 @@ def realised_share(
 
 @measure("rqi", requires=supports)
 def rqi(ctx: Context) -> Values:
+    """Representation quality index: parallelograms the embedding realises (Liu et al. 2022)."""
     p = ctx.data.n_classes
     angles = circle_angles(number_embedding(ctx)).cpu()  # [E, p]
     a, b = operands(ctx.data.x_train)

@@ -1,17 +1,31 @@
-"""Models with a leading member dimension E: one module holds E independent networks."""
+"""Models with a leading member dimension E: one module holds E independent networks.
+
+Each kind lives in its own module and is registered by name in `MODELS` (models/base.py):
+mlp (mlp.py), transformer, twolayer, dense, cnn, rf (features.py). This module holds the model
+section of a run config (`ModelConfig`) and `build_model`.
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 import torch
 
 from phenolab import param
 from phenolab.errors import ConfigError
-from phenolab.models.features import FEATURE_MAPS
+from phenolab.models.base import MODELS, Dims, ModelKind, hidden_widths
 
-MODEL_KINDS = ("mlp", "transformer", "twolayer", "dense", "cnn", "rf")
-ACTIVATION_NAMES = ("relu", "sqr")
+# Model kinds register on import, in the order `MODELS` lists them.
+for _module in ("mlp", "transformer", "twolayer", "dense", "cnn", "features"):
+    importlib.import_module(f"phenolab.models.{_module}")
+
+from phenolab.models.features import FEATURE_MAPS  # noqa: E402
+from phenolab.models.init import ACTIVATIONS  # noqa: E402
+
+ACTIVATION_NAMES = tuple(ACTIVATIONS)
+
+__all__ = ["MODELS", "Dims", "ModelConfig", "ModelKind", "build_model", "hidden_widths"]
 
 
 @dataclass(frozen=True)
@@ -50,26 +64,17 @@ class ModelConfig:
     )
 
     def __post_init__(self) -> None:
-        if self.model not in MODEL_KINDS:
-            raise ConfigError(f"model: unknown {self.model!r} (valid: {', '.join(MODEL_KINDS)})")
+        kind = MODELS.get(self.model)
         for name in ("width", "d_embed", "d_model", "n_heads", "d_mlp", "n_layers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be a positive integer, got {getattr(self, name)}")
         if any(w < 1 for w in self.widths):
             raise ConfigError(f"widths: each must be a positive integer, got {self.widths}")
-        if self.widths and self.model not in ("dense", "cnn"):
-            raise ConfigError(f"widths: used by model=dense or cnn only, not {self.model}")
         if self.d_model % self.n_heads:
             raise ConfigError(f"n_heads: {self.n_heads} does not divide d_model {self.d_model}")
-        if self.model == "transformer" and self.n_layers > 2:
-            raise ConfigError(f"n_layers: 1 or 2 supported, got {self.n_layers}")
         if self.activation not in ACTIVATION_NAMES:
             raise ConfigError(
                 f"activation: unknown {self.activation!r} (valid: {', '.join(ACTIVATION_NAMES)})"
-            )
-        if self.model == "transformer" and self.activation != "relu":
-            raise ConfigError(
-                "activation: the transformer's MLP is ReLU only; sqr needs mlp or twolayer"
             )
         if self.feature_map not in FEATURE_MAPS:
             raise ConfigError(
@@ -77,51 +82,29 @@ class ModelConfig:
             )
         if self.embed_rank < 0:
             raise ConfigError(f"embed_rank: must be non-negative, got {self.embed_rank}")
-        if self.embed_rank and self.model not in ("mlp", "transformer"):
-            raise ConfigError(
-                f"embed_rank: model={self.model} has no token embedding to factor (mlp and"
-                " transformer have one)"
-            )
         if not self.init_scale > 0:
             raise ConfigError(f"init_scale: must be positive, got {self.init_scale}")
+        kind.check(self)
+        if self.widths and "widths" not in kind.fields:
+            users = " or ".join(_readers("widths"))
+            raise ConfigError(f"widths: used by model={users} only, not {self.model}")
+        if self.embed_rank and "embed_rank" not in kind.fields:
+            users = " and ".join(_readers("embed_rank"))
+            raise ConfigError(
+                f"embed_rank: model={self.model} has no token embedding to factor ({users} have"
+                " one)"
+            )
 
 
-def hidden_widths(cfg: ModelConfig) -> tuple[int, ...]:
-    """dense: hidden layer widths; cnn: conv channels (`widths`, else width × n_layers)."""
-    return cfg.widths or (cfg.width,) * cfg.n_layers
+def _readers(name: str) -> list[str]:
+    return [n for n, kind in MODELS.items() if name in kind.fields]
 
 
-def build_model(
-    cfg: ModelConfig,
-    vocab: int,
-    n_classes: int,
-    seq_len: int,
-    seeds: list[int],
-    init_scales: list[float] | None = None,
-    image_shape: tuple[int, ...] | None = None,
-) -> torch.nn.Module:
-    """E = len(seeds) members; member e is initialised from torch.Generator(seeds[e]) with init
-    scale init_scales[e] (default: cfg.init_scale for every member). A dense model reads
-    feature vectors of seq_len = d_in features, as does a random-features model (rf); n_classes
-    = 0 (a regression task) gives it one output; a cnn reads images of `image_shape`."""
-    from phenolab.models.cnn import ConvNet
-    from phenolab.models.dense import DenseMLP
-    from phenolab.models.features import RandomFeatures
-    from phenolab.models.mlp import EmbedMLP
-    from phenolab.models.transformer import Transformer
-    from phenolab.models.twolayer import TwoLayer
-
-    scales = init_scales if init_scales is not None else [cfg.init_scale] * len(seeds)
-    if cfg.model == "mlp":
-        return EmbedMLP(cfg, vocab, n_classes, seeds, scales)
-    if cfg.model == "twolayer":
-        return TwoLayer(cfg, vocab, n_classes, seeds, scales)
-    if cfg.model == "dense":
-        return DenseMLP(hidden_widths(cfg), seq_len, n_classes, seeds, scales)
-    if cfg.model == "cnn":
-        if image_shape is None:
-            raise ConfigError("model: cnn reads images (op: digits, mnist1d, idx)")
-        return ConvNet(hidden_widths(cfg), image_shape, n_classes, seeds, scales)
-    if cfg.model == "rf":
-        return RandomFeatures(cfg, seq_len, n_classes, seeds, scales)
-    return Transformer(cfg, vocab, n_classes, seq_len, seeds, scales)
+def build_model(cfg: ModelConfig, *args, **kwargs) -> torch.nn.Module:
+    """The module of the kind `cfg.model`: `ModelKind.build(cfg, vocab, n_classes, seq_len,
+    seeds, init_scales=None, image_shape=None)` — E = len(seeds) members, member e initialised
+    from torch.Generator(seeds[e]) with init scale init_scales[e] (default: cfg.init_scale). A
+    dense model reads feature vectors of seq_len = d_in features, as does a random-features
+    model (rf); n_classes = 0 (a regression task) gives it one output; a cnn reads images of
+    `image_shape`."""
+    return MODELS.get(cfg.model).build(cfg, *args, **kwargs)

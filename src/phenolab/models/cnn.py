@@ -16,6 +16,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from phenolab.errors import ConfigError
+from phenolab.models.base import MODELS, ModelKind, hidden_widths
 from phenolab.models.init import bmm, stacked_normal, zeros
 
 KERNEL, STRIDE, PADDING = 3, 2, 1
@@ -72,3 +74,23 @@ class ConvNet(torch.nn.Module):
             h = torch.relu(h)  # [B, E·C_out, *size]
         h = h.reshape(b, e, -1).transpose(0, 1)  # [E, B, features]
         return bmm(h, self.W_out) + self.b_out[:, None, :]
+
+
+class ConvKind(ModelKind):
+    summary = "strided convolutions over images, then a linear head (Greydanus & Kobak 2024)"
+    fields = ("width", "n_layers", "widths")
+    reads = "images"
+
+    def make(self, cfg, inputs, seeds, scales):
+        if inputs.image_shape is None:
+            raise ConfigError("model: cnn reads images (op: digits, mnist1d, idx)")
+        return ConvNet(hidden_widths(cfg), inputs.image_shape, inputs.n_classes, seeds, scales)
+
+    def activation_floats(self, cfg, inputs, rows):
+        # each layer's feature maps (at most C × d / 2 with stride 2) and their gradients
+        d, maps = inputs.seq_len, sum(hidden_widths(cfg))
+        per_row = d + 3 * (d // 2) * maps + 3 * inputs.n_classes
+        return rows * per_row
+
+
+MODELS.register("cnn", ConvKind("cnn"))

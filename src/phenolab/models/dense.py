@@ -13,6 +13,7 @@ from itertools import pairwise
 
 import torch
 
+from phenolab.models.base import MODELS, ModelKind, hidden_widths
 from phenolab.models.init import bmm, stacked_normal, zeros
 
 
@@ -48,3 +49,19 @@ class DenseMLP(torch.nn.Module):
         for w, b in zip(self.W_hidden, self.b_hidden, strict=True):
             hidden = torch.relu(bmm(hidden, w) + b[:, None, :])  # [E, B, width]
         return bmm(hidden, self.W_out) + self.b_out[:, None, :]  # [E, B, classes]
+
+
+class DenseKind(ModelKind):
+    summary = "MLP over feature vectors (e.g. LeNet-300-100 with widths=300,100)"
+    fields = ("width", "n_layers", "widths")
+    reads = "features"
+
+    def make(self, cfg, inputs, seeds, scales):
+        return DenseMLP(hidden_widths(cfg), inputs.seq_len, inputs.n_classes, seeds, scales)
+
+    def activation_floats(self, cfg, inputs, rows):
+        # the inputs, each hidden layer's pre-activation, activation and gradient, the logits
+        return rows * (inputs.seq_len + 3 * sum(hidden_widths(cfg)) + 3 * inputs.n_classes)
+
+
+MODELS.register("dense", DenseKind("dense"))

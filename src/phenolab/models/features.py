@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import torch
 
+from phenolab.errors import ConfigError
+from phenolab.models.base import MODELS, ModelKind
 from phenolab.models.init import bmm, stacked_normal
 
 FEATURE_MAPS = ("relu", "subset")
@@ -53,3 +55,28 @@ class RandomFeatures(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [E, B, d] → outputs [E, B, out] (out = classes, or 1 for regression)."""
         return bmm(self.features(x), self.W_out)
+
+
+class RandomFeaturesKind(ModelKind):
+    summary = "random features and a trained linear head (double descent; lstsq solves it)"
+    fields = ("width", "feature_map")
+    reads = "features"
+
+    def check_dims(self, cfg, dims) -> None:
+        if cfg.feature_map == "subset" and cfg.width > dims().seq_len:
+            d = dims().seq_len
+            raise ConfigError(
+                f"width: feature_map=subset picks p = width of the {d} input coordinates; got "
+                f"width {cfg.width}"
+            )
+
+    def make(self, cfg, inputs, seeds, scales):
+        return RandomFeatures(cfg, inputs.seq_len, inputs.n_classes, seeds, scales)
+
+    def activation_floats(self, cfg, inputs, rows):
+        # the closed-form solve: features of every split and a thin SVD, in float64 (2 floats)
+        w = cfg.width
+        return 2 * (rows * w + 2 * rows * w + 2 * min(rows, w) * w)
+
+
+MODELS.register("rf", RandomFeaturesKind("rf"))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import torch
 
+# hidden activations of the mlp and twolayer models (`activation`)
+ACTIVATIONS = {"relu": torch.relu, "sqr": torch.square}
+
 
 def stacked_normal(
     gens: list[torch.Generator], shape: tuple[int, ...], std: float, scales: list[float]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
+from phenolab.models.base import MODELS, ModelKind
 from phenolab.models.embedding import TokenEmbedding
-from phenolab.models.init import bmm, gather_rows, stacked_normal, zeros
-from phenolab.models.twolayer import ACTIVATIONS
+from phenolab.models.init import ACTIVATIONS, bmm, gather_rows, stacked_normal, zeros
 
 
 class EmbedMLP(TokenEmbedding, torch.nn.Module):
@@ -42,3 +42,19 @@ class EmbedMLP(TokenEmbedding, torch.nn.Module):
         pre = gather_rows(left, x[..., 0]) + gather_rows(right, x[..., 1])  # [E, B, width]
         hidden = ACTIVATIONS[self.activation](pre + self.b_in[:, None, :])
         return bmm(hidden, self.W_out) + self.b_out[:, None, :]  # [E, B, classes]
+
+
+class MLPKind(ModelKind):
+    summary = "embedding MLP over operand pairs (Liu et al. 2022)"
+    fields = ("width", "d_embed", "activation", "embed_rank")
+
+    def make(self, cfg, inputs, seeds, scales):
+        return EmbedMLP(cfg, inputs.vocab, inputs.n_classes, seeds, scales)
+
+    def activation_floats(self, cfg, inputs, rows):
+        # hidden pre-activations, activations and their gradients; the factored first layer's
+        # [vocab, width] tables
+        return rows * (3 * cfg.width + 3 * inputs.n_classes) + 2 * inputs.vocab * cfg.width
+
+
+MODELS.register("mlp", MLPKind("mlp"))

@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from phenolab.errors import ConfigError
+from phenolab.models.base import MODELS, ModelKind
 from phenolab.models.embedding import TokenEmbedding
 from phenolab.models.init import bmm, gather_rows, stacked_normal, zeros
 
@@ -150,3 +152,31 @@ class LayerNorm(torch.nn.Module):
         shape = (x.shape[0],) + (1,) * (x.dim() - 2) + (x.shape[-1],)
         normed = F.layer_norm(x, x.shape[-1:])
         return normed * self.weight.view(shape) + self.bias.view(shape)
+
+
+class TransformerKind(ModelKind):
+    summary = "decoder-only transformer over `x op y =` (Nanda et al. 2023)"
+    fields = ("d_model", "n_heads", "d_mlp", "n_layers", "layernorm", "embed_rank")
+    reads = "sequence"
+
+    def check(self, cfg) -> None:
+        if cfg.n_layers > 2:
+            raise ConfigError(f"n_layers: 1 or 2 supported, got {cfg.n_layers}")
+        if cfg.activation != "relu":
+            raise ConfigError(
+                "activation: the transformer's MLP is ReLU only; sqr needs mlp or twolayer"
+            )
+
+    def make(self, cfg, inputs, seeds, scales):
+        vocab, n_classes, seq_len = inputs.vocab, inputs.n_classes, inputs.seq_len
+        return Transformer(cfg, vocab, n_classes, seq_len, seeds, scales)
+
+    def activation_floats(self, cfg, inputs, rows):
+        # the residual stream, attention and MLP per position; the first block's [T·vocab, d]
+        # query, key and value tables
+        vocab, seq_len = inputs.vocab, inputs.seq_len
+        per_row = 10 * seq_len * cfg.d_model + 3 * cfg.d_mlp + 3 * inputs.n_classes
+        return rows * per_row + 4 * seq_len * vocab * cfg.d_model
+
+
+MODELS.register("transformer", TransformerKind("transformer"))

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import torch
 
-from phenolab.models.init import bmm, gather_rows, stacked_normal
-
-ACTIVATIONS = {"relu": torch.relu, "sqr": torch.square}
+from phenolab.models.base import MODELS, ModelKind
+from phenolab.models.init import ACTIVATIONS, bmm, gather_rows, stacked_normal
 
 
 class TwoLayer(torch.nn.Module):
@@ -39,3 +38,17 @@ class TwoLayer(torch.nn.Module):
         """x [E, B, 2] operand ids → logits [E, B, classes]."""
         pre = gather_rows(self.W_in, x[..., 0]) + gather_rows(self.W_in, x[..., 1] + self.vocab)
         return bmm(self.act(pre), self.W_out)  # [E, B, classes]
+
+
+class TwoLayerKind(ModelKind):
+    summary = "two-layer network on one-hot operands, no biases (Gromov 2023)"
+    fields = ("width", "activation")
+
+    def make(self, cfg, inputs, seeds, scales):
+        return TwoLayer(cfg, inputs.vocab, inputs.n_classes, seeds, scales)
+
+    def activation_floats(self, cfg, inputs, rows):
+        return rows * (3 * cfg.width + 3 * inputs.n_classes) + 2 * inputs.vocab * cfg.width
+
+
+MODELS.register("twolayer", TwoLayerKind("twolayer"))

@@ -20,7 +20,7 @@ from phenolab.report.figures import (
 )
 from phenolab.store import RunRecord
 from phenolab.store.layout import describe_layout
-from phenolab.tasks.modular import describe
+from phenolab.tasks import describe
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; color: #222; }
@@ -86,7 +86,7 @@ def embedding_circle(record: RunRecord, checkpoint: tuple | None):
     token embedding; None otherwise."""
     from phenolab.measures.rqi import circle_coordinates
     from phenolab.models.embedding import embedding_of
-    from phenolab.tasks.modular import OPERATIONS
+    from phenolab.tasks.arithmetic import OPERATIONS
 
     if checkpoint is None or record.config["task"]["op"] not in OPERATIONS:
         return None

@@ -6,14 +6,14 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from itertools import pairwise
 
 import torch
 
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
-from phenolab.models import hidden_widths
-from phenolab.tasks.modular import SEQUENCES, feature_dim, n_elements, n_pairs, vocab_size
+from phenolab.models import MODELS
+from phenolab.tasks import dims, task_of
+from phenolab.train.optim import OPTIMIZERS
 
 FLOAT = 4  # bytes, fp32
 SAFETY = 2.0  # allocator fragmentation, temporaries we do not count
@@ -21,53 +21,21 @@ MEMORY_FRACTION = 0.5  # of what is free, leaving room for the rest of the machi
 
 
 def parameter_count(cfg: RunConfig) -> int:
-    m, p = cfg.model, n_elements(cfg.task.op, cfg.task.p)
-    if m.model in ("dense", "cnn"):
-        # a CNN's count is bounded by the dense net of the same widths over its pixels
-        sizes = (feature_dim(cfg.task), *hidden_widths(m), p)
-        return sum(i * o + o for i, o in pairwise(sizes))
-    if m.model == "rf":  # the fixed map (a buffer) and the head
-        return feature_dim(cfg.task) * m.width + m.width * max(p, 1)
-    if m.model == "mlp":
-        d, w = m.d_embed, m.width
-        return p * d + 2 * d * w + w + w * p + p
-    if m.model == "twolayer":
-        return 2 * p * m.width + m.width * p
-    d, dm, vocab = m.d_model, m.d_mlp, vocab_size(cfg.task, m.model)
-    seq_len = SEQUENCES[cfg.task.sequence]
-    block = 4 * d * d + d * dm + dm + dm * d + d + (4 * d if m.layernorm else 0)
-    return vocab * d + seq_len * d + m.n_layers * block + d * p + (2 * d if m.layernorm else 0)
+    """Numbers one member holds: its model kind's own count (ModelKind.parameter_count)."""
+    model = MODELS.get(cfg.model.model)
+    return model.parameter_count(cfg.model, dims(cfg.task, model.reads))
 
 
 def bytes_per_member(cfg: RunConfig) -> int:
-    """Estimated peak bytes of one member: weights, gradients and optimizer state, plus
-    activations of a full-batch step (the largest of train step and test evaluation)."""
-    m, p = cfg.model, n_elements(cfg.task.op, cfg.task.p)
-    buffers = 4 if cfg.train.optimizer in ("adamw", "adam", "muon") else 3
-    if m.model in ("dense", "cnn"):  # feature vectors: the train batch (or set), the test set
-        rows = max(cfg.train.batch_size or cfg.task.n_train, cfg.task.n_test)
-        d = feature_dim(cfg.task)
-        # a CNN's feature maps: at most C × d / 2 per layer (stride 2)
-        hidden = d // 2 if m.model == "cnn" else 1
-        per_row = d + 3 * hidden * sum(hidden_widths(m)) + 3 * p
-        return int(SAFETY * FLOAT * (buffers * parameter_count(cfg) + rows * per_row))
-    if m.model == "rf":  # features of every split and the thin SVD, in float64 (2 floats each)
-        rows = cfg.task.n_train + cfg.task.n_val + cfg.task.n_test
-        n, w = cfg.task.n_train, m.width
-        doubles = rows * w + 2 * n * w + 2 * min(n, w) * w
-        return int(SAFETY * FLOAT * (buffers * parameter_count(cfg) + 2 * doubles))
-    n = n_pairs(cfg.task)
-    n_train = cfg.train.batch_size or math.ceil(cfg.task.frac * n)
-    rows = max(n_train, n - round(cfg.task.frac * n))  # train batch or the test set
-    if m.model in ("mlp", "twolayer"):
-        per_row = 3 * m.width + 3 * p
-        tables = 2 * p * m.width
-    else:
-        seq_len = SEQUENCES[cfg.task.sequence]
-        per_row = 10 * seq_len * m.d_model + 3 * m.d_mlp + 3 * p
-        tables = 4 * seq_len * vocab_size(cfg.task, m.model) * m.d_model
-    floats = buffers * parameter_count(cfg) + rows * per_row + tables
-    return int(SAFETY * FLOAT * floats)
+    """Estimated peak bytes of one member: weights, gradients and optimizer state (the
+    optimizer's `buffers` per weight), plus the activations of the largest step or evaluation
+    (the task's `rows`, the model kind's `activation_floats`)."""
+    model = MODELS.get(cfg.model.model)
+    inputs = dims(cfg.task, model.reads)
+    rows = task_of(cfg.task.op).rows(cfg.task, cfg.train.batch_size)
+    buffers = OPTIMIZERS.get(cfg.train.optimizer).buffers
+    weights = buffers * model.parameter_count(cfg.model, inputs)
+    return int(SAFETY * FLOAT * (weights + model.activation_floats(cfg.model, inputs, rows)))
 
 
 def free_bytes(device: torch.device) -> int:

@@ -26,6 +26,8 @@ from functools import lru_cache
 import torch
 
 from phenolab.errors import ConfigError
+from phenolab.tasks.base import TASKS
+from phenolab.tasks.pairs import PairTask, all_pairs
 
 GROUP_SPELLING = "S<n> (symmetric, 2 ≤ n ≤ 6), D<n> (dihedral, n ≥ 3)"
 MAX_SYMMETRIC = 6  # S7 has 5,040 elements, 25 million pairs
@@ -96,6 +98,41 @@ def inverses(table: torch.Tensor) -> torch.Tensor:
     inv = torch.empty(len(table), dtype=torch.int64)
     inv[x] = y
     return inv
+
+
+class GroupTask(PairTask):
+    """Composition x ∘ y in a finite group (a pair task over its elements; p is not used)."""
+
+    def __init__(self, kind: str, summary: str) -> None:
+        super().__init__(f"{kind}<n>")
+        self.kind, self.summary = kind, summary
+
+    def claim(self, op: str) -> str | None:
+        parsed = parse_group(op)
+        return check_group(op) if parsed and parsed[0] == self.kind else None
+
+    def check(self, cfg) -> None:
+        default = type(cfg).p
+        if cfg.p != default:
+            raise ConfigError(
+                f"p: not used by the group op {cfg.op} (its {group_order(cfg.op)} elements are "
+                f"the classes); leave p at its default {default}, got {cfg.p}"
+            )
+        super().check(cfg)
+
+    def n_classes(self, op: str, p: int) -> int:
+        return group_order(op)
+
+    def group(self, op: str) -> str | None:
+        return op
+
+    def table(self, cfg) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = all_pairs(group_order(cfg.op))
+        return torch.stack([x, y], dim=1), cayley_table(cfg.op)[x, y]
+
+
+TASKS.register("S<n>", GroupTask("S", "composition in the symmetric group S_n, 2 ≤ n ≤ 6"))
+TASKS.register("D<n>", GroupTask("D", "composition in the dihedral group D_n, n ≥ 3"))
 
 
 # -- irreducible representations of D_n --------------------------------------------------------

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from phenolab.errors import ConfigError
+from phenolab.tasks.base import FEATURES, IMAGES, TASKS, Dims, Task
 from phenolab.tasks.data import TaskData, data_seed, pad_members
 
 IMAGE_OPS = ("digits", "mnist1d", "idx")
@@ -262,3 +263,47 @@ def build(cfgs: list, seeds: list[int]) -> TaskData:
         train_mask=train_mask,
         shape=pool.shape,
     )
+
+
+class ImageTask(Task):
+    """Classification of one of the offline image datasets."""
+
+    inputs = (FEATURES, IMAGES)
+
+    def __init__(self, name: str, summary: str, title: str) -> None:
+        super().__init__(name)
+        self.summary, self._title = summary, title
+        self.fields = ("n_train", "label_noise") + (("data_dir",) if name == "idx" else ())
+
+    def check(self, cfg) -> None:
+        if cfg.n_train < 0:
+            raise ConfigError(f"n_train: must be ≥ 0, got {cfg.n_train}")
+        if self.name == "idx" and cfg.data_dir is None:
+            raise ConfigError("data_dir: op=idx needs the folder holding the MNIST IDX files")
+
+    def n_classes(self, op: str, p: int) -> int:
+        return N_CLASSES
+
+    def title(self, op: str, p: int) -> str:
+        return self._title
+
+    def dims(self, cfg, reads: str) -> Dims:
+        pool = load(cfg.op, cfg.data_dir)
+        return Dims(pool.features, N_CLASSES, pool.features, pool.shape)
+
+    def rows(self, cfg, batch_size: int) -> int:
+        return max(batch_size or cfg.n_train, cfg.n_test)
+
+    def build(self, cfgs: list, reads: str, seeds: list[int]) -> TaskData:
+        if len({c.data_dir for c in cfgs}) != 1:
+            raise ConfigError("data_dir: members of one ensemble must share the dataset")
+        return build(cfgs, seeds)
+
+
+TASKS.register(
+    "digits", ImageTask("digits", "scikit-learn's 8×8 handwritten digits", "digits (8×8)")
+)
+TASKS.register(
+    "mnist1d", ImageTask("mnist1d", "MNIST-1D (Greydanus & Kobak 2024), generated", "MNIST-1D")
+)
+TASKS.register("idx", ImageTask("idx", "MNIST-format IDX files in data_dir", "MNIST (IDX files)"))

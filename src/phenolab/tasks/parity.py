@@ -15,9 +15,11 @@ from __future__ import annotations
 import torch
 
 from phenolab.errors import ConfigError
+from phenolab.tasks.base import FEATURES, TASKS, Dims, Task
 from phenolab.tasks.data import Stream, TaskData, data_seed, pad_members
 
 N_CLASSES = 2
+MAX_BITS = 4096
 # offsets of the data seed for each stream, so that S, test, train and online draws differ
 _RELEVANT, _TEST, _TRAIN, _ONLINE = 0, 1, 2, 3
 
@@ -83,3 +85,42 @@ def build(cfgs: list, seeds: list[int]) -> TaskData:
         relevant=relevant,
         stream=stream,
     )
+
+
+class Parity(Task):
+    summary = "sparse parity: the product of k of n random ±1 bits (Barak et al. 2022)"
+    fields = ("n_bits", "k_bits", "n_train", "n_test", "label_noise")
+    inputs = (FEATURES,)
+
+    def check(self, cfg) -> None:
+        if cfg.n_train < 0:
+            raise ConfigError(f"n_train: must be ≥ 0, got {cfg.n_train}")
+        if cfg.label_noise and cfg.n_train == 0:
+            raise ConfigError("label_noise: needs a fixed training set (n_train > 0), not online")
+        if not 1 <= cfg.n_bits <= MAX_BITS:
+            raise ConfigError(f"n_bits: must be in 1 … {MAX_BITS}, got {cfg.n_bits}")
+        if not 1 <= cfg.k_bits <= cfg.n_bits:
+            raise ConfigError(f"k_bits: must be in 1 … n_bits = {cfg.n_bits}, got {cfg.k_bits}")
+        if cfg.n_test < 1:
+            raise ConfigError(f"n_test: must be at least 1, got {cfg.n_test}")
+
+    def online(self, cfg) -> bool:
+        return cfg.n_train == 0
+
+    def n_classes(self, op: str, p: int) -> int:
+        return N_CLASSES
+
+    def title(self, op: str, p: int) -> str:
+        return "sparse parity"
+
+    def dims(self, cfg, reads: str) -> Dims:
+        return Dims(cfg.n_bits, N_CLASSES, cfg.n_bits)
+
+    def rows(self, cfg, batch_size: int) -> int:
+        return max(batch_size or cfg.n_train, cfg.n_test)
+
+    def build(self, cfgs: list, reads: str, seeds: list[int]) -> TaskData:
+        return build(cfgs, seeds)
+
+
+TASKS.register("parity", Parity("parity"))

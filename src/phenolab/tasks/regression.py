@@ -26,6 +26,7 @@ import functools
 import torch
 
 from phenolab.errors import ConfigError
+from phenolab.tasks.base import FEATURES, TASKS, Dims, Task
 from phenolab.tasks.data import TaskData, data_seed
 
 OPS = ("linear", "nonlinear", "diabetes")
@@ -162,3 +163,40 @@ def build(cfgs: list, seeds: list[int]) -> TaskData:
         x_val=stack(1, 0) if has_val else None,
         y_val=stack(1, 1) if has_val else None,
     )
+
+
+class Regression(Task):
+    """Real-valued targets (n_classes 0), for models solved in closed form."""
+
+    fields = ("n_train", "n_test", *FIELDS)
+    inputs = (FEATURES,)
+
+    def __init__(self, name: str, summary: str) -> None:
+        super().__init__(name)
+        self.summary = summary
+
+    def check(self, cfg) -> None:
+        if cfg.n_train < 0:
+            raise ConfigError(f"n_train: must be ≥ 0, got {cfg.n_train}")
+        check(cfg)
+
+    def n_classes(self, op: str, p: int) -> int:
+        return N_CLASSES
+
+    def title(self, op: str, p: int) -> str:
+        return f"{op} regression"
+
+    def dims(self, cfg, reads: str) -> Dims:
+        d = input_dim(cfg)
+        return Dims(d, N_CLASSES, d)
+
+    def rows(self, cfg, batch_size: int) -> int:
+        return cfg.n_train + cfg.n_val + cfg.n_test  # closed form: every split at once
+
+    def build(self, cfgs: list, reads: str, seeds: list[int]) -> TaskData:
+        return build(cfgs, seeds)
+
+
+TASKS.register("linear", Regression("linear", "y = x·β + noise, x ~ N(0, I_d)"))
+TASKS.register("nonlinear", Regression("nonlinear", "y = tanh(2 x·β) + noise, x ~ N(0, I_d)"))
+TASKS.register("diabetes", Regression("diabetes", "scikit-learn's diabetes regression set"))

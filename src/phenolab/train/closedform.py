@@ -34,7 +34,7 @@ import dataclasses
 import torch
 
 from phenolab.errors import ConfigError
-from phenolab.tasks import regression
+from phenolab.tasks import n_elements
 from phenolab.tasks.data import TaskData
 from phenolab.train.losses import accuracy, member_mean, mse
 
@@ -159,7 +159,7 @@ def check(cfg) -> None:
     what it cannot solve, or gives a regression task to the training loop."""
     t = cfg.train
     if t.optimizer != "lstsq":
-        if cfg.task.op in regression.OPS:
+        if n_elements(cfg.task.op, cfg.task.p) == 0:  # real-valued targets
             raise ConfigError(
                 f"optimizer: op={cfg.task.op} has real-valued targets, which the training loop"
                 f" does not fit; solve it in closed form with optimizer=lstsq (model=rf)"

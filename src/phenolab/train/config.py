@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from phenolab import param
 from phenolab.errors import ConfigError
 from phenolab.train.losses import LOSSES
+from phenolab.train.optim import OPTIMIZERS
 
-OPTIMIZERS = ("adamw", "sgd", "adam", "muon", "lstsq")
 LOSS_DTYPES = ("float32", "float64")
 # Lower precision is an option, never the default: grokking is sensitive to floating point
 # (Prieto et al. 2025). The loss itself is always computed in float32 or float64.
@@ -75,10 +75,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         # `interventions` are parsed and put in canonical form by the run config
         # (phenolab.config.RunConfig), which sits above both training and the interventions
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                f"optimizer: unknown {self.optimizer!r} (valid: {', '.join(OPTIMIZERS)})"
-            )
+        OPTIMIZERS.get(self.optimizer)  # a ConfigError naming the valid ones
         if self.loss_dtype not in LOSS_DTYPES:
             raise ConfigError(
                 f"loss_dtype: unknown {self.loss_dtype!r} (valid: {', '.join(LOSS_DTYPES)})"
@@ -87,8 +84,7 @@ class TrainConfig:
             raise ConfigError(
                 f"precision: unknown {self.precision!r} (valid: {', '.join(PRECISIONS)})"
             )
-        if self.loss not in LOSSES:
-            raise ConfigError(f"loss: unknown {self.loss!r} (valid: {', '.join(LOSSES)})")
+        LOSSES.get(self.loss)
         if not self.lr > 0:
             raise ConfigError(f"lr: must be positive, got {self.lr}")
         if self.wd < 0:

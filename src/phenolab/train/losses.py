@@ -1,7 +1,7 @@
 """Per-member losses and accuracy: logits [E, B, C], targets [E, B], mask [E, B] | None → [E].
 
 A mask marks the real examples of members padded to a common size (see TaskData); the mean is
-taken over those only.
+taken over those only. Each loss a config can name is registered in `LOSSES`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from phenolab import Registry
+
 Mask = torch.Tensor | None
 Loss = Callable[[torch.Tensor, torch.Tensor, Mask], torch.Tensor]
+LOSSES = Registry("loss")  # name → Loss
 
 
 def member_mean(values: torch.Tensor, mask: Mask) -> torch.Tensor:
@@ -23,7 +26,9 @@ def member_mean(values: torch.Tensor, mask: Mask) -> torch.Tensor:
     return (values * mask).sum(dim=1) / mask.sum(dim=1)
 
 
+@LOSSES.register("cross_entropy")
 def cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> torch.Tensor:
+    """Softmax cross-entropy of the logits against the class ids."""
     e, b, c = logits.shape
     per_example = F.cross_entropy(
         logits.reshape(e * b, c), targets.reshape(e * b), reduction="none"
@@ -31,12 +36,14 @@ def cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None
     return member_mean(per_example.view(e, b), mask)
 
 
+@LOSSES.register("mse")
 def mse(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> torch.Tensor:
     """Mean over examples and classes of (logit − one-hot target)², as in Liu et al. (2022)."""
     onehot = F.one_hot(targets, logits.shape[-1]).to(logits.dtype)
     return member_mean((logits - onehot).pow(2).mean(dim=2), mask)
 
 
+@LOSSES.register("hinge")
 def hinge(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> torch.Tensor:
     """Multi-class margin hinge (Crammer & Singer): max(0, 1 − (z_y − max_{j≠y} z_j)). With two
     classes it is the binary hinge max(0, 1 − y·f) of f = z_1 − z_0 and y = ±1, the loss of
@@ -47,6 +54,7 @@ def hinge(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> tor
     return member_mean(torch.relu(1 - margin), mask)
 
 
+@LOSSES.register("stablemax")
 def stablemax_cross_entropy(
     logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None
 ) -> torch.Tensor:
@@ -65,18 +73,10 @@ def accuracy(logits: torch.Tensor, targets: torch.Tensor, mask: Mask = None) -> 
     return member_mean((logits.argmax(dim=-1) == targets).to(logits.dtype), mask)
 
 
-LOSSES: dict[str, Loss] = {
-    "cross_entropy": cross_entropy,
-    "mse": mse,
-    "hinge": hinge,
-    "stablemax": stablemax_cross_entropy,
-}
-
-
 def make_loss(name: str, dtype: str = "float32") -> Loss:
     """The named loss, computed in float64 when asked: the logits are upcast before the softmax,
     which delays the float32 softmax saturation that zeroes gradients (Prieto et al. 2025)."""
-    loss = LOSSES[name]
+    loss = LOSSES.get(name)
     if dtype == "float32":
         return loss
     return lambda logits, targets, mask=None: loss(logits.double(), targets, mask)

@@ -30,7 +30,13 @@ import torch
 
 from phenolab.errors import ConfigError
 from phenolab.train.members import per_member
-from phenolab.train.optim import AdamW, MemberOptimizer
+from phenolab.train.optim import (
+    OPTIMIZERS,
+    AdamW,
+    MemberOptimizer,
+    OptimizerKind,
+    per_member_hyperparameters,
+)
 
 # quintic Newton–Schulz coefficients (a, b, c) of the reference: in 5 steps they push the singular
 # values of a matrix with ‖X‖_F ≤ 1 (all but the tiniest) into roughly [0.68, 1.2], not exactly to
@@ -140,3 +146,24 @@ class Muon(MemberOptimizer):
         super().load_state_dict(own)
         if self.adamw is not None:
             self.adamw.load_state_dict(state["adamw"])
+
+
+class MuonKind(OptimizerKind):
+    summary = "orthogonalised momentum on hidden matrices, AdamW on the rest (Jordan et al. 2024)"
+    fields = ("muon_momentum", "muon_lr", "betas", "eps")
+    buffers = 4  # weight, gradient, momentum (hidden matrices) or AdamW's two moments
+
+    def build(self, configs: list, model: torch.nn.Module) -> MemberOptimizer:
+        t = configs[0].train
+        return Muon(  # by name: the model's input and output layers stay with AdamW
+            model.named_parameters(),
+            **per_member_hyperparameters(configs),
+            momentum=t.muon_momentum,
+            muon_lr=t.muon_lr or None,
+            exterior=model.exterior,
+            betas=t.betas,
+            eps=t.eps,
+        )
+
+
+OPTIMIZERS.register("muon", MuonKind())

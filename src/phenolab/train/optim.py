@@ -3,6 +3,10 @@
 `torch.optim` applies one lr / weight decay to a whole parameter; an ensemble stacks members
 along dim 0 of every parameter, so these optimizers take lr and wd of shape [E] and broadcast
 them over the rest. With E = 1 they match `torch.optim.AdamW` / `torch.optim.SGD` (tested).
+
+Each kind a config can name is registered in `OPTIMIZERS` (adamw, adam, sgd, muon in
+train/muon.py, and lstsq, the closed-form solve that is no optimizer); `make_optimizer` builds
+the one an ensemble's configs name.
 """
 
 from __future__ import annotations
@@ -11,7 +15,11 @@ from typing import Any
 
 import torch
 
+from phenolab import Registry
+from phenolab.errors import ConfigError
 from phenolab.train.members import per_member
+
+OPTIMIZERS = Registry("optimizer")
 
 
 class MemberOptimizer:
@@ -182,3 +190,73 @@ class SGD(MemberOptimizer):
                 g = buf.mul_(self.momentum).add_(g)
             p.sub_(g * per_member(lr, p))
         self._write_back(flat_p)
+
+
+class OptimizerKind:
+    """An optimizer a config can name: builds the ensemble's MemberOptimizer from the members'
+    configs (the shared kind, each member's lr, weight decay and warmup)."""
+
+    summary = ""  # one line, for listings and help
+    fields: tuple[str, ...] = ()  # TrainConfig fields it reads besides lr, wd and warmup
+    buffers = 3  # floats kept per weight: the weight, its gradient and the optimizer's state
+    closed_form = False  # True: no optimizer, the run is solved in closed form
+
+    def build(self, configs: list, model: torch.nn.Module) -> MemberOptimizer:
+        raise NotImplementedError
+
+
+def per_member_hyperparameters(configs: list) -> dict[str, list]:
+    """{lr, wd, warmup: one value per member}: what members of one ensemble may differ in."""
+    return {
+        "lr": [c.train.lr for c in configs],
+        "wd": [c.train.wd for c in configs],
+        "warmup": [c.train.warmup for c in configs],
+    }
+
+
+class AdamKind(OptimizerKind):
+    fields = ("betas", "eps")
+    buffers = 4  # weight, gradient, first and second moment
+
+    def __init__(self, cls: type[AdamW], summary: str) -> None:
+        self.cls, self.summary = cls, summary
+
+    def build(self, configs: list, model: torch.nn.Module) -> MemberOptimizer:
+        t = configs[0].train
+        return self.cls(
+            model.parameters(), **per_member_hyperparameters(configs), betas=t.betas, eps=t.eps
+        )
+
+
+class SGDKind(OptimizerKind):
+    summary = "SGD with momentum and L2 weight decay"
+    fields = ("momentum",)
+
+    def build(self, configs: list, model: torch.nn.Module) -> MemberOptimizer:
+        momentum = configs[0].train.momentum
+        return SGD(model.parameters(), **per_member_hyperparameters(configs), momentum=momentum)
+
+
+class ClosedFormKind(OptimizerKind):
+    summary = "model=rf: the head solved in closed form (min-norm least squares, ridge λ = wd)"
+    closed_form = True
+
+    def build(self, configs: list, model: torch.nn.Module) -> MemberOptimizer:
+        raise ConfigError("optimizer: lstsq is a closed-form solve, not a training loop")
+
+
+OPTIMIZERS.register("adamw", AdamKind(AdamW, "AdamW, decoupled weight decay"))
+OPTIMIZERS.register("sgd", SGDKind())
+OPTIMIZERS.register("adam", AdamKind(Adam, "Adam with L2 weight decay in the gradient"))
+
+
+def make_optimizer(configs: list, model: torch.nn.Module) -> MemberOptimizer:
+    """The ensemble's optimizer: the kind its configs share (RunConfig.train.optimizer), with
+    each member's lr, weight decay and warmup."""
+    return OPTIMIZERS.get(configs[0].train.optimizer).build(configs, model)
+
+
+# Optimizers in their own modules register on import (after the names they build on).
+from phenolab.train import muon  # noqa: E402, F401
+
+OPTIMIZERS.register("lstsq", ClosedFormKind())
