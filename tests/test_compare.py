@@ -294,7 +294,7 @@ def test_compare_trains_linked_arms_after_their_parents(tmp_path, capsys):
     runs = Store(store)
     for child, parent, field in ((transfer, weak, "embed_from"), (ticket, baseline, "ticket_from")):
         for child_id, parent_id in zip(child["run_ids"], parent["run_ids"], strict=True):
-            assert runs.get_run(child_id).config["train"][field] == parent_id
+            assert runs.get_run(child_id).config["start"][field] == parent_id
 
 
 def test_tickets_and_grok_transfer_get_their_controls_when_matched():

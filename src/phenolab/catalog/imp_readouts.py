@@ -15,7 +15,7 @@ from phenolab.analysis.tickets import early_stop, matching_depth, standard_error
 from phenolab.catalog.entry import Measured, Outcome, unknown_without_curves
 from phenolab.catalog.imp import arm_name
 from phenolab.catalog.readouts import curves_of
-from phenolab.config import RunConfig, from_json
+from phenolab.config import RunConfig, from_json, task_data
 
 
 def remaining(outcome: Outcome, arm: str) -> float:
@@ -45,9 +45,7 @@ def median_acc(outcome: Outcome, arm: str) -> float:
 @functools.lru_cache(maxsize=16)
 def test_size(cfg: RunConfig) -> int:
     """Examples in a run's test set (built once from its task)."""
-    from phenolab.tasks import modular
-
-    data = modular.build([cfg.task], cfg.model.model, [cfg.train.seed])
+    data = task_data([cfg])
     mask = data.test_mask
     return int(mask[0].sum()) if mask is not None else int(data.y_test.shape[1])
 

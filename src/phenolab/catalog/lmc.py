@@ -17,12 +17,11 @@ from collections.abc import Sequence
 import torch
 
 from phenolab.analysis.connectivity import Path, path
-from phenolab.config import RunConfig, from_json
+from phenolab.config import RunConfig, from_json, task_data
 from phenolab.errors import ConfigError
 from phenolab.models import build_model
 from phenolab.models.symmetry import weight_matching
 from phenolab.store import Store
-from phenolab.tasks import modular
 from phenolab.tasks.data import TaskData
 from phenolab.train.losses import make_loss
 from phenolab.train.members import stack_members
@@ -52,9 +51,7 @@ def _interleave(first: Sequence, second: Sequence) -> list:
 
 
 def _data(configs: Sequence[RunConfig]) -> TaskData:
-    return modular.build(
-        [c.task for c in configs], configs[0].model.model, [c.train.seed for c in configs]
-    )
+    return task_data(list(configs))
 
 
 def _split(data: TaskData, split: str):

@@ -12,7 +12,7 @@ from phenolab.cli.shared import EXIT_INTERRUPTED, default_report_path, write_rep
 from phenolab.config import from_flat
 from phenolab.errors import ConfigError
 from phenolab.store import Store
-from phenolab.tasks.modular import describe
+from phenolab.tasks import describe
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from phenolab.cli.shared import opt
 from phenolab.errors import UserError
 from phenolab.store import RunRecord, Store
 from phenolab.store.layout import describe_layout, layout_of
-from phenolab.tasks.modular import describe
+from phenolab.tasks import describe
 from phenolab.train import closedform
 
 

@@ -15,7 +15,7 @@ from phenolab.config.presets import preset
 from phenolab.errors import ConfigError
 from phenolab.store import RunRecord, Store
 from phenolab.sweep.grid import expand
-from phenolab.tasks.modular import describe
+from phenolab.tasks import describe
 
 
 def _configs_from_args(args: argparse.Namespace) -> list[RunConfig]:

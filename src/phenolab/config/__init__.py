@@ -157,6 +157,15 @@ MEMBER_FIELDS = (
 )
 
 
+def task_data(configs: list[RunConfig]):
+    """The members' data (tasks.TaskData), each from its own task config and seed, in the
+    input format their (shared) model reads."""
+    from phenolab.tasks import build
+
+    reads = MODELS[configs[0].model.model].reads
+    return build([c.task for c in configs], reads, [c.train.seed for c in configs])
+
+
 def ensemble_key(cfg: RunConfig) -> tuple:
     """What members of one ensemble share: every field outside MEMBER_FIELDS, and the
     signature of the interventions (ids, order, integer parameters). The one statement of the

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 
 from phenolab import interventions
-from phenolab.config import RunConfig
+from phenolab.config import RunConfig, task_data
 from phenolab.errors import ConfigError
 from phenolab.interventions.masks import KeepMask, apply_mask, full_mask, scale_to_masked_norm
 from phenolab.interventions.transfer import load_embeddings
@@ -16,39 +16,14 @@ from phenolab.measures import DEFAULT_MEASURES, Context, compute
 from phenolab.models import build_model
 from phenolab.run.environment import COMPILED, GRAPHED, Options, fast_path, precision_context
 from phenolab.run.start import Start
-from phenolab.tasks import modular
+from phenolab.tasks import n_elements
 from phenolab.train.batches import EpochSampler, FreshSampler
 from phenolab.train.fast import CompiledForward
 from phenolab.train.loop import Plan, TrainState
 from phenolab.train.losses import make_loss
 from phenolab.train.members import member_slice, stack_members
-from phenolab.train.muon import Muon
-from phenolab.train.optim import SGD, Adam, AdamW, MemberOptimizer
+from phenolab.train.optim import make_optimizer
 from phenolab.train.schedule import eval_grid
-
-
-def make_optimizer(configs: list[RunConfig], model: torch.nn.Module) -> MemberOptimizer:
-    """The shared optimizer kind with each member's lr, weight decay and warmup."""
-    t = configs[0].train
-    per_member = {
-        "lr": [c.train.lr for c in configs],
-        "wd": [c.train.wd for c in configs],
-        "warmup": [c.train.warmup for c in configs],
-    }
-    if t.optimizer in ("adamw", "adam"):
-        kind = AdamW if t.optimizer == "adamw" else Adam
-        return kind(model.parameters(), **per_member, betas=t.betas, eps=t.eps)
-    if t.optimizer == "muon":  # by name: the model's input and output layers stay with AdamW
-        return Muon(
-            model.named_parameters(),
-            **per_member,
-            momentum=t.muon_momentum,
-            muon_lr=t.muon_lr or None,
-            exterior=model.exterior,
-            betas=t.betas,
-            eps=t.eps,
-        )
-    return SGD(model.parameters(), **per_member, momentum=t.momentum)
 
 
 def build_ensemble(
@@ -61,7 +36,7 @@ def build_ensemble(
     any checkpoint is restored: what they capture (θ₀, its norm) is rebuilt exactly on resume."""
     shared, t = configs[0], configs[0].train
     seeds = [c.train.seed for c in configs]
-    data = modular.build([c.task for c in configs], shared.model.model, seeds).to(device)
+    data = task_data(configs).to(device)
     model = build_model(
         shared.model,
         data.vocab,
@@ -79,7 +54,7 @@ def build_ensemble(
         ]
         model.load_state_dict(stack_members(weights))
     if any(s.embedding is not None for s in starts):  # embed_from (interventions/transfer.py)
-        rows = modular.n_elements(shared.task.op, shared.task.p)
+        rows = n_elements(shared.task.op, shared.task.p)
         load_embeddings(model, shared.model.embed_rank, [s.embedding for s in starts], rows)
     for e, s in enumerate(starts):  # the norm-matched dense control (start.py)
         if s.norm_of is not None:

@@ -10,13 +10,12 @@ import time
 import torch
 
 from phenolab.analysis.events import events_of
-from phenolab.config import RunConfig
+from phenolab.config import RunConfig, task_data
 from phenolab.models import build_model
 from phenolab.run.environment import Layout
 from phenolab.run.record import summary
 from phenolab.run.result import RunResult
 from phenolab.store import Store
-from phenolab.tasks import modular
 from phenolab.train import closedform
 from phenolab.train.members import member_slice
 
@@ -35,7 +34,7 @@ def solve_members(
             store.set_status(run_id, "running", env=member_env)
     t0 = time.perf_counter()
     seeds = [c.train.seed for c in configs]
-    data = modular.build([c.task for c in configs], configs[0].model.model, seeds).to(device)
+    data = task_data(configs).to(device)
     model = build_model(
         configs[0].model, data.vocab, data.n_classes, data.x_train.shape[2], seeds
     ).to(device)

@@ -45,7 +45,7 @@ from phenolab.interventions.masks import Mask, magnitude_mask, random_mask, spar
 from phenolab.interventions.transfer import check_transfer
 from phenolab.models.embedding import embedding_of
 from phenolab.store import RunRecord, Store
-from phenolab.tasks.modular import n_elements
+from phenolab.tasks import n_elements
 
 # seed offsets of the generators a ticket draws from besides the member's own init (the
 # minibatch order uses seed + 1_000_003, train/batches.py)
