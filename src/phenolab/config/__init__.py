@@ -216,6 +216,8 @@ def coerce(name: str, typ: Any, value: Any) -> Any:
         (inner,) = [a for a in args if a is not type(None)]
         return coerce(name, inner, value)
     if origin is tuple:
+        if not isinstance(value, str | list | tuple):  # e.g. a number in a JSON config file
+            raise ConfigError(f"{name}: expected a list or comma-separated values, got {value!r}")
         items = value.split(",") if isinstance(value, str) else list(value)
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(coerce(name, args[0], v) for v in items)
