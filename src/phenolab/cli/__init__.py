@@ -24,8 +24,7 @@ import sys
 from collections.abc import Sequence
 
 from phenolab.cli import catalog, compare, imp, interpolate, interventions, listing, run
-from phenolab.cli.shared import EXIT_INTERRUPTED, EXIT_USAGE, field_flags
-from phenolab.config import field_specs
+from phenolab.cli.shared import EXIT_INTERRUPTED, EXIT_USAGE
 from phenolab.errors import UserError
 
 # Each module adds its own subcommand(s) with `add_parser(sub)`, in the order `phenolab --help`
@@ -46,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"phenolab: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     parser = _Parser(prog="phenolab", description="Reproduce, measure and explain grokking.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for module in COMMAND_MODULES:
@@ -56,14 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _unknown_options(extra: list[str], command: argparse.ArgumentParser) -> str:
-    """The one-line error for arguments the command does not take, with the closest option or
-    config field it does take."""
-    option = next((a for a in extra if a.startswith("--")), extra[0])
+    """The one-line error for arguments the command does not take, with the closest option
+    (or config field) it does take."""
+    option = next((a for a in extra if a.startswith("--")), None)
     known = [s for s in command._option_string_actions if s.startswith("--")]
-    close = difflib.get_close_matches(option.split("=")[0], known, n=1)
+    close = difflib.get_close_matches(option.split("=")[0], known, n=1) if option else []
     hint = f"did you mean {close[0]}? " if close else ""
-    takes_fields = field_flags(next(iter(field_specs())))[0] in known
-    what = "option or config field" if takes_fields else "option"
+    takes_fields = any(a.dest.startswith("field_") for a in command._actions)
+    what = ("option or config field" if takes_fields else "option") if option else "argument"
     purpose = " for the config fields" if takes_fields else ""
     return f"unknown {what}: {' '.join(extra)} ({hint}see `{command.prog} --help`{purpose})"
 

@@ -21,7 +21,7 @@ def add_parser(sub) -> None:
         "compare",
         help="compare interventions with a baseline over seeds: medians, speed-ups with CIs",
         description="Train the baseline and every arm over N seeds (the same splits), as few "
-        "ensembles as possible, and report per arm the median and IQR of t_gen, steps to 95%% "
+        "ensembles as possible, and report per arm the median and IQR of t_gen, steps to 95% "
         "test accuracy, the speed-up over the baseline with a bootstrap CI, wall time and the "
         "seeds that never generalized. An arm: ID[:k=v,...] (an intervention), "
         "set:FIELD=VALUE[,...] (config changes), or parts joined by +, e.g. "

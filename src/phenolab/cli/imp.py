@@ -35,7 +35,10 @@ def add_parser(sub) -> None:
     shared.add_config_file(p)
     p.add_argument("--rounds", type=int, default=5, metavar="N", help="pruning rounds (5)")
     p.add_argument(
-        "--rate", type=float, default=0.2, help="fraction of the remaining weights pruned per round"
+        "--rate",
+        type=float,
+        default=0.2,
+        help="fraction of the remaining weights pruned per round (0.2)",
     )
     p.add_argument(
         "--scope",

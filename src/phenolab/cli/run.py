@@ -111,7 +111,7 @@ def _config_file(path: str) -> dict[str, typing.Any]:
             type(data), "a number"
         )
         raise ConfigError(
-            f'config: {path!r} holds {kind}; expected a JSON object of config fields, e.g. '
+            f"config: {path!r} holds {kind}; expected a JSON object of config fields, e.g. "
             '{"p": 97, "wd": 1} or {"task": {"p": 97}, "train": {"wd": 1}}'
         )
     return data
