@@ -274,6 +274,110 @@ def test_a_run_is_trained_by_one_process_and_a_killed_one_resumes(tmp_path):
     assert f"from step {step:,}" in err
 
 
+# -- one parser per command; shared options declared once ----------------------------------------
+
+# A command line of every command, with the flags users have today, and what each must parse to.
+OLD_COMMAND_LINES = [
+    (
+        "run nanda --config c.json --store s.db --device cpu --json --report r.html --fast "
+        "--seeds 3 --max-members 2 --workers 1 --intervention grokfast-ema "
+        "--checkpoint-seconds 5 --wd 0.1,1 --split_seed 4 --no-report",
+        dict(
+            preset_name="nanda",
+            config="c.json",
+            store="s.db",
+            device="cpu",
+            json=True,
+            report="r.html",
+            fast=True,
+            seeds=3,
+            max_members=2,
+            workers=1,
+            intervention=["grokfast-ema"],
+            checkpoint_seconds=5.0,
+            field_wd="0.1,1",
+            field_split_seed="4",
+            no_report=True,
+        ),
+    ),
+    ("run --preset grokking", dict(preset_flag="grokking", seeds=None, checkpoint_seconds=30.0)),
+    (
+        "compare --arm grokfast-ema --arm set:wd=0.1 --baseline nanda --seeds 2 --matched "
+        "--resamples 100 --config c.json --intervention x --store s.db --device cpu --json "
+        "--report r.html --no-report --fast --workers 2 --max-members 4 --checkpoint-seconds 1 "
+        "--lr 0.01",
+        dict(
+            arm=["grokfast-ema", "set:wd=0.1"],
+            baseline="nanda",
+            seeds=2,
+            matched=True,
+            resamples=100,
+            intervention=["x"],
+            workers=2,
+            max_members=4,
+            checkpoint_seconds=1.0,
+            field_lr="0.01",
+        ),
+    ),
+    ("compare --arm a", dict(baseline="grokking", seeds=5, resamples=2000, workers=None)),
+    ("catalog show power2022 --json --store s.db", dict(action="show", entry_id="power2022")),
+    (
+        "reproduce power2022 --quick --seeds 2 --workers 1 --device cpu --fast --json "
+        "--report r.html --no-report --store s.db",
+        dict(entry_id="power2022", quick=True, seeds=2, workers=1, fast=True, no_report=True),
+    ),
+    (
+        "imp lenet --config c.json --rounds 2 --rate 0.5 --scope layer --seeds 2 "
+        "--controls none --figure f.png --store s.db --device cpu --workers 1 --fast "
+        "--checkpoint-seconds 3 --json --steps 10",
+        dict(
+            preset_name="lenet",
+            rounds=2,
+            rate=0.5,
+            field_prune_scope="layer",
+            seeds=2,
+            controls="none",
+            figure="f.png",
+            checkpoint_seconds=3.0,
+            field_steps="10",
+        ),
+    ),
+    ("imp", dict(rounds=5, rate=0.2, seeds=1, controls="reinit,random", checkpoint_seconds=30.0)),
+    ("interventions --json", dict(json=True)),
+    ("runs --store s.db --json", dict(store="s.db", json=True)),
+    ("runs", dict(store="phenolab.db", json=False)),
+    ("report abc --store s.db --out o.html", dict(run_id="abc", out="o.html")),
+    (
+        "interpolate aaa bbb --split train --points 5 --align --json --store s.db",
+        dict(run_a="aaa", run_b="bbb", split="train", points=5, align=True, json=True),
+    ),
+]
+
+
+@pytest.mark.parametrize("line, expected", OLD_COMMAND_LINES)
+def test_every_command_parses_the_flags_it_always_took(line, expected):
+    from phenolab.cli import build_parser
+
+    argv = line.split()
+    args = build_parser().parse_args(argv)
+    assert args.command == argv[0] and args.handler.__name__ == f"cmd_{argv[0]}"
+    assert {k: getattr(args, k) for k in expected} == expected
+
+
+def test_shared_options_have_one_help_text_in_every_command():
+    from phenolab.cli import build_parser
+
+    helps: dict[str, set[str]] = {}
+    commands = build_parser().commands
+    for command in commands.values():
+        for action in command._actions:
+            for flag in action.option_strings:
+                helps.setdefault(flag, set()).add(action.help)
+    for flag in ("--device", "--workers", "--store", "--fast", "--json", "--report", "--lr"):
+        assert len(helps[flag]) == 1, (flag, helps[flag])
+    assert {"run", "compare", "catalog", "reproduce", "imp", "runs", "report"} <= set(commands)
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -285,3 +389,93 @@ def test_sizes_beyond_memory_are_refused_before_allocating(argv, message, tmp_pa
     code, _, err = run_cli(capsys, "run", *argv, "--store", str(tmp_path / "r.db"))
     assert code == 2 and "size: one member needs" in err and message in err
     assert "GiB free" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "--no-reprot"], "did you mean --no-report?"),
+        (["run", "--wdd", "1"], "did you mean --wd?"),
+        (["runs", "--jsn"], "unknown option: --jsn (did you mean --json? see `phenolab runs"),
+        (["run", "--workers", "0"], "workers: must be at least 1, got 0"),
+        (["compare", "--arm", "a", "--resamples", "x"], "resamples: expected an integer"),
+    ],
+)
+def test_unknown_and_bad_options_name_the_command_and_the_closest_option(argv, message, capsys):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "content, kind",
+    [("[1, 2]", "a list"), ('"p=97"', "a string"), ("97", "a number"), ("null", "null")],
+)
+def test_a_config_file_that_is_not_an_object_is_a_one_line_error(content, kind, tmp_path, capsys):
+    path = tmp_path / "c.json"
+    path.write_text(content)
+    for command in (["run"], ["compare", "--arm", "set:wd=0.1"], ["imp"]):
+        argv = [*command, "--config", str(path), "--store", str(tmp_path / "r.db")]
+        code, _, err = run_cli(capsys, *argv)
+        assert code == 2 and err.count("\n") == 1, err
+        assert f"config: {str(path)!r} holds {kind}; expected a JSON object" in err
+
+
+def test_a_list_field_given_a_number_in_a_config_file_is_a_one_line_error(tmp_path, capsys):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"train": {"betas": 5}}))
+    code, _, err = run_cli(capsys, "run", "--config", str(path), "--store", str(tmp_path / "r.db"))
+    assert code == 2 and "betas: expected a list or comma-separated values, got 5" in err
+
+
+# -- large grids ----------------------------------------------------------------------------------
+
+
+def test_grid_members_are_the_configs_from_flat_builds_with_the_same_ids():
+    """expand() derives members from one validated template; each must equal (and hash like)
+    the config built from its flat values, in the same order, whichever field varies first."""
+    from phenolab.config import RunConfig, from_flat
+    from phenolab.sweep.grid import expand, varying_fields
+
+    base = RunConfig().flat() | {"steps": 10, "seed": 3}
+    grid = {"seed": ["1", "2"], "frac": ["0.3", "0.5"], "wd": ["0", "1e-1"]}
+    members = expand(base, grid, None)
+    assert len(members) == 8 and len({c.run_id() for c in members}) == 8
+    wanted = [
+        from_flat({**base, "seed": s, "frac": f, "wd": w})
+        for s in grid["seed"]
+        for f in grid["frac"]
+        for w in grid["wd"]
+    ]
+    assert members == wanted
+    assert [c.run_id() for c in members] == [c.run_id() for c in wanted]
+    assert varying_fields(members) == ["seed", "frac", "wd"]
+    seeded = expand(base, {"lr": ["0.01", "0.001"]}, 3)
+    assert [(c.train.lr, c.train.seed) for c in seeded] == [
+        (lr, s) for lr in (0.01, 0.001) for s in (3, 4, 5)
+    ]
+    assert varying_fields(seeded) == ["seed", "lr"] and varying_fields(seeded[:1]) == []
+
+
+def test_a_bad_value_in_any_grid_member_is_still_caught():
+    from phenolab.config import RunConfig
+    from phenolab.errors import ConfigError
+    from phenolab.sweep.grid import expand
+
+    with pytest.raises(ConfigError, match="lr: must be positive"):
+        expand(RunConfig().flat(), {"lr": ["0.1", "-1"]}, 2)
+    with pytest.raises(ConfigError, match="wd: expected float"):
+        expand(RunConfig().flat(), {"wd": ["0.1", "heavy"]}, None)
+
+
+def test_a_large_request_is_announced_before_its_members_are_built(tmp_path, capsys):
+    """--steps 0 fails while the first member is built: the announcement came before it."""
+    argv = ["run", "--seeds", "2000", "--lr", "0.1,1", "--steps", "0"]
+    code, _, err = run_cli(capsys, *argv, "--store", str(tmp_path / "r.db"))
+    lines = err.splitlines()
+    assert code == 2 and len(lines) == 2
+    assert lines[0].startswith("phenolab: 4,000 members (2 values of lr × 2,000 seeds)")
+    assert lines[1] == "phenolab: error: steps: must be at least 1, got 0"
+    code, _, err = run_cli(
+        capsys, "run", "--seeds", "2", "--steps", "0", "--store", str(tmp_path / "r.db")
+    )
+    assert code == 2 and "members" not in err  # small requests say nothing extra

@@ -9,9 +9,34 @@ import textwrap
 import time
 
 from phenolab.catalog import all_entries, get
+from phenolab.cli import shared
 from phenolab.cli.shared import default_report_path, write_report
 from phenolab.errors import ConfigError
 from phenolab.store import Store
+
+
+def add_parser(sub) -> None:
+    """`catalog` and `reproduce`."""
+    catalog = sub.add_parser("catalog", help="list catalog entries, or `catalog show ID`")
+    catalog.set_defaults(handler=cmd_catalog)
+    catalog.add_argument("action", nargs="?", help="show: one entry in full")
+    catalog.add_argument("entry_id", nargs="?", metavar="ID", help="the entry to show")
+    shared.add_json(catalog)
+    shared.add_store(catalog)
+
+    reproduce = sub.add_parser("reproduce", help="run a catalog entry and judge its expectations")
+    reproduce.set_defaults(handler=cmd_reproduce)
+    reproduce.add_argument("entry_id", metavar="ID", help="a catalog entry (`phenolab catalog`)")
+    reproduce.add_argument("--quick", action="store_true", help="the CPU-sized variant")
+    shared.add_seeds(reproduce, None, "default: the entry's, `phenolab catalog show ID`")
+    shared.add_json(reproduce)
+    shared.add_report(reproduce)
+    shared.add_store(reproduce)
+    execution = shared.execution_group(reproduce)
+    shared.add_device(execution)
+    shared.add_workers(execution)
+    shared.add_fast(execution)
+    shared.add_threads(execution)
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:

@@ -7,12 +7,69 @@ import hashlib
 import json
 import sys
 
+from phenolab.cli import shared
 from phenolab.cli.run import config_values, options_of
 from phenolab.cli.shared import EXIT_INTERRUPTED, default_report_path, write_report
 from phenolab.config import from_flat
 from phenolab.errors import ConfigError
 from phenolab.store import Store
 from phenolab.tasks import describe
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare interventions with a baseline over seeds: medians, speed-ups with CIs",
+        description="Train the baseline and every arm over N seeds (the same splits), as few "
+        "ensembles as possible, and report per arm the median and IQR of t_gen, steps to 95% "
+        "test accuracy, the speed-up over the baseline with a bootstrap CI, wall time and the "
+        "seeds that never generalized. An arm: ID[:k=v,...] (an intervention), "
+        "set:FIELD=VALUE[,...] (config changes), or parts joined by +, e.g. "
+        "grokfast-ema+set:wd=0.1.",
+        usage=shared.command_usage("compare", "--arm ARM [--arm ARM ...] "),
+    )
+    p.set_defaults(handler=cmd_compare)
+    p.add_argument(
+        "--baseline",
+        default="grokking",
+        metavar="PRESET",
+        help="preset of the baseline (default grokking; the presets: `phenolab run --help`)",
+    )
+    p.add_argument(
+        "--arm",
+        action="append",
+        required=True,
+        metavar="ARM",
+        help="ID[:k=v,...] | set:FIELD=VALUE[,...] | parts joined by + (repeatable); a run-id"
+        " field set to @K takes arm K's run of the same seed (@0: the baseline)",
+    )
+    shared.add_seeds(p, 5, "default 5 per arm")
+    p.add_argument(
+        "--matched",
+        action="store_true",
+        help="add matched controls: an arm's config changes without its interventions, and "
+        "each intervention's own (Grokfast: lr / (1 + λ))",
+    )
+    p.add_argument(
+        "--resamples",
+        type=shared.positive_int,
+        default=2000,
+        metavar="N",
+        help="bootstrap resamples (2000)",
+    )
+    shared.add_config_file(p, " for the baseline")
+    shared.add_intervention(p, " of the baseline, and so of every arm")
+    shared.add_store(p)
+    shared.add_json(p)
+    shared.add_report(p)
+    execution = shared.execution_group(p)
+    shared.add_device(execution)
+    shared.add_workers(execution)
+    shared.add_max_members(execution)
+    shared.add_fast(execution)
+    shared.add_threads(execution)
+    shared.add_checkpoint_seconds(execution)
+    shared.add_config_fields(p, "the baseline")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -9,12 +9,61 @@ import statistics
 import sys
 import time
 
+from phenolab.cli import shared
 from phenolab.cli.run import config_values, options_of
 from phenolab.cli.shared import EXIT_INTERRUPTED, opt
 from phenolab.config import from_flat
 from phenolab.config.start import ticket_fields_without_parent
 from phenolab.errors import ConfigError, UserError
 from phenolab.store import Store
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "imp",
+        help="iterative magnitude pruning (lottery tickets) with rewinding and controls",
+        description="Train the dense network, then `--rounds` times: prune `--rate` of the "
+        "remaining weights by final magnitude, rewind the rest (to the initialisation, or to "
+        "the dense run's weights after step K) and retrain; each round also trains the "
+        "controls (reinit: the mask with a fresh initialisation; random: a random mask with as "
+        "many weights per layer). --rewind init|K (a config field) picks the rewind point. "
+        "Every run is stored: an interrupted IMP resumes.",
+        usage=shared.command_usage("imp", "[PRESET] "),
+    )
+    p.set_defaults(handler=cmd_imp)
+    shared.add_preset(p, "lenet")
+    shared.add_config_file(p)
+    p.add_argument("--rounds", type=int, default=5, metavar="N", help="pruning rounds (5)")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0.2,
+        help="fraction of the remaining weights pruned per round (0.2)",
+    )
+    p.add_argument(
+        "--scope",
+        dest="field_prune_scope",
+        metavar="global|layer",
+        help="rank |w| over all weight matrices (global, the default) or in each (layer); the "
+        "same as --prune-scope",
+    )
+    shared.add_seeds(p, 1, "default 1")
+    p.add_argument(
+        "--controls",
+        default="reinit,random",
+        metavar="LIST",
+        help="controls per round: reinit, random, both comma-separated, or none",
+    )
+    p.add_argument("--figure", metavar="PATH", help="save the accuracy-vs-sparsity figure (PNG)")
+    shared.add_store(p)
+    shared.add_json(p)
+    execution = shared.execution_group(p)
+    shared.add_device(execution)
+    shared.add_workers(execution)
+    shared.add_fast(execution)
+    shared.add_threads(execution)
+    shared.add_checkpoint_seconds(execution)
+    shared.add_config_fields(p)
 
 
 def controls_of(text: str) -> tuple[str, ...]:
@@ -146,50 +195,3 @@ def _write_figure(outcome, kinds, path: str) -> str:
     except OSError as exc:
         raise UserError(f"figure: cannot write {path!r} ({exc.strerror})") from None
     return path
-
-
-def add_parser(sub, presets: str, config_fields, store_flag) -> None:
-    p = sub.add_parser(
-        "imp",
-        help="iterative magnitude pruning (lottery tickets) with rewinding and controls",
-        description="Train the dense network, then `--rounds` times: prune `--rate` of the "
-        "remaining weights by final magnitude, rewind the rest (to the initialisation, or to "
-        "the dense run's weights after step K) and retrain; each round also trains the "
-        "controls (reinit: the mask with a fresh initialisation; random: a random mask with as "
-        "many weights per layer). --rewind init|K (a config field) picks the rewind point. "
-        "Every run is stored: an interrupted IMP resumes.",
-        allow_abbrev=False,
-    )
-    p.add_argument("preset_name", nargs="?", metavar="PRESET", help=f"preset ({presets})")
-    p.add_argument(
-        "--preset", dest="preset_flag", metavar="PRESET", help="same as PRESET (default: lenet)"
-    )
-    p.add_argument("--config", metavar="FILE", help="JSON config file (nested or flat fields)")
-    p.add_argument("--rounds", type=int, default=5, metavar="N", help="pruning rounds (5)")
-    p.add_argument(
-        "--rate", type=float, default=0.2, help="fraction of the remaining weights pruned per round"
-    )
-    p.add_argument(
-        "--scope",
-        dest="field_prune_scope",
-        metavar="global|layer",
-        help="rank |w| over all weight matrices (global, the default) or in each (layer); the "
-        "same as --prune-scope",
-    )
-    p.add_argument("--seeds", type=int, default=1, metavar="N", help="seeds, from --seed on (1)")
-    p.add_argument(
-        "--controls",
-        default="reinit,random",
-        metavar="LIST",
-        help="controls per round: reinit, random, both comma-separated, or none",
-    )
-    p.add_argument("--figure", metavar="PATH", help="save the accuracy-vs-sparsity figure (PNG)")
-    store_flag(p)
-    p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
-    p.add_argument("--workers", type=int, metavar="N", help="worker processes (CPU)")
-    p.add_argument("--fast", action="store_true", help="the fast path, as in `phenolab run`")
-    p.add_argument(
-        "--checkpoint-seconds", type=float, default=30.0, help="checkpoint at most this often"
-    )
-    p.add_argument("--json", action="store_true", help="print one JSON object at the end")
-    config_fields(p)

@@ -8,7 +8,27 @@ import json
 
 from phenolab.analysis.connectivity import alphas
 from phenolab.catalog.lmc import paths_between
+from phenolab.cli import shared
 from phenolab.store import Store
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "interpolate",
+        help="loss and error on the straight line between two finished runs, and its barrier",
+    )
+    p.set_defaults(handler=cmd_interpolate)
+    p.add_argument("run_a", help="run id (a unique prefix is enough)")
+    p.add_argument("run_b", help="run id of the same architecture and data")
+    p.add_argument(
+        "--split", choices=("test", "train"), default="test", help="which split (default test)"
+    )
+    p.add_argument("--points", type=int, default=31, metavar="N", help="values of α (default 31)")
+    p.add_argument(
+        "--align", action="store_true", help="weight-match B's hidden units to A's first (dense)"
+    )
+    shared.add_json(p)
+    shared.add_store(p)
 
 
 def cmd_interpolate(args: argparse.Namespace) -> int:

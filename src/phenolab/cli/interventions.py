@@ -5,6 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from phenolab.cli import shared
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("interventions", help="list intervention ids with their parameters")
+    p.set_defaults(handler=cmd_interventions)
+    shared.add_json(p)
+
 
 def cmd_interventions(args: argparse.Namespace) -> int:
     from phenolab.interventions import describe

@@ -6,6 +6,7 @@ import argparse
 import json
 import time
 
+from phenolab.cli import shared
 from phenolab.cli.run import write_run_report
 from phenolab.cli.shared import opt
 from phenolab.errors import UserError
@@ -13,6 +14,20 @@ from phenolab.store import RunRecord, Store
 from phenolab.store.layout import describe_layout, layout_of
 from phenolab.tasks import describe
 from phenolab.train import closedform
+
+
+def add_parser(sub) -> None:
+    """`runs` and `report`."""
+    runs = sub.add_parser("runs", help="list stored runs")
+    runs.set_defaults(handler=cmd_runs)
+    shared.add_store(runs)
+    shared.add_json(runs)
+
+    report = sub.add_parser("report", help="write a run's HTML report")
+    report.set_defaults(handler=cmd_report)
+    report.add_argument("run_id", help="run id (a unique prefix is enough)")
+    shared.add_store(report)
+    report.add_argument("--out", metavar="PATH", help="output file (default: next to the store)")
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import sys
 import time
 import typing
 
+from phenolab.cli import shared
 from phenolab.cli.shared import EXIT_INTERRUPTED, default_report_path, opt, write_report
 from phenolab.config import RunConfig, field_specs, from_flat, from_json
 from phenolab.config.presets import preset
@@ -18,13 +20,59 @@ from phenolab.sweep.grid import expand
 from phenolab.tasks import describe
 
 
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "run",
+        help="train one run (or fetch/resume it) and write its report",
+        description="Train one run, or an ensemble: a comma list in a member field (--wd "
+        "0.1,1) or --seeds N makes a grid of members, trained as ensembles. A run already in "
+        "the store is found, not trained again; an interrupted one resumes.",
+        usage=shared.command_usage("run", "[PRESET] "),
+    )
+    p.set_defaults(handler=cmd_run)
+    shared.add_preset(p, "grokking")
+    shared.add_config_file(p)
+    shared.add_store(p)
+    shared.add_json(p)
+    shared.add_report(p)
+    shared.add_seeds(p, None, "default: one run; a comma list in --seed also makes a grid")
+    shared.add_intervention(p)
+    execution = shared.execution_group(p)
+    shared.add_device(execution)
+    shared.add_workers(execution)
+    shared.add_max_members(execution)
+    shared.add_fast(execution)
+    shared.add_threads(execution)
+    shared.add_checkpoint_seconds(execution)
+    shared.add_config_fields(p)
+
+
 def _configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
     """The member configs asked for: preset, then config file, then options; a comma list in a
     member field, or --seeds N, makes a grid."""
     if args.preset_name and args.preset_flag and args.preset_name != args.preset_flag:
         raise ConfigError(f"two presets given: {args.preset_name!r} and {args.preset_flag!r}")
     values, grid = config_values(args, args.preset_name or args.preset_flag or "grokking")
+    _announce_large(grid, args.seeds)
     return expand(values, grid, args.seeds)
+
+
+LARGE_REQUEST = 1000  # members from which preparing them takes noticeable time before training
+
+
+def _announce_large(grid: dict[str, list[str]], seeds: int | None) -> None:
+    """Say at once what a large grid asks for: 100,000 members spend seconds to minutes on
+    configs, ids and shards before the first step, and a silent wait looks like a hang."""
+    sizes = [f"{len(v):,} values of {name}" for name, v in grid.items()]
+    sizes += [f"{seeds:,} seeds"] if seeds else []
+    members = math.prod(len(v) for v in grid.values()) * (seeds or 1)
+    if members >= LARGE_REQUEST:
+        print(
+            f"phenolab: {members:,} members ({' × '.join(sizes)}): preparing their configs, ids "
+            "and shards before the first step",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def config_values(
@@ -34,13 +82,7 @@ def config_values(
     comma list in a field that is not a tuple goes to the grid) and --intervention."""
     values = preset(preset_name).flat()
     if args.config:
-        try:
-            with open(args.config, encoding="utf-8") as f:
-                values.update(from_json(json.load(f)).canonical())
-        except OSError as exc:
-            raise ConfigError(f"config: cannot read {args.config!r} ({exc.strerror})") from None
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"config: {args.config!r} is not valid JSON ({exc})") from None
+        values.update(from_json(_config_file(args.config)).canonical())
     grid: dict[str, list[str]] = {}
     specs = field_specs()
     for key, value in vars(args).items():
@@ -54,6 +96,26 @@ def config_values(
     if getattr(args, "intervention", None):  # --intervention adds to the preset's / config's
         values["interventions"] = (*from_flat(values).train.interventions, *args.intervention)
     return values, grid
+
+
+def _config_file(path: str) -> dict[str, typing.Any]:
+    """The JSON object in `path`: {field: value} or {section: {field: value}}."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise ConfigError(f"config: cannot read {path!r} ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config: {path!r} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        kind = {list: "a list", str: "a string", type(None): "null", bool: "a boolean"}.get(
+            type(data), "a number"
+        )
+        raise ConfigError(
+            f"config: {path!r} holds {kind}; expected a JSON object of config fields, e.g. "
+            '{"p": 97, "wd": 1} or {"task": {"p": 97}, "train": {"wd": 1}}'
+        )
+    return data
 
 
 def cmd_run(args: argparse.Namespace) -> int:

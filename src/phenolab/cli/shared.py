@@ -1,10 +1,14 @@
-"""What the subcommands share: exit codes, report paths, number formatting."""
+"""What the subcommands share: exit codes, report paths, number formatting, and the options that
+several commands take, each declared here once with one help text (`add_store(p)` and the like),
+so that `--device` means the same thing, with the same words, in every command."""
 
 from __future__ import annotations
 
+import argparse
 import os
 
 from phenolab.errors import UserError
+from phenolab.store import DEFAULT_PATH
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -30,3 +34,164 @@ def opt(v) -> str:
     if v is None:
         return "—"
     return f"{v:,.0f}" if isinstance(v, float) else f"{v:,}"
+
+
+# -- options shared by several commands ----------------------------------------------------------
+# `p` is a parser or an argument group of one.
+
+Options = argparse.ArgumentParser | argparse._ArgumentGroup
+
+
+def positive_int(text: str) -> int:
+    """An argparse type for counts that must be ≥ 1 (`--seeds 0` is a mistake, not a no-op)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_store(p: Options) -> None:
+    p.add_argument(
+        "--store", default=DEFAULT_PATH, help=f"SQLite run store (default: ./{DEFAULT_PATH})"
+    )
+
+
+def add_json(p: Options) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON on stdout instead of text")
+
+
+def add_report(p: Options) -> None:
+    p.add_argument("--report", metavar="PATH", help="where to write the HTML report")
+    p.add_argument("--no-report", action="store_true", help="do not write a report")
+
+
+def add_seeds(p: Options, default: int | None, default_text: str) -> None:
+    p.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=default,
+        metavar="N",
+        help=f"N seeds of every config, from its seed on, trained as ensembles ({default_text})",
+    )
+
+
+def execution_group(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Where and how runs train: none of these options is part of a run's config or id."""
+    return p.add_argument_group("execution (where and how runs train; run ids do not change)")
+
+
+def add_device(p: Options) -> None:
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+
+
+def add_workers(p: Options) -> None:
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="ensemble shards trained side by side in processes (default: CPU cores on CPU, "
+        "1 on GPU)",
+    )
+
+
+def add_threads(p: Options) -> None:
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="torch CPU threads of each training process (default 1: see the README's "
+        "threads measurement)",
+    )
+
+
+def add_fast(p: Options) -> None:
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="fast path: the step as a CUDA graph on GPU, forward + loss through torch.compile "
+        "on CPU (falls back to eager where unsupported)",
+    )
+
+
+def add_max_members(p: Options) -> None:
+    p.add_argument(
+        "--max-members",
+        type=positive_int,
+        metavar="N",
+        help="at most N members per ensemble shard (default: what memory allows)",
+    )
+
+
+def add_checkpoint_seconds(p: Options) -> None:
+    p.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="checkpoint at most every S seconds of wall time (default 30)",
+    )
+
+
+def add_preset(p: argparse.ArgumentParser, default: str) -> None:
+    """PRESET, positional or as --preset (dests preset_name and preset_flag)."""
+    p.add_argument("preset_name", nargs="?", metavar="PRESET", help=f"preset ({preset_help()})")
+    p.add_argument(
+        "--preset",
+        dest="preset_flag",
+        metavar="PRESET",
+        help=f"same as the positional PRESET (default: {default})",
+    )
+
+
+def preset_help() -> str:
+    from phenolab.config.presets import PRESETS
+
+    return "; ".join(f"{k}: {v[0]}" for k, v in PRESETS.items()).replace("%", "%%")
+
+
+def add_config_file(p: Options, of: str = "") -> None:
+    p.add_argument(
+        "--config", metavar="FILE", help=f"JSON config file{of} (an object: nested or flat fields)"
+    )
+
+
+def add_intervention(p: Options, of: str = "") -> None:
+    p.add_argument(
+        "--intervention",
+        action="append",
+        metavar="ID[:k=v,...]",
+        help=f"an intervention on training{of}, e.g. grokfast-ema:alpha=0.98,lamb=2 (repeatable: "
+        "applied in order, after any the preset or config names; see `phenolab interventions`)",
+    )
+
+
+def add_config_fields(p: argparse.ArgumentParser, what: str = "the preset") -> None:
+    """--FIELD VALUE for every config field (dest field_NAME), in a group of their own."""
+    from phenolab.config import field_specs
+    from phenolab.config.presets import preset
+
+    fields = p.add_argument_group(f"config fields (override {what})")
+    defaults = preset("grokking").flat()
+    for name, (_, f) in field_specs().items():
+        default = defaults[name]
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        fields.add_argument(
+            *field_flags(name),
+            dest=f"field_{name}",
+            metavar="VALUE",
+            help=f"{f.metadata['help']} (grokking preset: {shown})".replace("%", "%%"),
+        )
+
+
+def field_flags(name: str) -> list[str]:
+    """--with-dashes, and --with_underscores where they differ."""
+    dashed = "--" + name.replace("_", "-")
+    return [dashed, "--" + name] if "_" in name else [dashed]
+
+
+def command_usage(name: str, positionals: str = "") -> str:
+    """A short usage line for a command with config fields: argparse's own lists all of them."""
+    return f"phenolab {name} {positionals}[options] [--FIELD VALUE ...]".replace("  ", " ")

@@ -13,6 +13,7 @@ The run id is a hash of the canonical config: only fields that differ from their
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import types
@@ -79,7 +80,7 @@ class RunConfig:
     # -- identity ---------------------------------------------------------------------------
     def canonical(self) -> dict[str, Any]:
         """Fields that differ from their defaults, sorted: the saved identity of the run."""
-        default = RunConfig().flat()
+        default = _defaults()
         return {k: _jsonable(v) for k, v in sorted(self.flat().items()) if v != default[k]}
 
     def run_id(self) -> str:
@@ -164,6 +165,12 @@ def task_data(configs: list[RunConfig]):
 
     reads = MODELS[configs[0].model.model].reads
     return build([c.task for c in configs], reads, [c.train.seed for c in configs])
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    """Every field's default value (built once: `canonical` compares each config with it)."""
+    return RunConfig().flat()
 
 
 def ensemble_key(cfg: RunConfig) -> tuple:
@@ -265,6 +272,8 @@ def coerce(name: str, typ: Any, value: Any) -> Any:
         (inner,) = [a for a in args if a is not type(None)]
         return coerce(name, inner, value)
     if origin is tuple:
+        if not isinstance(value, str | list | tuple):  # e.g. a number in a JSON config file
+            raise ConfigError(f"{name}: expected a list or comma-separated values, got {value!r}")
         items = value.split(",") if isinstance(value, str) else list(value)
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(coerce(name, args[0], v) for v in items)

@@ -92,7 +92,7 @@ def train_configs(
         report(
             Progress(
                 f"training {n_trained} run(s): {len(trained)} ensemble group(s) in "
-                f"{len(shards)} shard(s) [{', '.join(str(len(s)) for s in shards)}] on {device}, "
+                f"{len(shards)} shard(s) [{_sizes(shards)}] on {device}, "
                 f"{w} process(es) × {threads} thread(s)"
             )
         )
@@ -126,6 +126,14 @@ def train_configs(
                 results[run_id] = RunResult(record, events, resumed_from, cached, metrics)
     report(Progress(finished=True, total=total))
     return [results[c.run_id()] for c in configs]
+
+
+def _sizes(shards: list[list]) -> str:
+    """Members per shard: each, or their range when there are many."""
+    sizes = [len(s) for s in shards]
+    if len(sizes) <= 8:
+        return ", ".join(map(str, sizes))
+    return f"{min(sizes)}–{max(sizes)} each"
 
 
 class _threads:

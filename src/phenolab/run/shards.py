@@ -57,14 +57,6 @@ class ShardPlan:
     bytes_per_member: int
     free_bytes: int
 
-    def describe(self) -> str:
-        sizes = ", ".join(str(len(s)) for s in self.shards)
-        return (
-            f"{sum(len(s) for s in self.shards)} members in {len(self.shards)} shard(s) "
-            f"[{sizes}]; ≈{self.bytes_per_member / 2**20:.1f} MiB per member, "
-            f"{self.free_bytes / 2**30:.1f} GiB free → up to {self.max_members} per shard"
-        )
-
 
 def plan_shards(
     configs: list[RunConfig],
