@@ -56,10 +56,10 @@ def plain_steps_per_second(model, x, y, steps: int, device, eval_every: int = 10
 
 
 def phenolab_model_steps_per_second(
-    base, members: int, device, workers: int, fast: bool = False
+    base, members: int, device, workers: int, fast: bool = False, threads: int | None = None
 ) -> float:
     configs = [base.replace(seed=s) for s in range(members)]
-    options = Options(checkpoint_seconds=1e9, fast=fast)
+    options = Options(checkpoint_seconds=1e9, fast=fast, threads=threads)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(os.path.join(tmp, "bench.db"))
         t0 = time.perf_counter()
@@ -100,9 +100,12 @@ def cpu_rows(steps: int) -> None:
     for members in (1, 4, 16):
         for workers in sorted({1, min(cores, members)}):
             torch.set_num_threads(cores)
-            ours = phenolab_model_steps_per_second(base, members, device, workers)
             threads = max(1, cores // workers)
+            ours = phenolab_model_steps_per_second(base, members, device, workers, False, threads)
             row(f"E={members:<3} {workers} process(es) × {threads} thread(s)", ours, plain)
+            if workers == 1 and threads > 1:  # the default: one thread per process
+                ours = phenolab_model_steps_per_second(base, members, device, 1, False, 1)
+                row(f"E={members:<3} 1 process × 1 thread (the default)", ours, plain)
     workers = min(cores, 16)
     ours = phenolab_model_steps_per_second(base.replace(precision="bf16"), 16, device, workers)
     row(f"E=16  {workers} process(es), --precision bf16 (not the default)", ours, plain)

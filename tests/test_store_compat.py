@@ -111,3 +111,25 @@ def test_the_interrupted_old_run_resumes_from_its_checkpoint(store, capsys):
             db.execute("SELECT step FROM checkpoints WHERE run_id = ?", (run_id,)).fetchone()[0]
             == 300
         )
+
+
+@pytest.mark.parametrize("args, run_ids", [SINGLE, ENSEMBLE, CLOSED_FORM])
+def test_todays_code_trains_the_old_codes_curves(store, tmp_path, capsys, args, run_ids):
+    """The same configs trained afresh give the curves the old code stored: same ids, same
+    steps, and values within the floating-point reassociation bound of tests/test_ensemble.py
+    (the old store was written on an AMD EPYC; another CPU may round differently)."""
+    from phenolab.store import Store
+    from tests.test_ensemble import REASSOCIATION
+
+    fresh = str(tmp_path / "fresh.db")
+    assert main(["run", *args, "--store", fresh, "--no-report", "--json"]) == 0
+    capsys.readouterr()
+    old, new = Store(store), Store(fresh)
+    for run_id in run_ids:
+        a, b = old.metrics(run_id), new.metrics(run_id)
+        assert set(a) == set(b)
+        for name in (n for n in a if not n.startswith("time/")):
+            kind = name.split("/")[1] if name.split("/")[1] in ("acc", "loss") else "norm"
+            rtol, atol = REASSOCIATION[kind]
+            assert a[name][0] == b[name][0], name
+            assert b[name][1] == pytest.approx(a[name][1], rel=rtol, abs=atol), name
