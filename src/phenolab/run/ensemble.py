@@ -61,14 +61,21 @@ def train_ensemble(
     return [results[cfg.run_id()] for cfg in configs]
 
 
-def _finished(store: Store, cfg: RunConfig, results: dict[str, RunResult]) -> bool:
-    """Whether `cfg`'s run is finished in the store; if so its result goes into `results`."""
+def found_finished(store: Store, cfg: RunConfig) -> RunResult | None:
+    """`cfg`'s run as stored, when it is finished there (None: it is not)."""
     record = store.get_run(cfg.run_id())
     if record is None or record.status != "finished":
-        return False
+        return None
     metrics = store.metrics(record.id)
-    results[record.id] = RunResult(record, events_of(record, metrics), None, True, metrics)
-    return True
+    return RunResult(record, events_of(record, metrics), None, True, metrics)
+
+
+def _finished(store: Store, cfg: RunConfig, results: dict[str, RunResult]) -> bool:
+    """Whether `cfg`'s run is finished in the store; if so its result goes into `results`."""
+    found = found_finished(store, cfg)
+    if found is not None:
+        results[found.record.id] = found
+    return found is not None
 
 
 def _train_members(

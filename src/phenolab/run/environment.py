@@ -69,11 +69,12 @@ def cpu_workers(n_shards: int) -> int:
 
 def cpu_threads(workers: int) -> int:
     """Torch threads of each of `workers` training processes: ONE. These models' matrices are
-    small: a second thread gains little on an idle machine, while threads that outnumber the
-    free cores spin against each other (two 2-thread jobs on 2 cores: one 400-step run took
-    351 s, against 59 s with one thread each). One thread is also the same choice whatever else
-    the machine runs, so a config's curves do not depend on the load. Measured in
-    bench/bench_threads.py; `Options(threads=N)` (`--threads N`) overrides it."""
+    small: a second thread makes one job on an idle 2-core machine only 1.2× faster, while
+    threads that outnumber the free cores spin against each other (two jobs of 2 threads on 2
+    idle cores: 2.3× slower than 1 thread each; on a busy machine 13×). What else will run is
+    unknown when a process starts, and one thread is also the same choice whatever the load, so
+    a config's layout does not depend on it. Measured in bench/bench_threads.py (README,
+    Performance); `Options(threads=N)` (`--threads N`) overrides it."""
     return 1
 
 

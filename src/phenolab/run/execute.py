@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 
 from phenolab.analysis.events import TAU, events_of
 from phenolab.config import RunConfig, ensemble_groups
-from phenolab.run.ensemble import train_ensemble
+from phenolab.run.ensemble import found_finished, train_ensemble
 from phenolab.run.environment import (
     DEFAULT_OPTIONS,
     Layout,
@@ -63,12 +64,8 @@ def train_configs(
     device = resolve_device(device)
     report = on_progress or (lambda progress: None)
     distinct = list(dict.fromkeys(configs))
-    results: dict[str, RunResult] = {}
-    for cfg in distinct:
-        record = store.get_run(cfg.run_id())
-        if record is not None and record.status == "finished":
-            metrics = store.metrics(record.id)
-            results[record.id] = RunResult(record, events_of(record, metrics), None, True, metrics)
+    found = {c.run_id(): found_finished(store, c) for c in distinct}
+    results = {run_id: r for run_id, r in found.items() if r is not None}
     todo = [c for c in distinct if c.run_id() not in results]
     if results:
         report(Progress(f"{len(results)} of {len(distinct)} runs found finished in {store.path}"))
@@ -80,6 +77,8 @@ def train_configs(
     trained = [g for g in groups if g[0].train.optimizer != "lstsq"]
     n_trained = sum(len(g) for g in trained)
     w = workers or (cpu_workers(n_trained) if device.type == "cpu" else 1)
+    if callbacks:  # training callbacks live in this process
+        w = 1
     shards = [
         shard
         for group in trained
@@ -104,11 +103,11 @@ def train_configs(
         report(Progress(f"resuming {sum(s is not None for s in resumed.values())} runs"))
 
     total = max((c.train.steps for c in todo), default=0)
-    with _threads(threads):
+    with torch_threads(threads):
         for group in solved:
             for r in train_ensemble(group, store, device, (), options):
                 results[r.record.id] = r
-        if w == 1 or callbacks:
+        if w == 1:
             forward = [_Forward(report, total)] if on_progress else []
             for shard, layout in zip(shards, layouts, strict=True):
                 for r in train_ensemble(
@@ -136,18 +135,15 @@ def _sizes(shards: list[list]) -> str:
     return f"{min(sizes)}–{max(sizes)} each"
 
 
-class _threads:
-    """Torch's CPU threads set for the block and restored after it."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-
-    def __enter__(self) -> None:
-        self.before = torch.get_num_threads()
-        torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc) -> None:
-        torch.set_num_threads(self.before)
+@contextmanager
+def torch_threads(n: int):
+    """Torch's CPU threads set to `n` for the block, restored after it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class _Forward(Callback):

@@ -3,6 +3,7 @@ has free, and the split of a large request into shards that each fit."""
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -30,12 +31,18 @@ def bytes_per_member(cfg: RunConfig) -> int:
     """Estimated peak bytes of one member: weights, gradients and optimizer state (the
     optimizer's `buffers` per weight), plus the activations of the largest step or evaluation
     (the task's `rows`, the model kind's `activation_floats`)."""
-    model = MODELS.get(cfg.model.model)
-    inputs = dims(cfg.task, model.reads)
-    rows = task_of(cfg.task.op).rows(cfg.task, cfg.train.batch_size)
-    buffers = OPTIMIZERS.get(cfg.train.optimizer).buffers
-    weights = buffers * model.parameter_count(cfg.model, inputs)
-    return int(SAFETY * FLOAT * (weights + model.activation_floats(cfg.model, inputs, rows)))
+    return _bytes(cfg.task, cfg.model, cfg.train.batch_size, cfg.train.optimizer)
+
+
+@functools.lru_cache(maxsize=1024)
+def _bytes(task, model_cfg, batch_size: int, optimizer: str) -> int:
+    """bytes_per_member from the fields it reads: once per distinct value (the seeds of a
+    100,000-member request share one), not once per member."""
+    model = MODELS.get(model_cfg.model)
+    inputs = dims(task, model.reads)
+    rows = task_of(task.op).rows(task, batch_size)
+    weights = OPTIMIZERS.get(optimizer).buffers * model.parameter_count(model_cfg, inputs)
+    return int(SAFETY * FLOAT * (weights + model.activation_floats(model_cfg, inputs, rows)))
 
 
 def free_bytes(device: torch.device) -> int:
