@@ -14,7 +14,7 @@ from phenolab.analysis.events import events_of
 from phenolab.config import RunConfig, check_ensemble
 from phenolab.run.build import build_ensemble, restore
 from phenolab.run.environment import DEFAULT_OPTIONS, Layout, Options, environment, fast_path
-from phenolab.run.record import Keeper, Recorder, summary
+from phenolab.run.record import Keeper, Recorder, open_records, summary
 from phenolab.run.result import RunInterrupted, RunResult
 from phenolab.run.solve import solve_members
 from phenolab.run.start import member_start
@@ -97,13 +97,8 @@ def _train_members(
     if resumed_from is not None:
         restore(state, sampler, [checkpoint[2] for checkpoint in checkpoints], resumed_from, hooks)
 
-    for e, (cfg, run_id, checkpoint) in enumerate(zip(configs, run_ids, checkpoints, strict=True)):
-        member_env = env | {"layout": layout.record(e, env["threads"], device)}
-        if store.get_run(run_id) is None:
-            store.create_run(run_id, cfg.to_json(), member_env)
-        else:  # what was recorded after the checkpoint is recomputed identically
-            store.drop_metrics_after(run_id, checkpoint[0] if checkpoint else -1)
-            store.set_status(run_id, "running", env=member_env)
+    steps = [checkpoint[0] if checkpoint else None for checkpoint in checkpoints]
+    open_records(store, configs, steps, env, layout, device)
 
     def snapshot(s: TrainState) -> list[dict]:
         model_state, optim_state = s.model.state_dict(), s.optimizer.state_dict()

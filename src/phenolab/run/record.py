@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import time
 
+import torch
+
 from phenolab.analysis.events import Events, value_at
+from phenolab.run.environment import Layout
 from phenolab.store import Store
 from phenolab.train.loop import Callback, TrainState
 from phenolab.train.members import member_slice
@@ -79,6 +82,28 @@ class Keeper(Callback):
             self.store.keep_weights(
                 state.step, {self.run_ids[e]: member_slice(weights, e) for e in members}
             )
+
+
+def open_records(
+    store: Store,
+    configs: list,
+    resume_steps: list[int | None],
+    env: dict,
+    layout: Layout,
+    device: torch.device,
+) -> None:
+    """Each member's run record, created, or marked running again with what it recorded after
+    its checkpoint dropped (recomputed identically); its env carries the member's layout."""
+    for e, (cfg, step) in enumerate(zip(configs, resume_steps, strict=True)):
+        run_id, member_env = (
+            cfg.run_id(),
+            env | {"layout": layout.record(e, env["threads"], device)},
+        )
+        if store.get_run(run_id) is None:
+            store.create_run(run_id, cfg.to_json(), member_env)
+        else:
+            store.drop_metrics_after(run_id, -1 if step is None else step)
+            store.set_status(run_id, "running", env=member_env)
 
 
 def summary(metrics: dict, events: Events) -> dict:

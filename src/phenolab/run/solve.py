@@ -13,7 +13,7 @@ from phenolab.analysis.events import events_of
 from phenolab.config import RunConfig, task_data
 from phenolab.models import build_model
 from phenolab.run.environment import Layout
-from phenolab.run.record import summary
+from phenolab.run.record import open_records, summary
 from phenolab.run.result import RunResult
 from phenolab.store import Store
 from phenolab.train import closedform
@@ -25,13 +25,7 @@ def solve_members(
 ) -> list[RunResult]:
     run_ids = [cfg.run_id() for cfg in configs]
     env = env | {"solver": "SVD, float64"}
-    for e, (cfg, run_id) in enumerate(zip(configs, run_ids, strict=True)):
-        member_env = env | {"layout": layout.record(e, env["threads"], device)}
-        if store.get_run(run_id) is None:
-            store.create_run(run_id, cfg.to_json(), member_env)
-        else:
-            store.drop_metrics_after(run_id, -1)
-            store.set_status(run_id, "running", env=member_env)
+    open_records(store, configs, [None] * len(configs), env, layout, device)
     t0 = time.perf_counter()
     seeds = [c.train.seed for c in configs]
     data = task_data(configs).to(device)
