@@ -32,11 +32,7 @@ def add_parser(sub) -> None:
     shared.add_json(reproduce)
     shared.add_report(reproduce)
     shared.add_store(reproduce)
-    execution = shared.execution_group(reproduce)
-    shared.add_device(execution)
-    shared.add_workers(execution)
-    shared.add_fast(execution)
-    shared.add_threads(execution)
+    shared.add_execution(reproduce, max_members=False, checkpoint_seconds=False)
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:

@@ -62,13 +62,7 @@ def add_parser(sub) -> None:
     shared.add_store(p)
     shared.add_json(p)
     shared.add_report(p)
-    execution = shared.execution_group(p)
-    shared.add_device(execution)
-    shared.add_workers(execution)
-    shared.add_max_members(execution)
-    shared.add_fast(execution)
-    shared.add_threads(execution)
-    shared.add_checkpoint_seconds(execution)
+    shared.add_execution(p)
     shared.add_config_fields(p, "the baseline")
 
 

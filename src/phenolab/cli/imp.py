@@ -57,12 +57,7 @@ def add_parser(sub) -> None:
     p.add_argument("--figure", metavar="PATH", help="save the accuracy-vs-sparsity figure (PNG)")
     shared.add_store(p)
     shared.add_json(p)
-    execution = shared.execution_group(p)
-    shared.add_device(execution)
-    shared.add_workers(execution)
-    shared.add_fast(execution)
-    shared.add_threads(execution)
-    shared.add_checkpoint_seconds(execution)
+    shared.add_execution(p, max_members=False)
     shared.add_config_fields(p)
 
 

@@ -37,13 +37,7 @@ def add_parser(sub) -> None:
     shared.add_report(p)
     shared.add_seeds(p, None, "default: one run; a comma list in --seed also makes a grid")
     shared.add_intervention(p)
-    execution = shared.execution_group(p)
-    shared.add_device(execution)
-    shared.add_workers(execution)
-    shared.add_max_members(execution)
-    shared.add_fast(execution)
-    shared.add_threads(execution)
-    shared.add_checkpoint_seconds(execution)
+    shared.add_execution(p)
     shared.add_config_fields(p)
 
 

@@ -83,6 +83,22 @@ def execution_group(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     return p.add_argument_group("execution (where and how runs train; run ids do not change)")
 
 
+def add_execution(
+    p: argparse.ArgumentParser, max_members: bool = True, checkpoint_seconds: bool = True
+) -> None:
+    """The options of how runs train (never what they are), in their own group: --device,
+    --workers, --max-members, --fast, --threads, --checkpoint-seconds."""
+    group = execution_group(p)
+    add_device(group)
+    add_workers(group)
+    if max_members:
+        add_max_members(group)
+    add_fast(group)
+    add_threads(group)
+    if checkpoint_seconds:
+        add_checkpoint_seconds(group)
+
+
 def add_device(p: Options) -> None:
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
 
