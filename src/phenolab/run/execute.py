@@ -87,10 +87,12 @@ def train_configs(
     w = max(1, min(w, len(shards)))
     threads = options.threads or cpu_threads(w)
     layouts = [Layout(len(s), i, len(shards), w) for i, s in enumerate(shards)]
-    if shards:
+    if len(shards) == 1 and len(shards[0]) == 1:
+        report(Progress(f"training on {device}, {threads} thread(s)"))
+    elif shards:
         report(
             Progress(
-                f"training {n_trained} run(s): {len(trained)} ensemble group(s) in "
+                f"training {n_trained} runs: {len(trained)} ensemble group(s) in "
                 f"{len(shards)} shard(s) [{_sizes(shards)}] on {device}, "
                 f"{w} process(es) × {threads} thread(s)"
             )
