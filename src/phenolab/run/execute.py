@@ -117,7 +117,7 @@ def train_configs(
                 ):
                     results[r.record.id] = r
         elif shards:
-            poll = _StorePoll(store, [c.run_id() for s in shards for c in s], total, report)
+            poll = _StorePoll(store, total, report)
             done = train_in_processes(
                 list(zip(shards, layouts, strict=True)), store, device, w, threads, options, poll
             )
@@ -169,17 +169,18 @@ class _Forward(Callback):
 
 
 class _StorePoll:
-    """Reports the training state of shards in worker processes, from what they have stored."""
+    """Reports the training state of the shards training now in worker processes, from what
+    they have stored."""
 
-    def __init__(self, store, run_ids, total, report) -> None:
-        self.store, self.run_ids, self.total, self.report = store, run_ids, total, report
+    def __init__(self, store, total, report) -> None:
+        self.store, self.total, self.report = store, total, report
         self.last = 0.0
 
-    def __call__(self) -> None:
-        if time.monotonic() - self.last < POLL_SECONDS:
+    def __call__(self, run_ids: list[str]) -> None:
+        if not run_ids or time.monotonic() - self.last < POLL_SECONDS:
             return
         self.last = time.monotonic()
-        step, train, test = self.store.latest(self.run_ids, ("train/acc", "test/acc"))
+        step, train, test = self.store.latest(run_ids, ("train/acc", "test/acc"))
         self.report(
             Progress(step=step, total=self.total, train_acc=tuple(train), test_acc=tuple(test))
         )

@@ -26,10 +26,12 @@ def train_in_processes(
     workers: int,
     threads: int,
     options: Options,
-    poll: Callable[[], None],
+    poll: Callable[[list[str]], None],
 ) -> dict[str, tuple[int | None, bool]]:
     """Train every shard in at most `workers` processes at once; {run id: (resumed_from,
-    cached)}. Ctrl-C reaches the workers too: each checkpoints and stops, then RunInterrupted."""
+    cached)}. `poll` is called with the run ids of the shards training now, every
+    POLL_SECONDS. Ctrl-C reaches the workers too: each checkpoints and stops, then
+    RunInterrupted."""
     ctx = mp.get_context("spawn")
     results: mp.Queue = ctx.Queue()
     todo = list(enumerate(shards))
@@ -53,7 +55,7 @@ def train_in_processes(
                     if not proc.is_alive() and i not in outcome:
                         running.pop(i)
                         outcome[i] = ("error", f"worker exited with code {proc.exitcode}")
-            poll()
+            poll([c.run_id() for i in running for c in shards[i][0]])
     except KeyboardInterrupt:
         interrupted = True  # workers got the same Ctrl-C: they checkpoint and stop
         for proc in running.values():
