@@ -147,8 +147,6 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from phenolab.run import resolve_device
 
     entry = get(args.entry_id)
-    if args.seeds is not None and args.seeds < 1:
-        raise ConfigError(f"seeds: must be at least 1, got {args.seeds}")
     device = resolve_device(args.device)
     store = Store(args.store)
     variant = "quick" if args.quick else "canonical"

@@ -77,9 +77,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"{name}: compare takes one value per field (vary the config with --arm set:...)"
         )
-    for name in ("max_members", "workers", "resamples"):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            raise ConfigError(f"{name.replace('_', '-')}: must be at least 1")
     baseline = from_flat(values)
     device = resolve_device(args.device)
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print

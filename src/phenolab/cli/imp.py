@@ -85,9 +85,6 @@ def cmd_imp(args: argparse.Namespace) -> int:
     values, grid = config_values(args, args.preset_name or args.preset_flag or "lenet")
     if grid:
         raise ConfigError(f"{next(iter(grid))}: imp takes one value per field (use --seeds N)")
-    for name in ("seeds", "workers"):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            raise ConfigError(f"{name}: must be at least 1, got {getattr(args, name)}")
     controls = controls_of(args.controls)
     given = from_flat(values).start  # validates --prune-scope / --scope and --rewind
     scope, rewind = given.prune_scope, given.rewind

@@ -117,8 +117,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     configs = _configs_from_args(args)
     device = resolve_device(args.device)
-    if args.max_members is not None and args.max_members < 1:
-        raise ConfigError(f"max-members: must be at least 1, got {args.max_members}")
     store = Store(args.store)
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     try:
@@ -163,8 +161,6 @@ def _run_single(cfg: RunConfig, store: Store, device, args, say) -> int:
             f"{cfg.train.steps:,} steps, seed {cfg.train.seed}"
         )
     (result,) = train([cfg], store, device, args, say)
-    if result.cached:
-        say(f"found finished run {run_id} in {args.store}: not training again")
     report = None if args.no_report else write_run_report(store, result.record, args.report)
     out = _member_json(result) | {
         "report": report,

@@ -67,7 +67,13 @@ def train_configs(
     found = {c.run_id(): found_finished(store, c) for c in distinct}
     results = {run_id: r for run_id, r in found.items() if r is not None}
     todo = [c for c in distinct if c.run_id() not in results]
-    if results:
+    if len(distinct) == 1 and results:
+        report(
+            Progress(
+                f"found finished run {distinct[0].run_id()} in {store.path}: not training again"
+            )
+        )
+    elif results:
         report(Progress(f"{len(results)} of {len(distinct)} runs found finished in {store.path}"))
     if not todo:
         return [results[c.run_id()] for c in configs]
