@@ -65,13 +65,13 @@ def unknown_without_curves(readout: Callable[..., Measured]) -> Callable[..., Me
 
 @dataclass(frozen=True)
 class Expectation:
-    """`measure(outcome) op threshold`, e.g. "median t_gen ratio ≥ 2". `measure` is the
+    """`readout(outcome) op threshold`, e.g. "median t_gen ratio ≥ 2". `readout` is the
     expectation's read-out (catalog/readouts.py): a value computed from the finished runs, not a
     progress measure recorded during training (phenolab.measures)."""
 
     id: str
     claim: str  # the published claim, in words
-    measure: Callable[[Outcome], Measured]
+    readout: Callable[[Outcome], Measured]
     op: str
     threshold: float
     unit: str = ""
@@ -83,7 +83,7 @@ class Expectation:
     def judge(self, outcome: Outcome) -> tuple[str, Measured]:
         """PASS / FAIL, or INCONCLUSIVE when the value is unknown and its bounds do not decide
         (among others when a run lacks a curve the read-out needs)."""
-        m = unknown_without_curves(self.measure)(outcome)
+        m = unknown_without_curves(self.readout)(outcome)
         holds = _OPS[self.op]
         if m.value is not None:
             return ("PASS" if holds(m.value, self.threshold) else "FAIL"), m

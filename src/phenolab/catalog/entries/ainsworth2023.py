@@ -179,7 +179,7 @@ REBASIN = register(
                 id="naive-barrier",
                 claim="Independently trained networks are not linearly connected as trained: at "
                 "the largest width the median test-error barrier of the naive path exceeds 2 %.",
-                measure=lambda o: median_derived(
+                readout=lambda o: median_derived(
                     o, arm_name(2), "rebasin/naive/test/error_barrier"
                 ),
                 op=">",
@@ -190,7 +190,7 @@ REBASIN = register(
                 id="matching-removes-barrier",
                 claim="Weight matching removes most of the barrier: at the largest width the "
                 "median over pairs of matched / naive training-loss barrier is at most 0.25.",
-                measure=lambda o: _matched_share(o, arm_name(2)),
+                readout=lambda o: _matched_share(o, arm_name(2)),
                 op="<=",
                 threshold=0.25,
                 unit="× naive barrier",
@@ -199,7 +199,7 @@ REBASIN = register(
                 id="wider-matches-better",
                 claim="The barrier left after matching shrinks with width: the median matched "
                 "training-loss barrier at the largest width minus that at the smallest is ≤ 0.",
-                measure=_width_trend,
+                readout=_width_trend,
                 op="<=",
                 threshold=0.0,
                 unit="nats",

@@ -196,7 +196,7 @@ BARAK_PARITY = register(
                 id="learns",
                 claim="Every seed learns the parity: test accuracy ≥ 0.99 to the end of the run "
                 "(the paper's MLPs converge in every run it reports).",
-                measure=lambda o: fraction_generalized(o, ARM),
+                readout=lambda o: fraction_generalized(o, ARM),
                 op=">=",
                 threshold=1.0,
                 unit="of seeds",
@@ -205,7 +205,7 @@ BARAK_PARITY = register(
                 id="long-plateau",
                 claim="A long plateau: the test loss stays at chance (≥ 0.9 of the chance hinge "
                 "loss 1) for at least half of the time to t_gen (median over seeds).",
-                measure=plateau_share,
+                readout=plateau_share,
                 op=">=",
                 threshold=0.5,
                 unit="of t_gen",
@@ -214,7 +214,7 @@ BARAK_PARITY = register(
                 id="late-drop",
                 claim="The drop comes long after the plateau begins: median t_gen ≥ 10 × the "
                 "step at which the loss first reaches chance.",
-                measure=drop_delay,
+                readout=drop_delay,
                 op=">=",
                 threshold=10.0,
                 unit="× plateau start",
@@ -223,7 +223,7 @@ BARAK_PARITY = register(
                 id="abrupt-drop",
                 claim="The transition is abrupt: test accuracy's 10→90 % rise takes at most a "
                 "fifth of t_gen (median over seeds).",
-                measure=drop_width,
+                readout=drop_width,
                 op="<=",
                 threshold=0.2,
                 unit="of t_gen",
@@ -233,7 +233,7 @@ BARAK_PARITY = register(
                 claim="Hidden progress: most of the rise of the relevant bits' weight share up "
                 "to t_gen happens while the loss is still at chance — (share at plateau end − "
                 "share at init) / (share at t_gen − share at init) ≥ 0.5 (median over seeds).",
-                measure=hidden_before_drop,
+                readout=hidden_before_drop,
                 op=">=",
                 threshold=0.5,
                 unit="of the rise to t_gen",
@@ -242,7 +242,7 @@ BARAK_PARITY = register(
                 id="hidden-rises",
                 claim="The rise during the plateau is substantial: the relevant bits' weight "
                 "share at least doubles from init to the plateau's end (median over seeds).",
-                measure=hidden_growth,
+                readout=hidden_growth,
                 op=">=",
                 threshold=2.0,
                 unit="× share at init",

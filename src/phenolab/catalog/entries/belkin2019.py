@@ -125,7 +125,7 @@ BELKIN_MINNORM = register(
                 id="peak-at-threshold",
                 claim="The median test error peaks at the interpolation threshold: the detected "
                 "peak lies within [0.8 n, 1.25 n].",
-                measure=peak_location,
+                readout=peak_location,
                 op="<=",
                 threshold=math.log(PEAK_BAND),
                 unit="|ln(p_peak / n)|",
@@ -134,7 +134,7 @@ BELKIN_MINNORM = register(
                 id="second-descent",
                 claim="Beyond the peak the test error descends again: it falls back by at least "
                 "half the peak's height over the classical minimum.",
-                measure=second_descent,
+                readout=second_descent,
                 op=">=",
                 threshold=0.5,
                 unit="of the peak height",
@@ -143,7 +143,7 @@ BELKIN_MINNORM = register(
                 id="interpolation-beats-classical",
                 claim="The best over-parameterized model (p > n) is at least as good as the best "
                 "classical one (p < n), as in the paper's figures.",
-                measure=interpolating_vs_classical,
+                readout=interpolating_vs_classical,
                 op="<=",
                 threshold=1.0,
                 unit="× best test MSE at p < n",

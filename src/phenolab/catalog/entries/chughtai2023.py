@@ -152,7 +152,7 @@ CHUGHTAI_GROUPS = register(
                 id="s5-generalizes",
                 claim="Every S5 seed generalizes: test accuracy ≥ 0.99 to the end of the run "
                 "(the authors' S5 runs end at test accuracy 1.0).",
-                measure=lambda o: fraction_generalized(o, S5),
+                readout=lambda o: fraction_generalized(o, S5),
                 op=">=",
                 threshold=1.0,
                 unit="of seeds",
@@ -161,7 +161,7 @@ CHUGHTAI_GROUPS = register(
                 id="d59-generalizes",
                 claim="Every D59 seed generalizes (the authors' D59 runs end at test accuracy "
                 "1.0).",
-                measure=lambda o: fraction_generalized(o, D59),
+                readout=lambda o: fraction_generalized(o, D59),
                 op=">=",
                 threshold=1.0,
                 unit="of seeds",
@@ -170,7 +170,7 @@ CHUGHTAI_GROUPS = register(
                 id="s5-late",
                 claim="S5 generalizes much later than it fits: median t_gen / t_fit ≥ 10 (an "
                 "order of magnitude; the authors' S5 log shows more than ×70).",
-                measure=lambda o: delay_ratio(o, S5),
+                readout=lambda o: delay_ratio(o, S5),
                 op=">=",
                 threshold=10.0,
                 unit="× t_fit",
@@ -178,7 +178,7 @@ CHUGHTAI_GROUPS = register(
             Expectation(
                 id="d59-late",
                 claim="D59 generalizes much later than it fits: median t_gen / t_fit ≥ 10.",
-                measure=lambda o: delay_ratio(o, D59),
+                readout=lambda o: delay_ratio(o, D59),
                 op=">=",
                 threshold=10.0,
                 unit="× t_fit",
@@ -189,7 +189,7 @@ CHUGHTAI_GROUPS = register(
                 "irreps holding 90 % of the final embedding's squared norm are at most a third "
                 "of D59's 31 (median over seeds; the authors' seed 1: 7 of 31; a random "
                 "embedding needs ~28).",
-                measure=lambda o: irrep_key_fraction(o, D59),
+                readout=lambda o: irrep_key_fraction(o, D59),
                 op="<=",
                 threshold=1 / 3,
                 unit="of the irreps",

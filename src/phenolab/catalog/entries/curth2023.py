@@ -128,7 +128,7 @@ CURTH_UTURN = register(
                 id="peff-falls-past-threshold",
                 claim="Past the interpolation threshold the effective parameters on test inputs "
                 "fall as p grows: Spearman ρ(p, p⁰_test) over p ≥ n ≤ −0.8.",
-                measure=peff_falls,
+                readout=peff_falls,
                 op="<=",
                 threshold=-0.8,
                 unit="ρ",
@@ -137,7 +137,7 @@ CURTH_UTURN = register(
                 id="error-follows-peff",
                 claim="Along that branch the test error falls with p⁰_test — the second descent is "
                 "fewer effective parameters: Spearman ρ(p⁰_test, test error) over p ≥ n ≥ 0.8.",
-                measure=error_follows_peff,
+                readout=error_follows_peff,
                 op=">=",
                 threshold=0.8,
                 unit="ρ",
@@ -147,7 +147,7 @@ CURTH_UTURN = register(
                 claim="Against p⁰_test the curve has no second descent: after its peak it falls "
                 "back by less than half the peak's height (the criterion belkin2019-minnorm "
                 "applies against p).",
-                measure=descent_against_peff,
+                readout=descent_against_peff,
                 op="<",
                 threshold=0.5,
                 unit="of the peak height",

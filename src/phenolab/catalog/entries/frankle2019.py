@@ -65,7 +65,7 @@ FRANKLE_LENET = register(
                 claim="Winning tickets are better than the dense network down to 21 % of the "
                 "weights: their median early-stop accuracy, averaged over the rounds with ≥ 21 % "
                 "remaining (1–7), exceeds the dense median.",
-                measure=lambda o: mean_accuracy_gap(
+                readout=lambda o: mean_accuracy_gap(
                     o, [arm_name("ticket", r) for r in range(1, 8)], "dense"
                 ),
                 op=">",
@@ -77,7 +77,7 @@ FRANKLE_LENET = register(
                 claim="Winning tickets match the dense accuracy (within one standard error) in "
                 "every round down to 3.6 % of the weights remaining (Frankle & Carbin: back to "
                 "dense at 3.6 %).",
-                measure=lambda o: matching_remaining(o, "ticket"),
+                readout=lambda o: matching_remaining(o, "ticket"),
                 op="<=",
                 threshold=0.036,
                 unit="of weights remaining",
@@ -86,7 +86,7 @@ FRANKLE_LENET = register(
                 id="match-to-2%-mnist1d",
                 claim="On MNIST-1D, tickets hold the dense accuracy to ≈ 98 % sparsity: every "
                 "round matches down to 2 % of the weights remaining (Greydanus & Kobak).",
-                measure=lambda o: matching_remaining(o, "ticket"),
+                readout=lambda o: matching_remaining(o, "ticket"),
                 op="<=",
                 threshold=0.02,
                 unit="of weights remaining",
@@ -95,7 +95,7 @@ FRANKLE_LENET = register(
                 id="learn-faster",
                 claim="Winning tickets learn faster: at 21 % remaining (round 7) the median "
                 "early-stopping step is below the dense network's.",
-                measure=lambda o: early_stop_ratio(o, arm_name("ticket", 7), "dense"),
+                readout=lambda o: early_stop_ratio(o, arm_name("ticket", 7), "dense"),
                 op="<",
                 threshold=1.0,
                 unit="× dense early-stop step",
@@ -104,7 +104,7 @@ FRANKLE_LENET = register(
                 id="reinit-degrades-earlier",
                 claim="The same masks with a fresh initialisation stop matching the dense network "
                 "at least one round (20 % of the remaining weights) before the winning tickets do.",
-                measure=lambda o: matching_rounds_gap(o, "ticket", "reinit"),
+                readout=lambda o: matching_rounds_gap(o, "ticket", "reinit"),
                 op=">=",
                 threshold=1.0,
                 unit="rounds",
@@ -113,7 +113,7 @@ FRANKLE_LENET = register(
                 id="random-mask-collapses",
                 claim="At ≈ 98 % sparsity (round 18, 1.8 % remaining) random masks collapse: their "
                 "median early-stop accuracy is at least 10 points below the dense network's.",
-                measure=lambda o: accuracy_gap(o, arm_name("random", 18), "dense"),
+                readout=lambda o: accuracy_gap(o, arm_name("random", 18), "dense"),
                 op="<=",
                 threshold=-0.10,
                 unit="accuracy − dense",

@@ -64,7 +64,7 @@ FRANKLE_REWIND = register(
                 id="rewind-k-matches-to-16.8%",
                 claim="IMP rewound to step k matches the dense accuracy in every round down to "
                 "16.8 % of the weights remaining (the paper's ResNet-20 level).",
-                measure=lambda o: matching_remaining(o, "rewind-k"),
+                readout=lambda o: matching_remaining(o, "rewind-k"),
                 op="<=",
                 threshold=0.168,
                 unit="of weights remaining",
@@ -73,7 +73,7 @@ FRANKLE_REWIND = register(
                 id="late-rewinding-beats-init",
                 claim="Rewinding to step k keeps matching the dense network at least one round "
                 "(20 % of the remaining weights) deeper than rewinding to the initialisation.",
-                measure=lambda o: matching_rounds_gap(o, "rewind-k", "rewind-0"),
+                readout=lambda o: matching_rounds_gap(o, "rewind-k", "rewind-0"),
                 op=">=",
                 threshold=1.0,
                 unit="rounds",
@@ -82,7 +82,7 @@ FRANKLE_REWIND = register(
                 id="random-pruning-fails-earlier",
                 claim="Random pruning with the same per-layer counts, rewound to θ_k, stops "
                 "matching at least one round before IMP rewound to θ_k does.",
-                measure=lambda o: matching_rounds_gap(o, "rewind-k", "rewind-k/random"),
+                readout=lambda o: matching_rounds_gap(o, "rewind-k", "rewind-k/random"),
                 op=">=",
                 threshold=1.0,
                 unit="rounds",

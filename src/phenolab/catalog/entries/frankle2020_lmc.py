@@ -167,7 +167,7 @@ FRANKLE_LMC = register(
                 claim="LeNet is stable at initialization: the median over seeds of the test-error "
                 "barrier between two copies trained from θ_0 with different data orders is at "
                 "most 2 %.",
-                measure=lambda outcome: median_barrier(outcome, 0),
+                readout=lambda outcome: median_barrier(outcome, 0),
                 op="<=",
                 threshold=STABLE,
                 unit="test error",
@@ -177,7 +177,7 @@ FRANKLE_LMC = register(
                 claim="The copies are stable early in training: from a rewind step of at most "
                 "32 % of training (the largest k measured) on, the median barrier is ≤ 2 %; "
                 "judged on the median barrier at that k.",
-                measure=stable_late,
+                readout=stable_late,
                 op="<=",
                 threshold=STABLE,
                 unit="test error",

@@ -81,7 +81,7 @@ FURUTA_TRANSFER = register(
                 id="source-groks",
                 claim="The source groks x+y (the transfer needs a grokked embedding): ≥ 80 % of "
                 "seeds generalize.",
-                measure=lambda outcome: fraction_generalized(outcome, "source"),
+                readout=lambda outcome: fraction_generalized(outcome, "source"),
                 op=">=",
                 threshold=0.8,
                 unit="of seeds",
@@ -90,7 +90,7 @@ FURUTA_TRANSFER = register(
                 id="transfers-to-linear",
                 claim="The frozen addition embedding transfers to the linear expression 2x+y: "
                 "median t_gen at least 2× sooner than from scratch.",
-                measure=_speedup("linear"),
+                readout=_speedup("linear"),
                 op=">=",
                 threshold=2.0,
                 unit="× (scratch / frozen)",
@@ -100,7 +100,7 @@ FURUTA_TRANSFER = register(
                 claim="Transfer is limited to specific combinations: to x²+y² the frozen "
                 "addition embedding brings no clear gain (median t_gen from scratch / frozen "
                 "≤ 1.2).",
-                measure=_speedup("quadratic"),
+                readout=_speedup("quadratic"),
                 op="<=",
                 threshold=1.2,
                 unit="× (scratch / frozen)",

@@ -162,7 +162,7 @@ PHASE_DIAGRAM = register(
                 claim="D_crit falls with model size: the critical train fraction (smallest from "
                 "which every larger grid fraction generalizes in ≥ half the seeds) at the widest "
                 "width is at most that at the narrowest.",
-                measure=_critical_fraction_shift,
+                readout=_critical_fraction_shift,
                 op="<=",
                 threshold=0.0,
                 unit="Δ frac (widest − narrowest)",
@@ -171,7 +171,7 @@ PHASE_DIAGRAM = register(
                 id="memorization-only-below",
                 claim="Memorization only below D_crit: no run at or above its width's critical "
                 "fraction ends in phase memorization.",
-                measure=_memorization_above_critical,
+                readout=_memorization_above_critical,
                 op="<=",
                 threshold=0.0,
                 unit="share of runs",
@@ -180,7 +180,7 @@ PHASE_DIAGRAM = register(
                 id="capacity-grows",
                 claim="Memorization capacity grows with size: the widest model fits its train "
                 "set (reaches t_fit) in at least as many runs of the grid as the narrowest.",
-                measure=_capacity_growth,
+                readout=_capacity_growth,
                 op=">=",
                 threshold=0.0,
                 unit="runs fitted (widest − narrowest)",
@@ -190,7 +190,7 @@ PHASE_DIAGRAM = register(
                 claim="Grokking near D_crit, comprehension with ample data: at the widest width "
                 "the median t_gen/t_fit at the largest fraction is at most half that at the "
                 "critical fraction.",
-                measure=_delay_shrinks,
+                readout=_delay_shrinks,
                 op="<=",
                 threshold=0.5,
                 unit="× ratio at f_crit",

@@ -42,7 +42,7 @@ PRIMES = register(
                 id="tracks-test-accuracy",
                 claim="The prime count tracks test accuracy: median over seeds of |Spearman "
                 "correlation| across the evaluation grid ≥ 0.5.",
-                measure=lambda o: median_correlation(o, "main-job", "control/primes", "test/acc"),
+                readout=lambda o: median_correlation(o, "main-job", "control/primes", "test/acc"),
                 op=">=",
                 threshold=0.5,
                 unit="|ρ|",
@@ -51,7 +51,7 @@ PRIMES = register(
                 id="just-the-norm",
                 claim="It tracks the total weight norm at least as well: |ρ(primes, norm)| − "
                 "|ρ(primes, test acc)| ≥ 0.",
-                measure=_tracks_norm_as_well,
+                readout=_tracks_norm_as_well,
                 op=">=",
                 threshold=0.0,
                 unit="Δ|ρ|",

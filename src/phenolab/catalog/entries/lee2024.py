@@ -74,7 +74,7 @@ GROKFAST = register(
                 id="published-speedup",
                 claim="As published (baseline without weight decay, Grokfast-MA with wd 0.01): "
                 "median t_gen falls at least 10-fold (published ×50; ×10 a weak reading).",
-                measure=speedup("baseline", "grokfast-ma"),
+                readout=speedup("baseline", "grokfast-ma"),
                 op=">=",
                 threshold=10.0,
                 unit="×",
@@ -83,7 +83,7 @@ GROKFAST = register(
                 id="speedup-same-decay",
                 claim="Against a baseline with the same weight decay, Grokfast-MA still "
                 "generalizes at least 10× sooner (the speed-up is the filter's, not the decay's).",
-                measure=speedup("baseline-wd", "grokfast-ma"),
+                readout=speedup("baseline-wd", "grokfast-ma"),
                 op=">=",
                 threshold=10.0,
                 unit="×",
@@ -94,7 +94,7 @@ GROKFAST = register(
                 "larger than the baseline's along any direction), Grokfast-MA still generalizes "
                 "at least 10× sooner than the baseline with the same weight decay (the gain is "
                 "not a larger step size).",
-                measure=speedup("baseline-wd", "grokfast-ma-lr"),
+                readout=speedup("baseline-wd", "grokfast-ma-lr"),
                 op=">=",
                 threshold=10.0,
                 unit="×",

@@ -115,7 +115,7 @@ OMNIGROK = register(
                 id="later-with-large-init",
                 claim="Median t_gen at α = 4 is at least twice that at α = 1 (the generalization "
                 "delay grows with the initial norm; ×2 is a weak reading).",
-                measure=_slowdown,
+                readout=_slowdown,
                 op=">=",
                 threshold=2.0,
                 unit="× t_gen(α=1)",
@@ -125,7 +125,7 @@ OMNIGROK = register(
                 claim="When an α = 4 run generalizes its norm has come most of the way from its "
                 "start to the α = 1 runs' norm at their t_gen: log-scale distance ≤ 0.25 of the "
                 "initial gap (the Goldilocks zone is one norm, reached from above).",
-                measure=goldilocks_distance,
+                readout=goldilocks_distance,
                 op="<=",
                 threshold=0.25,
                 unit="of the log gap",
@@ -134,7 +134,7 @@ OMNIGROK = register(
                 id="memorizes-first",
                 claim="At α = 4 training accuracy fits long before test accuracy: phase grokking "
                 "(t_gen > 2·t_fit) in every seed.",
-                measure=lambda outcome: phase_share(outcome, f"alpha={LARGE:g}", "grokking"),
+                readout=lambda outcome: phase_share(outcome, f"alpha={LARGE:g}", "grokking"),
                 op=">=",
                 threshold=1.0,
                 unit="of seeds",

@@ -91,7 +91,7 @@ def _expectations(op: str) -> tuple[Expectation, ...]:
             claim=f"{op}, α = 8: test accuracy rises by at least 0.1 after the training set is "
             "fitted (median over seeds of final − at t_fit): memorization first, "
             "generalization much later.",
-            measure=lambda outcome: test_gain_after_fit(outcome, large),
+            readout=lambda outcome: test_gain_after_fit(outcome, large),
             op=">=",
             threshold=0.1,
             unit="test accuracy",
@@ -100,7 +100,7 @@ def _expectations(op: str) -> tuple[Expectation, ...]:
             id=f"{op}-standard-init-no-delay",
             claim=f"{op}, α = 1: no delay — test accuracy at t_fit is within 0.05 of its final "
             "value (median over seeds).",
-            measure=lambda outcome: test_gain_after_fit(outcome, small),
+            readout=lambda outcome: test_gain_after_fit(outcome, small),
             op="<=",
             threshold=0.05,
             unit="test accuracy",
@@ -109,7 +109,7 @@ def _expectations(op: str) -> tuple[Expectation, ...]:
             id=f"{op}-norm-falls-as-test-rises",
             claim=f"{op}, α = 8: after t_fit the weight norm falls as test accuracy rises "
             "(median Spearman correlation ≤ −0.8 over the evaluations after t_fit).",
-            measure=lambda outcome: norm_tracks_generalization(outcome, large),
+            readout=lambda outcome: norm_tracks_generalization(outcome, large),
             op="<=",
             threshold=-0.8,
             unit="Spearman ρ",

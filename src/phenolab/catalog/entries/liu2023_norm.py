@@ -57,7 +57,7 @@ def _no_delay(arm: str, where: str) -> Expectation:
         claim=f"With the norm fixed at {where}, train and test accuracy rise together: median "
         "t_gen / t_fit ≤ 2 (DESIGN.md's comprehension phase; a seed that never generalizes "
         "counts as beyond the budget).",
-        measure=lambda outcome: median_delay_ratio(outcome, arm),
+        readout=lambda outcome: median_delay_ratio(outcome, arm),
         op="<=",
         threshold=2.0,
         unit="t_gen / t_fit",
@@ -85,7 +85,7 @@ NORM_CONSTRAINT = register(
                 id="baseline-groks",
                 claim="Unconstrained, the network groks: phase grokking (t_gen > 2·t_fit) in "
                 "≥ 60 % of seeds (Fig. 7a) — the delay the constraint should remove.",
-                measure=lambda outcome: phase_share(outcome, "baseline", "grokking"),
+                readout=lambda outcome: phase_share(outcome, "baseline", "grokking"),
                 op=">=",
                 threshold=0.6,
                 unit="of seeds",

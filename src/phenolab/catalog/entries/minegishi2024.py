@@ -82,7 +82,7 @@ TICKETS = register(
             Expectation(
                 id="ticket-sooner",
                 claim="The grokked ticket's median t_gen is at most half the dense network's.",
-                measure=_slower("dense"),
+                readout=_slower("dense"),
                 op=">=",
                 threshold=2.0,
                 unit="× (dense / ticket)",
@@ -91,7 +91,7 @@ TICKETS = register(
                 id="delay-shrinks",
                 claim="Not just faster learning: the ticket's median t_gen / t_fit is at most "
                 "half the dense network's (the paper's τ_grok = t_gen / t_mem, Fig. 3a).",
-                measure=_delay_shrinks,
+                readout=_delay_shrinks,
                 op=">=",
                 threshold=2.0,
                 unit="× (dense τ / ticket τ)",
@@ -100,7 +100,7 @@ TICKETS = register(
                 id="not-the-norm",
                 claim="The dense network started at the ticket's initial norm generalizes at "
                 "least 2× later than the ticket (§4.1: weight norm is not the cause).",
-                measure=_slower("norm-matched"),
+                readout=_slower("norm-matched"),
                 op=">=",
                 threshold=2.0,
                 unit="× (norm-matched / ticket)",
@@ -109,7 +109,7 @@ TICKETS = register(
                 id="not-the-sparsity",
                 claim="A random mask at the same sparsity generalizes at least 2× later than the "
                 "ticket (§4.2: sparsity is not the cause).",
-                measure=_slower("random"),
+                readout=_slower("random"),
                 op=">=",
                 threshold=2.0,
                 unit="× (random / ticket)",
@@ -119,7 +119,7 @@ TICKETS = register(
                 claim="Retrained without weight decay, the ticket still generalizes within the "
                 "budget in most seeds (≥ 0.6; v1: 'grokking can be achieved even without weight "
                 "decay' at a suitable pruning rate).",
-                measure=lambda outcome: fraction_generalized(outcome, "ticket-wd0"),
+                readout=lambda outcome: fraction_generalized(outcome, "ticket-wd0"),
                 op=">=",
                 threshold=0.6,
                 unit="of seeds",

@@ -146,7 +146,7 @@ NAKKIRAN_RIDGE = register(
                 id="tuned-monotone",
                 claim="With λ tuned per p the median test error is monotone non-increasing in p "
                 "within noise: it never rises more than 10 % over its running minimum.",
-                measure=tuned_rise,
+                readout=tuned_rise,
                 op="<=",
                 threshold=MONOTONE_TOLERANCE,
                 unit="× the running minimum",
@@ -155,7 +155,7 @@ NAKKIRAN_RIDGE = register(
                 id="min-norm-peaks",
                 claim="On the same data the unregularized (min-norm) fit shows the double-descent "
                 "peak: its test error at least doubles over its preceding minimum.",
-                measure=min_norm_rise,
+                readout=min_norm_rise,
                 op=">=",
                 threshold=1.0,
                 unit="× the preceding minimum",

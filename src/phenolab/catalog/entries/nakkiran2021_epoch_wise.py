@@ -139,7 +139,7 @@ EPOCH_WISE_ENTRY = register(
                 id="rise",
                 claim="After its first minimum the median test error (running median over 5 "
                 "evaluations) rises by at least 2 points.",
-                measure=epoch_rise,
+                readout=epoch_rise,
                 op=">=",
                 threshold=2.0,
                 unit="points",
@@ -148,7 +148,7 @@ EPOCH_WISE_ENTRY = register(
                 id="second-descent",
                 claim="From that peak the median test error falls again by at least 2 points by "
                 "the end of training.",
-                measure=epoch_descent,
+                readout=epoch_descent,
                 op=">=",
                 threshold=2.0,
                 unit="points",
@@ -158,7 +158,7 @@ EPOCH_WISE_ENTRY = register(
                 claim="The peak comes within a factor 2 of the epoch from which the median train "
                 "error stays ≤ 1 % (the model's effective complexity reaching the number of "
                 "samples): |log2(epoch_peak / epoch_threshold)| ≤ 1.",
-                measure=epoch_peak_near_interpolation,
+                readout=epoch_peak_near_interpolation,
                 op="<=",
                 threshold=1.0,
                 unit="octaves",

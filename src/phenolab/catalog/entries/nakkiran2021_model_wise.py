@@ -106,7 +106,7 @@ MODEL_WISE_ENTRY = register(
                 claim="The median test error rises over its preceding minimum (in width) by at "
                 "least 3 points before falling again (published: 47 % at h = 16 to 54 % at "
                 "h ≈ 47–61, +7).",
-                measure=width_rise,
+                readout=width_rise,
                 op=">=",
                 threshold=3.0,
                 unit="points",
@@ -116,7 +116,7 @@ MODEL_WISE_ENTRY = register(
                 claim="The peak lies within a factor 2 of the interpolation threshold, the "
                 "smallest width from which the median train error stays ≤ 1 %: "
                 "|log2(h_peak / h_threshold)| ≤ 1 (published: peak at 47, train error 0 from 61).",
-                measure=width_peak_near_threshold,
+                readout=width_peak_near_threshold,
                 op="<=",
                 threshold=1.0,
                 unit="octaves",
@@ -125,7 +125,7 @@ MODEL_WISE_ENTRY = register(
                 id="second-descent",
                 claim="The widest network's median test error is at least 3 points below the "
                 "peak (published: 54 % → 45 % at h = 300).",
-                measure=width_descent,
+                readout=width_descent,
                 op=">=",
                 threshold=3.0,
                 unit="points",
@@ -135,7 +135,7 @@ MODEL_WISE_ENTRY = register(
                 claim="The widest network is as good as the best narrow one: its median test "
                 "error is at most 1 point above the minimum before the peak (published: 45 % at "
                 "h = 300 against 47 % at h = 16).",
-                measure=widest_versus_best_narrow,
+                readout=widest_versus_best_narrow,
                 op="<=",
                 threshold=1.0,
                 unit="points",

@@ -91,7 +91,7 @@ SAMPLE_WISE_ENTRY = register(
                 claim="The median test error rises with the number of training samples by at "
                 "least 2 points over its preceding minimum (some n₁ < n₂ with error(n₂) ≥ "
                 "error(n₁) + 2 points, n₁ the best so far).",
-                measure=size_rise,
+                readout=size_rise,
                 op=">=",
                 threshold=2.0,
                 unit="points",
@@ -101,7 +101,7 @@ SAMPLE_WISE_ENTRY = register(
                 claim="The peak lies within a factor 2 of the largest sample size the model "
                 "still fits (median train error ≤ 1 % up to it): |log2(n_peak / n_threshold)| "
                 "≤ 1.",
-                measure=size_peak_near_threshold,
+                readout=size_peak_near_threshold,
                 op="<=",
                 threshold=1.0,
                 unit="octaves",

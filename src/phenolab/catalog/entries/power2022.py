@@ -72,7 +72,7 @@ POWER_DATA_FRACTION = register(
                 id="steep-rise",
                 claim="Median t_gen at 30 % of the data is at least twice that at 50 % (the "
                 "paper's figure rises by far more; ×2 is the weakest reading of 'steeply').",
-                measure=_slowdown(0.3, 0.5),
+                readout=_slowdown(0.3, 0.5),
                 op=">=",
                 threshold=2.0,
                 unit="× t_gen(50 %)",
@@ -80,7 +80,7 @@ POWER_DATA_FRACTION = register(
             Expectation(
                 id="monotone",
                 claim="Median t_gen at 40 % is at least that at 50 %.",
-                measure=_slowdown(0.4, 0.5),
+                readout=_slowdown(0.4, 0.5),
                 op=">=",
                 threshold=1.0,
                 unit="× t_gen(50 %)",
@@ -88,7 +88,7 @@ POWER_DATA_FRACTION = register(
             Expectation(
                 id="enough-data-generalizes",
                 claim="With 50 % of the data every seed generalizes within the budget.",
-                measure=lambda outcome: fraction_generalized(outcome, "frac=0.5"),
+                readout=lambda outcome: fraction_generalized(outcome, "frac=0.5"),
                 op=">=",
                 threshold=1.0,
                 unit="of seeds",
@@ -241,7 +241,7 @@ POWER_OPERATIONS = register(
                 id="rank-agreement",
                 claim="The operations' minimum train fractions rank like the paper's order of "
                 "difficulty: Spearman ρ(ours, published tier) ≥ 0.6 over the five ops.",
-                measure=rank_agreement,
+                readout=rank_agreement,
                 op=">=",
                 threshold=0.6,
                 unit="ρ",
@@ -250,7 +250,7 @@ POWER_OPERATIONS = register(
                 id="easiest-before-hardest",
                 claim="The easiest published ops (x+y, x−y) need less data than the hardest "
                 "(x³+xy²+y): its minimum fraction is at least one grid step above both of theirs.",
-                measure=easiest_before_hardest,
+                readout=easiest_before_hardest,
                 op=">=",
                 threshold=1.0,
                 unit="grid steps",
@@ -302,7 +302,7 @@ WEIGHT_DECAY = register(
             Expectation(
                 id="decay-generalizes",
                 claim="With weight decay 1 the network generalizes in ≥ 80 % of seeds.",
-                measure=lambda outcome: fraction_generalized(outcome, "wd=1"),
+                readout=lambda outcome: fraction_generalized(outcome, "wd=1"),
                 op=">=",
                 threshold=0.8,
                 unit="of seeds",
@@ -311,7 +311,7 @@ WEIGHT_DECAY = register(
                 id="no-decay-much-later",
                 claim="Without weight decay the median t_gen is at least 3× that with decay (a "
                 "seed that never generalizes counts as just beyond the budget: a lower bound).",
-                measure=decay_slowdown,
+                readout=decay_slowdown,
                 op=">=",
                 threshold=3.0,
                 unit="× t_gen(wd=1)",

@@ -87,7 +87,7 @@ PRIETO = register(
                 claim="Without weight decay the float32 softmax collapses: at the end of the run "
                 "at least half of the training examples have a loss of exactly 0 (median over "
                 "seeds).",
-                measure=final_collapse,
+                readout=final_collapse,
                 op=">=",
                 threshold=0.5,
                 unit="of train examples",
@@ -96,7 +96,7 @@ PRIETO = register(
                 id="softmax-no-grokking",
                 claim="The softmax run does not generalize without weight decay: at most one "
                 "seed in five (0.2) reaches test accuracy 0.99 within the budget.",
-                measure=lambda outcome: fraction_generalized(outcome, "softmax"),
+                readout=lambda outcome: fraction_generalized(outcome, "softmax"),
                 op="<=",
                 threshold=0.2,
                 unit="of seeds",
@@ -104,7 +104,7 @@ PRIETO = register(
             Expectation(
                 id="stablemax-groks",
                 claim="StableMax groks without weight decay: ≥ 80 % of seeds generalize.",
-                measure=lambda outcome: fraction_generalized(outcome, "stablemax"),
+                readout=lambda outcome: fraction_generalized(outcome, "stablemax"),
                 op=">=",
                 threshold=0.8,
                 unit="of seeds",
@@ -113,7 +113,7 @@ PRIETO = register(
                 id="orthograd-fast",
                 claim="⊥AdamW generalizes within hundreds of epochs (full batch: steps): median "
                 "t_gen ≤ 1,000.",
-                measure=lambda outcome: median_t_gen(outcome, "orthograd"),
+                readout=lambda outcome: median_t_gen(outcome, "orthograd"),
                 op="<=",
                 threshold=1000,
                 unit="steps",

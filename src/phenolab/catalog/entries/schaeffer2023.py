@@ -37,7 +37,7 @@ MIRAGE = register(
                 id="logprob-wider",
                 claim="The test log-probability of the correct answer rises over at least 1.5× the "
                 "steps test accuracy takes (10→90 % widths, median over seeds).",
-                measure=_wider("test/logprob"),
+                readout=_wider("test/logprob"),
                 op=">=",
                 threshold=1.5,
                 unit="× acc width",
@@ -45,7 +45,7 @@ MIRAGE = register(
             Expectation(
                 id="brier-wider",
                 claim="The test Brier score falls over at least 1.5× the steps accuracy takes.",
-                measure=_wider("test/brier"),
+                readout=_wider("test/brier"),
                 op=">=",
                 threshold=1.5,
                 unit="× acc width",

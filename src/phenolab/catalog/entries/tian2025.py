@@ -145,7 +145,7 @@ LI2 = register(
                 id="above-boundary-generalizes",
                 claim="At twice the critical fraction runs generalize: test accuracy stays ≥ 0.99 "
                 "to the end in at least 80 % of runs (all M and seeds).",
-                measure=share_generalized,
+                readout=share_generalized,
                 op=">=",
                 threshold=0.8,
                 unit="of runs",
@@ -154,7 +154,7 @@ LI2 = register(
                 id="below-boundary-memorizes",
                 claim="At half the critical fraction runs memorize: train fits while test "
                 "accuracy ends near chance (phase memorization) in at least 80 % of runs.",
-                measure=share_memorizing,
+                readout=share_memorizing,
                 op=">=",
                 threshold=0.8,
                 unit="of runs",
@@ -165,7 +165,7 @@ LI2 = register(
                 "moved relatively more than the hidden layer, ‖ΔV‖/‖V₀‖ ≥ 2 × ‖ΔW‖/‖W₀‖ "
                 "(median over all runs; ×2 is the weakest reading of 'the top layer learns "
                 "first').",
-                measure=lambda outcome: _at_memorization(outcome, "ratio"),
+                readout=lambda outcome: _at_memorization(outcome, "ratio"),
                 op=">=",
                 threshold=2.0,
                 unit="× hidden",
@@ -174,7 +174,7 @@ LI2 = register(
                 id="lazy-hidden-near-init",
                 claim="Lazy stage: at that point the hidden layer is still near its random "
                 "initialisation, ‖ΔW‖/‖W₀‖ ≤ 0.5 (median over all runs).",
-                measure=lambda outcome: _at_memorization(outcome, "W_in"),
+                readout=lambda outcome: _at_memorization(outcome, "W_in"),
                 op="<=",
                 threshold=0.5,
                 unit="‖ΔW‖/‖W₀‖",

@@ -59,7 +59,7 @@ TVEIT = register(
                 id="muon-sooner",
                 claim="Muon reaches 95 % test accuracy sooner: median steps AdamW / Muon ≥ 1.2 "
                 "(published 153 / 103 = 1.49 in means; ×1.2 a weak reading).",
-                measure=muon_speedup,
+                readout=muon_speedup,
                 op=">=",
                 threshold=1.2,
                 unit="× (AdamW / Muon)",
@@ -67,7 +67,7 @@ TVEIT = register(
             Expectation(
                 id="muon-groks",
                 claim="Muon generalizes (test accuracy ≥ 0.99 to the end) in ≥ 80 % of seeds.",
-                measure=lambda outcome: fraction_generalized(outcome, "muon"),
+                readout=lambda outcome: fraction_generalized(outcome, "muon"),
                 op=">=",
                 threshold=0.8,
                 unit="of seeds",

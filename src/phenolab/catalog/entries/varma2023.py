@@ -128,7 +128,7 @@ UNGROKKING = register(
             Expectation(
                 id="parent-grokked",
                 claim="Precondition: every parent run generalizes (test ≥ 0.99 to its end).",
-                measure=_stays_generalized("grokked"),
+                readout=_stays_generalized("grokked"),
                 op=">=",
                 threshold=1.0,
                 unit="of seeds",
@@ -138,7 +138,7 @@ UNGROKKING = register(
                 claim=f"Ungrokking: continued on {SUBSETS[0]:.0%} (far below D_crit), the grokked "
                 "network regresses to low test accuracy — phase memorization (test ends below "
                 "SEMI_GROK_MIN of the way from chance to 1) in at least 2 of 3 seeds.",
-                measure=lambda o: phase_share(o, f"subset={SUBSETS[0]}", "memorization"),
+                readout=lambda o: phase_share(o, f"subset={SUBSETS[0]}", "memorization"),
                 op=">=",
                 threshold=2 / 3,
                 unit="of seeds",
@@ -147,7 +147,7 @@ UNGROKKING = register(
                 id="keeps-train",
                 claim="While ungrokking it keeps fitting its (smaller) train set: final train "
                 "accuracy ≥ 0.99 in every seed.",
-                measure=_min_final_train(f"subset={SUBSETS[0]}"),
+                readout=_min_final_train(f"subset={SUBSETS[0]}"),
                 op=">=",
                 threshold=0.99,
                 unit="train acc",
@@ -156,7 +156,7 @@ UNGROKKING = register(
                 id="above-dcrit-stays",
                 claim=f"Continued on {SUBSETS[-1]:.0%} (above D_crit) every seed stays "
                 "generalized (final test ≥ 0.99): the fall is not an artefact of restarting.",
-                measure=_stays_generalized(f"subset={SUBSETS[-1]}"),
+                readout=_stays_generalized(f"subset={SUBSETS[-1]}"),
                 op=">=",
                 threshold=1.0,
                 unit="of seeds",
@@ -165,7 +165,7 @@ UNGROKKING = register(
                 id="monotone-in-size",
                 claim="Median final test accuracy never falls as the subset grows (the paper's "
                 "transition in reduced dataset size).",
-                measure=_monotone,
+                readout=_monotone,
                 op=">=",
                 threshold=0.0,
                 unit="Δ test acc",
@@ -175,7 +175,7 @@ UNGROKKING = register(
                 claim=f"Semi-grokking: from scratch on {SEMI_FRAC:.0%} (near D_crit), test "
                 "accuracy ends partial (phase semi-grokking) in at least 1 of 3 seeds — the "
                 "paper reports it as the rarer, harder-to-elicit behaviour.",
-                measure=lambda o: phase_share(o, "semi", "semi-grokking"),
+                readout=lambda o: phase_share(o, "semi", "semi-grokking"),
                 op=">=",
                 threshold=1 / 3,
                 unit="of seeds",

@@ -94,7 +94,7 @@ GROKTRANSFER = register(
                 id="sooner-than-scratch",
                 claim="GrokTransfer's median t_gen is at most a third of training from scratch "
                 "(published ≈ 10× fewer epochs, 5× less wall-clock; ×3 is a weak reading).",
-                measure=_speedup("scratch"),
+                readout=_speedup("scratch"),
                 op=">=",
                 threshold=3.0,
                 unit="× (scratch / GrokTransfer)",
@@ -103,7 +103,7 @@ GROKTRANSFER = register(
                 id="no-delay",
                 claim="The delay is removed: train and test accuracy rise together, median "
                 "t_gen / t_fit ≤ 2 (DESIGN.md's comprehension phase).",
-                measure=lambda outcome: median_delay_ratio(outcome, "groktransfer"),
+                readout=lambda outcome: median_delay_ratio(outcome, "groktransfer"),
                 op="<=",
                 threshold=2.0,
                 unit="t_gen / t_fit",
@@ -112,7 +112,7 @@ GROKTRANSFER = register(
                 id="surpasses-weak",
                 claim="The target surpasses the weak model it took its embedding from: median "
                 "final test accuracy at least 0.1 higher.",
-                measure=surpasses_weak,
+                readout=surpasses_weak,
                 op=">=",
                 threshold=0.1,
                 unit="test accuracy",
@@ -121,7 +121,7 @@ GROKTRANSFER = register(
                 id="not-the-low-rank",
                 claim="The gain is the transferred embedding's, not the factorisation's: a "
                 "random A·B of the same rank generalizes at least 3× later than GrokTransfer.",
-                measure=_speedup("low-rank"),
+                readout=_speedup("low-rank"),
                 op=">=",
                 threshold=3.0,
                 unit="× (low-rank / GrokTransfer)",
