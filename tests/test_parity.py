@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from phenolab import tasks
+from phenolab.analysis.events import value_at
 from phenolab.catalog.entries import barak2022
 from phenolab.config import RunConfig
 from phenolab.errors import ConfigError
@@ -187,4 +188,4 @@ def test_quick_arm_learns_the_parity_after_a_plateau(tmp_path):
     start, end = barak2022.plateau(m, r.events.t_gen)
     assert start < end < r.events.t_gen
     k_over_n = barak2022.QUICK.task.k_bits / barak2022.QUICK.task.n_bits
-    assert barak2022._at(m, barak2022.SHARE, r.events.t_gen) > 2 * k_over_n
+    assert value_at(m, barak2022.SHARE, r.events.t_gen) > 2 * k_over_n
