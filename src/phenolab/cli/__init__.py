@@ -1,6 +1,7 @@
 """The `phenolab` command.
 
     phenolab run [PRESET] [--FIELD VALUE ...]   train (or fetch / resume) runs and report them
+    phenolab sweep --grid FIELD=VALUES [...]    a grid over any config fields, times seeds
     phenolab runs                               list stored runs
     phenolab report RUN_ID                      write a run's HTML report
     phenolab interventions                      list intervention ids and their parameters
@@ -23,13 +24,22 @@ import difflib
 import sys
 from collections.abc import Sequence
 
-from phenolab.cli import catalog, compare, imp, interpolate, interventions, listing, run
+from phenolab.cli import (
+    catalog,
+    compare,
+    imp,
+    interpolate,
+    interventions,
+    listing,
+    run,
+    sweep,
+)
 from phenolab.cli.shared import EXIT_INTERRUPTED, EXIT_USAGE
 from phenolab.errors import UserError
 
 # Each module adds its own subcommand(s) with `add_parser(sub)`, in the order `phenolab --help`
 # lists them, and sets the function that runs it as the `handler` default.
-COMMAND_MODULES = (run, compare, catalog, imp, interventions, listing, interpolate)
+COMMAND_MODULES = (run, sweep, compare, catalog, imp, interventions, listing, interpolate)
 
 
 class _Parser(argparse.ArgumentParser):

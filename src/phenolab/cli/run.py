@@ -122,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         if len(configs) == 1:
             return _run_single(configs[0], store, device, args, say)
-        return _run_ensemble(configs, store, device, args, say)
+        return train_and_summarize(configs, store, device, args, say)
     except RunInterrupted as exc:
         print(f"\nphenolab: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -223,13 +223,18 @@ def _member_json(result) -> dict:
     }
 
 
-def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> int:
+def train_and_summarize(
+    configs: list[RunConfig], store: Store, device, args, say, varying: list[str] | None = None
+) -> int:
+    """Train `configs` and print (or --json) each run and each group of seeds: the configs
+    that differ only in their seed. `varying`: the fields that tell groups apart (default: the
+    member fields that vary)."""
     from phenolab.analysis.ensemble import summarize_group
     from phenolab.run import shard_sizes
     from phenolab.sweep.grid import varying_fields
 
-    varying = varying_fields(configs)
-    say(f"ensemble of {len(configs)} members varying {', '.join(varying)} on {device}")
+    varying = varying if varying is not None else varying_fields(configs)
+    say(f"{len(configs)} runs varying {', '.join(varying) or 'nothing'} on {device}")
     steps = configs[0].train.steps
     t0 = time.perf_counter()
     results = train(configs, store, device, args, say)
@@ -301,7 +306,7 @@ def _run_ensemble(configs: list[RunConfig], store: Store, device, args, say) -> 
             f"{iqr:>18}  {phases}"
         )
     print(
-        f"time    {wall:.1f} s wall for {len(configs)} members "
+        f"time    {wall:.1f} s wall for {len(configs)} runs "
         f"({len(configs) * steps / wall:,.0f} model-steps/s)"
     )
     if report:

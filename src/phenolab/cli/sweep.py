@@ -1,0 +1,86 @@
+"""`phenolab sweep`: a grid over any config fields, times seeds, through the one door.
+
+Fields that members of one ensemble may vary in (seed, lr, wd, frac, …) are batched into
+ensembles; every combination of the others (width, model, p, op, …) is its own ensemble group.
+Every run is stored: a sweep run again trains only what is missing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from phenolab.cli import shared
+from phenolab.cli.run import config_values, train_and_summarize
+from phenolab.cli.shared import EXIT_INTERRUPTED
+from phenolab.config import field_specs
+from phenolab.errors import ConfigError
+from phenolab.store import Store
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="a grid over any config fields, times seeds, trained as ensembles and stored",
+        description="Train every combination of the --grid values (any config field: "
+        "--grid width=32,64,128 --grid wd=0.1:1:0.3, a comma list or an inclusive "
+        "start:stop:step range) times --seeds, as few ensembles as the fields allow, and "
+        "print each run and each group of seeds (phases, median t_gen). Runs already in the "
+        "store are found, not trained again: an interrupted sweep resumes.",
+        usage=shared.command_usage("sweep", "[PRESET] --grid FIELD=VALUES [--grid ...] "),
+    )
+    p.set_defaults(handler=cmd_sweep)
+    shared.add_preset(p, "grokking")
+    p.add_argument(
+        "--grid",
+        action="append",
+        required=True,
+        metavar="FIELD=VALUES",
+        help="a config field and its values: a comma list (0.1,0.3,1) or start:stop:step "
+        "(0.1:0.6:0.05, inclusive); repeatable, the sweep is their product",
+    )
+    shared.add_config_file(p)
+    shared.add_store(p)
+    shared.add_json(p)
+    shared.add_report(p)
+    shared.add_seeds(p, 1, "seeds per grid point, from --seed on (default 1)")
+    shared.add_intervention(p)
+    shared.add_execution(p)
+    shared.add_config_fields(p)
+
+
+def grid_of(items: list[str]) -> dict[str, list[str]]:
+    """{field: values} from the --grid options (`--lr` and `lr` name the same field)."""
+    from phenolab.sweep.grid import grid_values
+
+    grid: dict[str, list[str]] = {}
+    for item in items:
+        name, eq, values = item.partition("=")
+        name = name.strip().lstrip("-").replace("-", "_")
+        if not eq or not name or not values.strip():
+            raise ConfigError(f"grid: expected FIELD=VALUES, got {item!r}")
+        if name in grid:
+            raise ConfigError(f"grid: {name} given twice")
+        grid[name] = grid_values(values)
+    return grid
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from phenolab.run import RunInterrupted, resolve_device
+    from phenolab.sweep.grid import sweep_configs, varying_fields
+
+    if args.preset_name and args.preset_flag and args.preset_name != args.preset_flag:
+        raise ConfigError(f"two presets given: {args.preset_name!r} and {args.preset_flag!r}")
+    values, lists = config_values(args, args.preset_name or args.preset_flag or "grokking")
+    if lists:
+        name = next(iter(lists))
+        raise ConfigError(f"{name}: give a sweep's lists with --grid {name}=VALUES")
+    grid = grid_of(args.grid)
+    configs = sweep_configs(values, grid, args.seeds)
+    device = resolve_device(args.device)
+    say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+    varying = varying_fields(configs, among=tuple(field_specs()))
+    try:
+        return train_and_summarize(configs, Store(args.store), device, args, say, varying)
+    except RunInterrupted as exc:
+        print(f"\nphenolab: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
