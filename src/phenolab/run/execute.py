@@ -85,11 +85,8 @@ def train_configs(
     w = workers or (cpu_workers(n_trained) if device.type == "cpu" else 1)
     if callbacks:  # training callbacks live in this process
         w = 1
-    shards = [
-        shard
-        for group in trained
-        for shard in plan_shards(group, device, max_members, min_shards=min(w, len(group))).shards
-    ]
+    plans = [plan_shards(g, device, max_members, min_shards=min(w, len(g))) for g in trained]
+    shards = [shard for plan in plans for shard in plan.shards]
     w = max(1, min(w, len(shards)))
     threads = options.threads or cpu_threads(w)
     layouts = [Layout(len(s), i, len(shards), w) for i, s in enumerate(shards)]
@@ -100,7 +97,8 @@ def train_configs(
             Progress(
                 f"training {n_trained} runs: {len(trained)} ensemble group(s) in "
                 f"{len(shards)} shard(s) [{_sizes(shards)}] on {device}, "
-                f"{w} process(es) × {threads} thread(s)"
+                f"{w} process(es) × {threads} thread(s); ≈{_mib(plans)} MiB per member, "
+                f"{plans[0].free_bytes / 2**30:.1f} GiB free"
             )
         )
     resumed = {c.run_id(): store.checkpoint_step(c.run_id()) for c in todo}
@@ -133,6 +131,11 @@ def train_configs(
                 results[run_id] = RunResult(record, events, resumed_from, cached, metrics)
     report(Progress(finished=True, total=total))
     return [results[c.run_id()] for c in configs]
+
+
+def _mib(plans) -> str:
+    """The memory estimate per member of the largest group, in MiB."""
+    return f"{max(p.bytes_per_member for p in plans) / 2**20:,.1f}"
 
 
 def _sizes(shards: list[list]) -> str:
