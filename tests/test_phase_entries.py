@@ -115,3 +115,13 @@ def test_both_figures_draw():
     for entry, outcome in ((varma2023.UNGROKKING, varma), (huang2024.PHASE_DIAGRAM, huang)):
         figures = entry.figures(outcome, None)
         assert figures and all(caption and fig.axes for caption, fig in figures)
+
+
+def test_huang_figure_colours_each_cell_by_its_majority_phase():
+    """The entry draws its map with the sweeps' phase_map: one image, one colour per cell."""
+    outcome = huang_outcome({(huang2024.WIDTHS[0], huang2024.FRACTIONS[-1]): [GROK, GROK]})
+    ((title, fig),) = huang2024.figures(outcome, store=None)
+    (image,) = fig.axes[0].get_images()
+    grid = image.get_array()
+    assert grid.shape == (len(huang2024.WIDTHS), len(huang2024.FRACTIONS))
+    assert grid[0][-1] == 1 and grid[-1][0] == 3  # grokking, memorization (PHASES order)

@@ -90,3 +90,30 @@ def test_bad_sweeps_are_one_line(argv, message, tmp_path, capsys):
     code = main(["sweep", *argv, "--store", str(tmp_path / "r.db")])
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_a_sweep_draws_its_phase_diagram(tmp_path, capsys):
+    store, out = str(tmp_path / "sweep.db"), tmp_path / "diagram.svg"
+    argv = ["--grid", "width=16,32", "--grid", "wd=0.5,1", "--seeds", "2"]
+    argv += ["--diagram", "wd,width", "--diagram-out", str(out)]
+    assert main(["sweep", *argv, *TINY, "--store", store]) == 0
+    assert f"diagram {out}" in capsys.readouterr().out
+    svg = out.read_text()
+    for title in ("phase (majority over seeds)", "median t_gen", "median final test accuracy"):
+        assert title in svg
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--diagram", "wd"], "diagram: expected two grid fields"),
+        (["--diagram", "wd,lr"], "diagram: lr is not a --grid field"),
+        (["--diagram", "wd,width", "--diagram-out", "x.gif"], "must end in .png, .svg or .pdf"),
+    ],
+)
+def test_bad_diagrams_are_refused_before_training(argv, message, tmp_path, capsys):
+    grid = ["--grid", "wd=0.5,1", "--grid", "width=16,32"]
+    code = main(["sweep", *grid, *argv, *TINY, "--store", str(tmp_path / "r.db")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "r.db").exists() or "training" not in err

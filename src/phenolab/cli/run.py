@@ -305,10 +305,9 @@ def train_and_summarize(
             f"{name:<24} {g.generalized:>5}/{g.members:<5} {opt(g.median_t_gen):>13} "
             f"{iqr:>18}  {phases}"
         )
-    print(
-        f"time    {wall:.1f} s wall for {len(configs)} runs "
-        f"({len(configs) * steps / wall:,.0f} model-steps/s)"
-    )
+    trained = [r for r in results if not r.cached]
+    rate = f" ({len(trained) * steps / wall:,.0f} model-steps/s)" if trained else ""
+    print(f"time    {wall:.1f} s wall for {len(configs)} runs, {len(trained)} trained{rate}")
     if report:
         print(f"report  {report}")
     return 0

@@ -38,6 +38,17 @@ def add_parser(sub) -> None:
         help="a config field and its values: a comma list (0.1,0.3,1) or start:stop:step "
         "(0.1:0.6:0.05, inclusive); repeatable, the sweep is their product",
     )
+    p.add_argument(
+        "--diagram",
+        metavar="X,Y",
+        help="draw the sweep's phase diagram over two of its grid fields (majority phase, "
+        "median t_gen, t_gen / t_fit, final test accuracy per cell)",
+    )
+    p.add_argument(
+        "--diagram-out",
+        metavar="PATH",
+        help="where to write the diagram: .png, .svg or .pdf (default: next to the store)",
+    )
     shared.add_config_file(p)
     shared.add_store(p)
     shared.add_json(p)
@@ -75,12 +86,67 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         name = next(iter(lists))
         raise ConfigError(f"{name}: give a sweep's lists with --grid {name}=VALUES")
     grid = grid_of(args.grid)
+    axes = diagram_axes(args.diagram, grid)
+    out = args.diagram_out
+    if out is not None and not out.lower().endswith((".png", ".svg", ".pdf")):
+        raise ConfigError(f"diagram-out: {out!r} must end in .png, .svg or .pdf")
     configs = sweep_configs(values, grid, args.seeds)
     device = resolve_device(args.device)
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     varying = varying_fields(configs, among=tuple(field_specs()))
+    store = Store(args.store)
     try:
-        return train_and_summarize(configs, Store(args.store), device, args, say, varying)
+        code = train_and_summarize(configs, store, device, args, say, varying)
     except RunInterrupted as exc:
         print(f"\nphenolab: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if axes:
+        say(f"diagram {write_diagram(configs, store, axes, args.diagram_out)}")
+    return code
+
+
+def diagram_axes(text: str | None, grid: dict[str, list[str]]) -> tuple[str, str] | None:
+    """The two grid fields of `--diagram X,Y`, checked to be grid fields of this sweep."""
+    if text is None:
+        return None
+    names = [n.strip().lstrip("-").replace("-", "_") for n in text.split(",")]
+    if len(names) != 2 or names[0] == names[1]:
+        raise ConfigError(f"diagram: expected two grid fields X,Y, got {text!r}")
+    for name in names:
+        if name not in grid:
+            raise ConfigError(f"diagram: {name} is not a --grid field (grid: {', '.join(grid)})")
+    return names[0], names[1]
+
+
+def write_diagram(configs, store: Store, axes: tuple[str, str], path: str | None) -> str:
+    """The phase diagram of the stored runs of `configs` over the fields `axes`; its path.
+    Other grid fields than the two axes are pooled into each cell, as extra seeds."""
+    import dataclasses
+    import hashlib
+    import os
+
+    from phenolab.analysis.events import Events
+    from phenolab.cli.shared import default_report_path
+    from phenolab.report.figures import phase_diagram
+
+    names = [f.name for f in dataclasses.fields(Events)]
+    cells: dict[tuple, list[Events]] = {}
+    for cfg in configs:
+        flat, summary = cfg.flat(), store.get_run(cfg.run_id()).summary
+        cells.setdefault((flat[axes[0]], flat[axes[1]]), []).append(
+            Events(**{n: summary.get(n) for n in names})
+        )
+    xs = sorted({x for x, _ in cells}, key=_order)
+    ys = sorted({y for _, y in cells}, key=_order)
+    if path is None:
+        key = hashlib.sha256(" ".join(sorted(c.run_id() for c in configs)).encode()).hexdigest()
+        name = f"diagram-{axes[0]}-{axes[1]}-{key[:12]}"
+        path = os.path.splitext(default_report_path(store.path, name))[0] + ".png"
+    fig = phase_diagram(cells, xs, ys, axes[0], axes[1])
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def _order(value):
+    return (0, value) if isinstance(value, int | float) else (1, str(value))

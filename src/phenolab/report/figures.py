@@ -229,3 +229,68 @@ def comparison_figure(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+PHASE_COLORS = ("#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e", "#d62728")  # analysis PHASES order
+
+
+def majority_phase(phases: list[str]) -> str:
+    """The phase most seeds of a cell are in (ties: the earlier in PHASES)."""
+    from phenolab.analysis.events import PHASES
+
+    return max(PHASES, key=lambda p: (phases.count(p), -PHASES.index(p)))
+
+
+def phase_map(ax, cells: dict, xs: list, ys: list, per_seed_text: bool = True) -> None:
+    """Each cell's majority phase over its seeds as a colour on `ax` (x: `xs`, y: `ys`);
+    `cells[(x, y)]` is the list of the cell's Events. With `per_seed_text` every seed's phase
+    is written in its cell."""
+    from matplotlib.colors import ListedColormap
+
+    from phenolab.analysis.events import PHASES
+
+    grid = [[PHASES.index(majority_phase([e.phase for e in cells[x, y]])) for x in xs] for y in ys]
+    cmap = ListedColormap(PHASE_COLORS)
+    ax.imshow(grid, cmap=cmap, vmin=0, vmax=len(PHASES) - 1, origin="lower", aspect="auto")
+    if per_seed_text:
+        for i, y in enumerate(ys):
+            for j, x in enumerate(xs):
+                text = "\n".join(e.phase for e in cells[x, y])
+                ax.text(j, i, text, ha="center", va="center", fontsize=6, color="white")
+    ax.set_xticks(range(len(xs)), [f"{x:g}" if isinstance(x, float) else str(x) for x in xs])
+    ax.set_yticks(range(len(ys)), [f"{y:g}" if isinstance(y, float) else str(y) for y in ys])
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in PHASE_COLORS]
+    ax.legend(handles, PHASES, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+
+
+def phase_diagram(cells: dict, xs: list, ys: list, x_name: str, y_name: str) -> plt.Figure:
+    """A sweep's phase diagram over two fields, in the style of Omnigrok's and Huang et al.'s:
+    each cell's majority phase over seeds, and heat maps of the median t_gen, of t_gen / t_fit
+    (seeds that never generalized count as ∞ in the medians: a cell whose median is ∞ is grey)
+    and of the median final test accuracy."""
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    phase_map(axes[0][0], cells, xs, ys, per_seed_text=len(xs) * len(ys) <= 60)
+    axes[0][0].set_title("phase (majority over seeds)")
+
+    def median_of(values: list[float | None]) -> float:
+        return statistics.median([math.inf if v is None else v for v in values])
+
+    panels = [
+        (axes[0][1], "median t_gen (grey: most seeds never)", lambda e: e.t_gen, "magma_r", None),
+        (axes[1][0], "median t_gen / t_fit", lambda e: e.ratio, "magma_r", None),
+        (axes[1][1], "median final test accuracy", lambda e: e.final_test_acc, "viridis", (0, 1)),
+    ]
+    for ax, title, value, cmap, limits in panels:
+        grid = [[median_of([value(e) for e in cells[x, y]]) for x in xs] for y in ys]
+        shown = [[v if math.isfinite(v) else math.nan for v in row] for row in grid]
+        colors = plt.get_cmap(cmap).with_extremes(bad="#bbbbbb")
+        vmin, vmax = limits or (None, None)
+        image = ax.imshow(shown, cmap=colors, origin="lower", aspect="auto", vmin=vmin, vmax=vmax)
+        fig.colorbar(image, ax=ax, fraction=0.046)
+        ax.set_xticks(range(len(xs)), [f"{x:g}" if isinstance(x, float) else str(x) for x in xs])
+        ax.set_yticks(range(len(ys)), [f"{y:g}" if isinstance(y, float) else str(y) for y in ys])
+        ax.set_title(title)
+    for ax in axes.flat:
+        ax.set(xlabel=x_name, ylabel=y_name)
+    fig.tight_layout()
+    return fig

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import statistics
 
-from phenolab.analysis.events import PHASES
 from phenolab.catalog import Arm, Entry, Expectation, Measured, register
 from phenolab.config.presets import preset
 
@@ -105,28 +104,16 @@ def _delay_shrinks(outcome) -> Measured:
     return Measured(at_most / at_crit)
 
 
-def _majority_phase(results) -> str:
-    phases = [r.events.phase for r in results]
-    return max(PHASES, key=lambda p: (phases.count(p), -PHASES.index(p)))
-
-
 def figures(outcome, store) -> list[tuple[str, object]]:
     import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
 
-    colors = ["#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e", "#d62728"]  # in PHASES order
-    grid = [[PHASES.index(_majority_phase(outcome[cell(w, f)])) for f in FRACTIONS] for w in WIDTHS]
+    from phenolab.report.figures import phase_map
+
+    cells = {(f, w): [r.events for r in outcome[cell(w, f)]] for w in WIDTHS for f in FRACTIONS}
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    ax.imshow(grid, cmap=ListedColormap(colors), vmin=0, vmax=len(PHASES) - 1, origin="lower")
-    for i, w in enumerate(WIDTHS):
-        for j, f in enumerate(FRACTIONS):
-            text = "\n".join(r.events.phase for r in outcome[cell(w, f)])
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
+    phase_map(ax, cells, FRACTIONS, WIDTHS)
     ax.set_xticks(range(len(FRACTIONS)), [f"{f:.0%}" for f in FRACTIONS])
-    ax.set_yticks(range(len(WIDTHS)), [str(w) for w in WIDTHS])
     ax.set(xlabel="train fraction of the table", ylabel="MLP hidden width")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colors]
-    ax.legend(handles, PHASES, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title("Phase of each cell (colour: majority over seeds; text: every seed)")
     fig.tight_layout()
     return [("Phase diagram: train fraction × width", fig)]
