@@ -125,9 +125,9 @@ def write_diagram(configs, store: Store, axes: tuple[str, str], path: str | None
     import hashlib
     import os
 
-    from phenolab.analysis.events import Events
+    from phenolab.analysis.events import PHASES, Events
     from phenolab.cli.shared import default_report_path
-    from phenolab.report.figures import phase_diagram
+    from phenolab.report.figures import phase_diagram, plt
 
     names = [f.name for f in dataclasses.fields(Events)]
     cells: dict[tuple, list[Events]] = {}
@@ -136,6 +136,8 @@ def write_diagram(configs, store: Store, axes: tuple[str, str], path: str | None
         cells.setdefault((flat[axes[0]], flat[axes[1]]), []).append(
             Events(**{n: summary.get(n) for n in names})
         )
+    if any(e.phase not in PHASES for events in cells.values() for e in events):
+        raise ConfigError("diagram: these runs have no accuracy, hence no phases (a regression)")
     xs = sorted({x for x, _ in cells}, key=_order)
     ys = sorted({y for _, y in cells}, key=_order)
     if path is None:
@@ -145,6 +147,7 @@ def write_diagram(configs, store: Store, axes: tuple[str, str], path: str | None
     fig = phase_diagram(cells, xs, ys, axes[0], axes[1])
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)
+    plt.close(fig)
     return path
 
 
