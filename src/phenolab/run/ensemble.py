@@ -5,6 +5,7 @@ loop)."""
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 from collections.abc import Sequence
 
@@ -36,19 +37,20 @@ def train_ensemble(
     check_ensemble(configs)
     results: dict[str, RunResult] = {}
     distinct = list(dict.fromkeys(configs))
-    todo = [c for c in distinct if not _finished(store, c, results)]
+    claimed = [c.run_id() for c in distinct if not _finished(store, c, results)]
     # one process per run (store/lease.py): another live trainer of these runs is a RunBusy
-    store.claim([c.run_id() for c in todo])
+    store.claim(claimed)
     try:
         # what finished while we were claiming is found, not trained again
-        todo = [c for c in todo if not _finished(store, c, results)]
+        todo = [c for c in distinct if c.run_id() in claimed and not _finished(store, c, results)]
         pending: dict[int, list[tuple[RunConfig, tuple | None]]] = {}
         for cfg in todo:
             checkpoint = store.load_checkpoint(cfg.run_id())
             pending.setdefault(checkpoint[0] if checkpoint else 0, []).append((cfg, checkpoint))
         for group in pending.values():
             members = [cfg for cfg, _ in group]
-            shape = layout or Layout(members=len(members))
+            # members resuming from different steps train as separate ensembles
+            shape = dataclasses.replace(layout or Layout(), members=len(members))
             env = environment(device) | {"ensemble_members": len(members)}
             if members[0].train.optimizer == "lstsq":  # no training loop: a closed-form solve
                 trained = solve_members(members, store, device, env, shape)
@@ -57,7 +59,7 @@ def train_ensemble(
                 trained = _train_members(group, store, device, callbacks, options, env, shape)
             results.update((r.record.id, r) for r in trained)
     finally:
-        store.release([c.run_id() for c in todo])
+        store.release(claimed)
     return [results[cfg.run_id()] for cfg in configs]
 
 
