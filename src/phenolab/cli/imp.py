@@ -80,9 +80,7 @@ def cmd_imp(args: argparse.Namespace) -> int:
     from phenolab.cli.progress import ProgressPrinter
     from phenolab.run import RunInterrupted, resolve_device
 
-    if args.preset_name and args.preset_flag and args.preset_name != args.preset_flag:
-        raise ConfigError(f"two presets given: {args.preset_name!r} and {args.preset_flag!r}")
-    values, grid = config_values(args, args.preset_name or args.preset_flag or "lenet")
+    values, grid = config_values(args, shared.preset_of(args, "lenet"))
     if grid:
         raise ConfigError(f"{next(iter(grid))}: imp takes one value per field (use --seeds N)")
     controls = controls_of(args.controls)

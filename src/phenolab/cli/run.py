@@ -44,9 +44,7 @@ def add_parser(sub) -> None:
 def _configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
     """The member configs asked for: preset, then config file, then options; a comma list in a
     member field, or --seeds N, makes a grid."""
-    if args.preset_name and args.preset_flag and args.preset_name != args.preset_flag:
-        raise ConfigError(f"two presets given: {args.preset_name!r} and {args.preset_flag!r}")
-    values, grid = config_values(args, args.preset_name or args.preset_flag or "grokking")
+    values, grid = config_values(args, shared.preset_of(args, "grokking"))
     _announce_large(grid, args.seeds)
     return expand(values, grid, args.seeds)
 

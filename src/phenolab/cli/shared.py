@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from phenolab.errors import UserError
+from phenolab.errors import ConfigError, UserError
 from phenolab.store import DEFAULT_PATH
 
 EXIT_USAGE = 2
@@ -160,6 +160,14 @@ def add_preset(p: argparse.ArgumentParser, default: str) -> None:
         metavar="PRESET",
         help=f"same as the positional PRESET (default: {default})",
     )
+
+
+def preset_of(args: argparse.Namespace, default: str) -> str:
+    """The preset add_preset's options name: the positional one or --preset (not two different
+    ones), else `default`."""
+    if args.preset_name and args.preset_flag and args.preset_name != args.preset_flag:
+        raise ConfigError(f"two presets given: {args.preset_name!r} and {args.preset_flag!r}")
+    return args.preset_name or args.preset_flag or default
 
 
 def preset_help() -> str:

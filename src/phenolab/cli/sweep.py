@@ -66,7 +66,7 @@ def grid_of(items: list[str]) -> dict[str, list[str]]:
     grid: dict[str, list[str]] = {}
     for item in items:
         name, eq, values = item.partition("=")
-        name = name.strip().lstrip("-").replace("-", "_")
+        name = _field(name)
         if not eq or not name or not values.strip():
             raise ConfigError(f"grid: expected FIELD=VALUES, got {item!r}")
         if name in grid:
@@ -79,9 +79,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from phenolab.run import RunInterrupted, resolve_device
     from phenolab.sweep.grid import sweep_configs, varying_fields
 
-    if args.preset_name and args.preset_flag and args.preset_name != args.preset_flag:
-        raise ConfigError(f"two presets given: {args.preset_name!r} and {args.preset_flag!r}")
-    values, lists = config_values(args, args.preset_name or args.preset_flag or "grokking")
+    values, lists = config_values(args, shared.preset_of(args, "grokking"))
     if lists:
         name = next(iter(lists))
         raise ConfigError(f"{name}: give a sweep's lists with --grid {name}=VALUES")
@@ -109,7 +107,7 @@ def diagram_axes(text: str | None, grid: dict[str, list[str]]) -> tuple[str, str
     """The two grid fields of `--diagram X,Y`, checked to be grid fields of this sweep."""
     if text is None:
         return None
-    names = [n.strip().lstrip("-").replace("-", "_") for n in text.split(",")]
+    names = [_field(n) for n in text.split(",")]
     if len(names) != 2 or names[0] == names[1]:
         raise ConfigError(f"diagram: expected two grid fields X,Y, got {text!r}")
     for name in names:
@@ -149,6 +147,11 @@ def write_diagram(configs, store: Store, axes: tuple[str, str], path: str | None
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _field(text: str) -> str:
+    """A config field as a user may spell it: `lr`, `--lr`, `d-embed` or `d_embed`."""
+    return text.strip().lstrip("-").replace("-", "_")
 
 
 def _order(value):
