@@ -3,6 +3,7 @@ threads, and the record of all of it (versions, device, layout) kept with every 
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 from contextlib import nullcontext
@@ -101,8 +102,10 @@ def fast_path(options: Options, device: torch.device) -> str | None:
     return GRAPHED if device.type == "cuda" else COMPILED
 
 
+@functools.cache
 def cpu_model() -> str:
-    """This machine's CPU model name (floating-point results can differ between CPU models)."""
+    """This machine's CPU model name, read once per process (floating-point results can differ
+    between CPU models)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:

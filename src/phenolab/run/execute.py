@@ -101,12 +101,13 @@ def train_configs(
                 f"{plans[0].free_bytes / 2**30:.1f} GiB free"
             )
         )
-    resumed = {c.run_id(): store.checkpoint_step(c.run_id()) for c in todo}
-    for run_id, step in resumed.items():
-        if step is not None and len(todo) == 1:
-            report(Progress(f"resuming run {run_id} from step {step:,}"))
-    if len(todo) > 1 and any(s is not None for s in resumed.values()):
-        report(Progress(f"resuming {sum(s is not None for s in resumed.values())} runs"))
+    steps = {c.run_id(): store.checkpoint_step(c.run_id()) for c in todo}
+    resuming = {run_id: step for run_id, step in steps.items() if step is not None}
+    if len(todo) == 1 and resuming:
+        ((run_id, step),) = resuming.items()
+        report(Progress(f"resuming run {run_id} from step {step:,}"))
+    elif resuming:
+        report(Progress(f"resuming {len(resuming)} runs"))
 
     total = max((c.train.steps for c in todo), default=0)
     with torch_threads(threads):
