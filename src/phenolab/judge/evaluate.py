@@ -55,11 +55,12 @@ class Rebuilt:
             data.n_classes,
             data.x_train.shape[2],
             [cfg.train.seed] * k,
-            init_scales=[cfg.start.init_scale] * k,
+            init_scales=[1.0] * k,  # the kept weights replace the init
             image_shape=data.shape,
         )
         self.model.load_state_dict(stack_members(weights))
-        init = stack_members([weights[0]] * k)
+        start = store.kept_weights(run_id, 0) if steps[0] != 0 else weights[0]
+        init = stack_members([start if start is not None else weights[0]] * k)
         self.ctx = Context(
             self.model,
             blind(data) if blind_data else data,

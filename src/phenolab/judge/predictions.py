@@ -275,6 +275,8 @@ def _fit_then_generalize(trial: Trial, by) -> tuple[str, str]:
             gens.append(_median_t(runs, f))
     if len(fits) < 4:
         return INCONCLUSIVE, f"{len(fits)} conditions fit"
+    if len(set(fits)) < 2 or len(set(gens)) < 2:
+        return INCONCLUSIVE, "t_fit or t_gen the same in every condition"
     rho = float(spearmanr(fits, gens).statistic)
     return (
         PASS if rho >= 0.5 else FAIL

@@ -1,0 +1,139 @@
+"""`phenolab judge`: candidate explanations of grokking on trial — tracking, telling when on
+held-out conditions, forecasting, invariance and their own predictions — with the prime count
+and other nulls scored beside them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from phenolab.cli import shared
+from phenolab.cli.shared import EXIT_INTERRUPTED
+from phenolab.errors import ConfigError
+from phenolab.store import Store
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "judge",
+        help="score explanations of grokking on a fixed trial, the prime count as the null",
+        description="Run a fixed, hashed trial (conditions × seeds, split into development and "
+        "held-out) and score every candidate explanation — a label-free measure with a "
+        "direction — on tracking, telling t_gen on held-out conditions, forecasting it from "
+        "before the transition, invariance under function-preserving transformations and its "
+        "own prediction under an intervention. Trial runs are ordinary stored runs that keep "
+        "their weights: judging a new --measure re-uses them without training.",
+        usage=shared.command_usage("judge", "[--quick] [--measure FILE.py:FN ...] "),
+    )
+    p.set_defaults(handler=cmd_judge)
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="the CPU trial (3 seeds, 3,000 steps; ~10 minutes on 2 cores) instead of the full "
+        "one (5 seeds, 10,000 steps, the transformer among the conditions: a GPU's work)",
+    )
+    p.add_argument(
+        "--measure",
+        action="append",
+        default=[],
+        metavar="FILE.py:FN",
+        help="add your own candidate: a function (Context) -> {key: tensor [E]} like the "
+        "built-in measures; set FN.direction = 'up' or 'down' (default: chosen on the "
+        "development conditions, as for the nulls); repeatable",
+    )
+    p.add_argument(
+        "--only",
+        metavar="ID,ID",
+        help="judge only these candidates (ids as in the scorecard; the nulls are always kept)",
+    )
+    shared.add_store(p)
+    shared.add_json(p)
+    shared.add_report(p)
+    shared.add_execution(p)
+
+
+def cmd_judge(args: argparse.Namespace) -> int:
+    from phenolab.judge.candidates import BUILT_IN, load_user_measure
+    from phenolab.judge.court import judge
+    from phenolab.judge.report import judge_report
+    from phenolab.judge.trial import FULL, QUICK
+    from phenolab.run import RunInterrupted, resolve_device
+
+    trial = QUICK if args.quick else FULL
+    candidates = list(BUILT_IN)
+    if args.only:
+        wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+        known = {c.id for c in BUILT_IN}
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise ConfigError(
+                f"only: unknown candidate {unknown[0]!r} (built in: {', '.join(sorted(known))})"
+            )
+        candidates = [c for c in BUILT_IN if c.id in wanted or c.null]
+    user = [load_user_measure(spec) for spec in args.measure]
+    taken = {c.id for c in candidates}
+    for u in user:
+        if u.id in taken:
+            raise ConfigError(f"measure: {u.id!r} is already a candidate's id; rename the function")
+        taken.add(u.id)
+    candidates += user
+    device = resolve_device(args.device)
+    say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+    from phenolab.cli.progress import ProgressPrinter
+
+    store = Store(args.store)
+    try:
+        card = judge(
+            trial,
+            candidates,
+            store,
+            device,
+            workers=args.workers,
+            options=shared.options_of(args),
+            on_progress=ProgressPrinter(say),
+            say=say,
+        )
+    except RunInterrupted as exc:
+        print(f"\nphenolab: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    report = None
+    if not args.no_report:
+        path = args.report or shared.default_report_path(args.store, f"judge-{trial.name}")
+        report = shared.write_report(judge_report(card), path)
+    if args.json:
+        out = card.json()
+        out["report"] = report
+        print(json.dumps(out, indent=2, default=_json_default))
+        return 0
+    print_scorecard(card, say)
+    if report:
+        say(f"report {report}")
+    return 0
+
+
+def _json_default(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def print_scorecard(card, say) -> None:
+    from phenolab.judge.report import HEADER, scorecard_rows
+
+    say(f"\ntrial {card.trial.name}, hash {card.trial.hash()} — {card.trial.description}")
+    rows = [HEADER[:6] + ["summary"]] + [r[:6] + [r[-1]] for r in scorecard_rows(card)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        say("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    say("\npredictions under intervention (written before the first trial run):")
+    for j in card.judged:
+        say(
+            f"  {j.verdict:<12} {j.prediction.id} [{', '.join(j.prediction.candidates)}]: "
+            f"{j.evidence}"
+        )
+    say(
+        f"\nintervals: percentile bootstrap over conditions, {card.trial.rules.level:.0%}; "
+        f"time: {', '.join(f'{k} {v:.0f} s' for k, v in card.seconds.items())}"
+    )
