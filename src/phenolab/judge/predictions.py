@@ -286,5 +286,8 @@ def _fit_then_generalize(trial: Trial, by) -> tuple[str, str]:
 def _steps_constant(trial: Trial, by) -> tuple[str, str]:
     f = trial.rules.censored_factor
     medians = [_median_t(runs, f) for runs in by.values()]
+    never = [m for m, runs in zip(medians, by.values(), strict=True) if m >= f * runs[0].run_length]
+    if len(medians) - len(never) < 2:
+        return INCONCLUSIVE, f"{len(medians) - len(never)} conditions generalized"
     spread = max(medians) / min(medians)
     return (PASS if spread <= 2 else FAIL), f"condition medians span a factor {spread:.1f}"
