@@ -81,6 +81,11 @@ def cmd_judge(args: argparse.Namespace) -> int:
     candidates += user
     device = resolve_device(args.device)
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+    if trial is FULL and device.type == "cpu":
+        say(
+            "note: the full trial (5 seeds, 10,000 steps, a transformer among the conditions) "
+            "is a GPU's work — hours on a CPU; `phenolab judge --quick` is the CPU trial"
+        )
     from phenolab.cli.progress import ProgressPrinter
 
     store = Store(args.store)
