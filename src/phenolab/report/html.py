@@ -222,6 +222,11 @@ def write_html(text: str, path: str) -> str:
     return path
 
 
+def _steps(t: float | None) -> str:
+    """A t_gen or quantile of t_gens; None: never (beyond the run)."""
+    return "never" if t is None else f"{t:,.0f}"
+
+
 def entry_report(reproduction, store) -> str:
     """The HTML text of a catalog entry's reproduction: claims, verdicts, figures, arms."""
     from phenolab.analysis.ensemble import summarize_group
@@ -250,17 +255,26 @@ def entry_report(reproduction, store) -> str:
         for v in reproduction.verdicts
     ]
     arm_rows = []
+    ranged = reproduction.seeds < 5  # below 5 seeds the seeds' range, from 5 the IQR
     for name, results in reproduction.outcome.items():
         g = summarize_group(
             {}, [r.events.t_gen for r in results], [r.events.phase for r in results]
+        )
+        never = g.generalized < g.members
+        low, high = (
+            (g.t_gen_min, None if never else g.t_gen_max)
+            if ranged
+            else (
+                g.t_gen_q1,
+                g.t_gen_q3,
+            )
         )
         arm_rows.append(
             [
                 name,
                 f"{g.generalized}/{g.members}",
-                g.median_t_gen,
-                g.t_gen_q1,
-                g.t_gen_q3,
+                g.median_t_gen if g.median_t_gen is not None else "never",
+                f"{_steps(low)} – {_steps(high)}",
                 ", ".join(f"{p}×{n}" for p, n in g.phases.items()),
                 " ".join(r.record.id for r in results),
             ]
@@ -288,7 +302,19 @@ def entry_report(reproduction, store) -> str:
 {common}
 {own_figures}
 <h2>Arms</h2>
-{_grid(["arm", "generalized", "median t_gen", "q1", "q3", "phases", "runs"], arm_rows)}
+{
+        _grid(
+            [
+                "arm",
+                "generalized",
+                "median t_gen",
+                "range of t_gen" if ranged else "IQR of t_gen",
+                "phases",
+                "runs",
+            ],
+            arm_rows,
+        )
+    }
 <p class="muted">{reproduction.seconds:.1f} s wall. A seed that never generalized counts as
 t_gen = ∞; a median it makes unknown is reported as a bound and judged only where the bound
 decides.</p>

@@ -110,6 +110,12 @@ GROKFAST = register(
             "expectations: no arm generalized within the budget (weight decay 0.01 on the MLP "
             "is far weaker than the main job's 1). Quick budget raised to 10,000 steps; "
             "expectations unchanged.",
+            "2026-12-07: the claim of speedup-same-step says the learning rate divided by 1 + λ "
+            "makes the filtered step no larger than the baseline's; under AdamW (both variants "
+            "of this entry) that is wrong — Adam's normalisation undoes a uniform gradient "
+            "scale, so the filter does not enlarge the step and grokfast-ma-lr is Grokfast-MA at "
+            "a 6× smaller step, not a step-matched control. The expectation is kept as written "
+            "(its verdicts were already recorded); read its verdict as 'the filter at lr/6'.",
         ),
     )
 )
