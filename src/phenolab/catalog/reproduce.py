@@ -44,6 +44,13 @@ class Reproduction:
     verdicts: list[Verdict]
     seconds: float
 
+    @property
+    def label(self) -> str:
+        """ "canonical", or "quick (differs from canonical: …)" computed from the configs."""
+        from phenolab.catalog.labels import label
+
+        return label(self.entry, self.quick)
+
 
 def reproduce(
     entry: Entry,

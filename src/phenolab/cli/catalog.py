@@ -9,6 +9,7 @@ import textwrap
 import time
 
 from phenolab.catalog import all_entries, get
+from phenolab.catalog.labels import label, quick_differences
 from phenolab.cli import shared
 from phenolab.cli.shared import default_report_path, write_report
 from phenolab.errors import ConfigError
@@ -55,6 +56,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 "quick_seconds": e.quick_seconds,
                 "last_verdict": _summary(last[2]) if last else None,
                 "last_variant": last[0] if last else None,
+                # what a quick verdict's settings change from the paper's (computed)
+                "quick_differences": quick_differences(e),
             }
         )
     if args.json:
@@ -65,10 +68,20 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     print(f"{'id':<{wid}} {'phenomenon':<{wph}} {'--quick':>8}  {'last verdicts':<22} paper")
     for r in rows:
         paper = r["paper"].split(".")[0][:50]
+        last = f"{r['last_variant']}: {r['last_verdict']}" if r["last_verdict"] else "—"
         print(
             f"{r['id']:<{wid}} {r['phenomenon']:<{wph}} {r['quick_seconds']:>6.0f} s  "
-            f"{r['last_verdict'] or '—':<22} {paper}"
+            f"{last:<22} {paper}"
         )
+        if r["last_variant"] == "quick" and r["quick_differences"]:
+            print(
+                textwrap.fill(
+                    "quick differs from canonical: " + "; ".join(r["quick_differences"]),
+                    96,
+                    initial_indent=" " * (wid + 1),
+                    subsequent_indent=" " * (wid + 3),
+                )
+            )
     return 0
 
 
@@ -112,6 +125,7 @@ def _show(entry, args) -> int:
                         for x in entry.expectations
                     ],
                     "history": list(entry.history),
+                    "quick_differences": quick_differences(entry),
                 }
             )
         )
@@ -131,6 +145,7 @@ def _show(entry, args) -> int:
             print(f"  {'':{len(a.name)}}  quick     (left out)")
         elif a.quick is not None:
             print(f"  {'':{len(a.name)}}  quick     {a.quick.canonical()}")
+    print(wrap(label(entry, True)))
     print("\nexpectations (written before the runs):")
     for x in entry.expectations:
         print(f"  {x.id}: {x.claim}  [{x.op} {x.threshold:g} {x.unit}]")
@@ -152,6 +167,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     variant = "quick" if args.quick else "canonical"
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     say(f"reproducing {entry.id} ({variant}) on {device}: {entry.reproduces}")
+    if args.quick:
+        say(textwrap.fill(label(entry, True), 96, subsequent_indent="  "))
     t0 = time.perf_counter()
     result = reproduce(
         entry,
@@ -174,6 +191,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                 {
                     "id": entry.id,
                     "variant": variant,
+                    "differences": quick_differences(entry) if args.quick else [],
                     "seeds": result.seeds,
                     "seconds": round(seconds, 2),
                     "report": report,
@@ -182,6 +200,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    print(f"verdicts ({variant}):")
     for v in result.verdicts:
         print(
             f"{v.verdict:<13} {v.expectation}: measured {v.measured_text()} {v.op} "

@@ -238,6 +238,8 @@ def entry_report(reproduction, store) -> str:
         for r in results
     ]
     variant = "quick (CPU)" if reproduction.quick else "canonical"
+    # the label says what a quick variant changes from the paper's settings (computed)
+    label = getattr(reproduction, "label", variant)
     common = ""  # accuracy against step; regression runs (closed-form solves) have none
     if all("test/acc" in m for _, m, _ in members):
         title = f"{entry.id} — {variant}, {reproduction.seeds} seeds per arm"
@@ -293,6 +295,7 @@ def entry_report(reproduction, store) -> str:
 <p>{html.escape(entry.paper)}.<br>Reproduces: {html.escape(entry.reproduces)}.</p>
 <p>{html.escape(entry.description)}</p>
 <h2>Verdicts ({variant})</h2>
+<p><b>{html.escape(label)}</b></p>
 {
         _grid(
             ["expectation", "published claim", "verdict", "measured", "threshold", "note"],
