@@ -227,6 +227,47 @@ def _steps(t: float | None) -> str:
     return "never" if t is None else f"{t:,.0f}"
 
 
+def _ledger_section(reproduction) -> str:
+    """The registration the verdicts were judged under, and every earlier content of the
+    entry with what changed since and the verdicts seen under it (catalog/ledger.py)."""
+    reg = getattr(reproduction, "registration", None)
+    if reg is None:
+        return ""
+    before = (
+        "before any of its runs were in the store: a preregistration"
+        if not reg.existing
+        else f"{len(reg.existing)} of its runs were already in the store: "
+        + html.escape(", ".join(reg.existing))
+    )
+    parts = [
+        "<h2>Registration</h2>",
+        f"<p>Judged under registration <code>{reg.hash}</code> ({html.escape(reg.kind)}, "
+        f"{html.escape(reg.when())}, phenolab {html.escape(reg.version)}); registered "
+        f"{before}.</p>",
+    ]
+    for e in getattr(reproduction, "earlier", []):
+        if e.registration is None:
+            head = "Verdicts recorded before any registration"
+        else:
+            head = (
+                f"Earlier registration <code>{e.registration.short}</code> "
+                f"({html.escape(e.registration.when())}) — changed since"
+            )
+        diffs = "".join(f"<li>{html.escape(d)}</li>" for d in e.differences)
+        seen = "".join(
+            f"<li>{html.escape(row['variant'])}: "
+            + html.escape(", ".join(f"{v['expectation']} {v['verdict']}" for v in row["verdicts"]))
+            + "</li>"
+            for row in e.seen
+        )
+        parts.append(
+            f"<h3>{head}</h3>"
+            + (f"<ul>{diffs}</ul>" if diffs else "")
+            + f"<p>Verdicts seen then:</p><ul>{seen or '<li>none</li>'}</ul>"
+        )
+    return "\n".join(parts)
+
+
 def entry_report(reproduction, store) -> str:
     """The HTML text of a catalog entry's reproduction: claims, verdicts, figures, arms."""
     from phenolab.analysis.ensemble import summarize_group
@@ -282,6 +323,7 @@ def entry_report(reproduction, store) -> str:
             ]
         )
     history = "".join(f"<li>{html.escape(h)}</li>" for h in entry.history) or "<li>none</li>"
+    ledger = _ledger_section(reproduction)
     extra = entry.own_figures(reproduction.outcome, store)
     own_figures = "".join(
         f"<figure>{_png_tag(f, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
@@ -321,6 +363,7 @@ def entry_report(reproduction, store) -> str:
 <p class="muted">{reproduction.seconds:.1f} s wall. A seed that never generalized counts as
 t_gen = ∞; a median it makes unknown is reported as a bound and judged only where the bound
 decides.</p>
+{ledger}
 <h2>Expectation history</h2><ul>{history}</ul>
 <h2>Environment</h2>{_environment(first.env)}
 </body></html>
