@@ -9,7 +9,7 @@ import sys
 import textwrap
 import time
 
-from phenolab.catalog import all_entries, get
+from phenolab.catalog import ENTRIES, all_entries, get
 from phenolab.catalog.labels import label, quick_differences
 from phenolab.cli import shared
 from phenolab.cli.shared import default_report_path, write_report
@@ -84,6 +84,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 "paper": e.paper,
                 "title": e.title,
                 "quick_seconds": e.quick_seconds,
+                # built-in, or the installed package (plugin) it came from
+                "source": ENTRIES.origin.get(e.id, "built-in"),
                 "last_verdict": _summary(last[2]) if last else None,
                 "last_variant": last[0] if last else None,
                 # what a quick verdict's settings change from the paper's (computed)
@@ -95,15 +97,19 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         return 0
     wid = max(len("id"), *(len(r["id"]) for r in rows))
     wph = max(len("phenomenon"), *(len(r["phenomenon"]) for r in rows))
-    print(f"{'id':<{wid}} {'phenomenon':<{wph}} {'--quick':>8}  {'last verdicts':<22} paper")
+    wsrc = max(len("source"), *(len(r["source"]) for r in rows))
+    print(
+        f"{'id':<{wid}} {'phenomenon':<{wph}} {'--quick':>8}  {'last verdicts':<22} "
+        f"{'source':<{wsrc}} paper"
+    )
     for r in rows:
         paper = r["paper"].split(".")[0][:50]
         last = f"{r['last_variant']}: {r['last_verdict']}" if r["last_verdict"] else "—"
         print(
             f"{r['id']:<{wid}} {r['phenomenon']:<{wph}} {r['quick_seconds']:>6.0f} s  "
-            f"{last:<22} {paper}"
+            f"{last:<22} {r['source']:<{wsrc}} {paper}"
         )
-        if r["last_variant"] == "quick" and r["quick_differences"]:
+        if r["last_variant"] == "quick" and r["quick_differences"]:  # the quick label
             print(
                 textwrap.fill(
                     "quick differs from canonical: " + "; ".join(r["quick_differences"]),
