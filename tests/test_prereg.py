@@ -285,3 +285,15 @@ def test_catalog_lists_the_readouts(capsys):
         assert f"\n{name}(" in "\n" + out
     assert "rank_correlation(arm, a, b)" in out and "peak_location(arms, x" in out
     assert "phase_count(arm, phase)" in out and "second_descent(" in out
+
+
+def test_a_copied_shipped_file_must_get_its_own_id(tmp_path, capsys):
+    copy = tmp_path / "copy.toml"
+    shutil.copy(next(p for p in shipped() if p.stem == "tveit2025-muon"), copy)
+    assert main(["prereg", str(copy), "--store", str(tmp_path / "r.db")]) == 2
+    err = capsys.readouterr().err
+    assert "'tveit2025-muon' is a catalog entry's; give your experiment its own id" in err
+    text = copy.read_text(encoding="utf-8").replace('id = "tveit2025-muon"', 'id = "mine"')
+    copy.write_text(text, encoding="utf-8")
+    assert main(["prereg", str(copy), "--store", str(tmp_path / "r.db"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["existing_runs"] == []

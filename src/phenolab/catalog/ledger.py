@@ -207,8 +207,9 @@ def registrations(store, experiment: str) -> list[Registration]:
     return [_row(r) for r in store.registrations(experiment)]
 
 
-def latest(store, experiment: str) -> Registration | None:
-    rows = registrations(store, experiment)
+def latest(store, experiment: str, kind: str | None = None) -> Registration | None:
+    """The experiment's latest registration (of `kind`, if given)."""
+    rows = [r for r in registrations(store, experiment) if kind is None or r.kind == kind]
     return rows[-1] if rows else None
 
 
@@ -217,7 +218,7 @@ def register(store, entry: Entry, kind: str) -> tuple[Registration, bool]:
     (the registration, whether it is new)."""
     c = content(entry)
     h = digest(c)
-    last = latest(store, entry.id)
+    last = latest(store, entry.id, PREREG)
     if kind == PREREG and last is not None and last.hash == h:
         return last, False
     reg = Registration(
@@ -250,7 +251,7 @@ def registered(store, entry: Entry) -> Registration:
     file's hash. A file never registered, or changed since, is a one-line UserError saying
     what to do."""
     name = entry.file or entry.id
-    last = latest(store, entry.id)
+    last = latest(store, entry.id, PREREG)
     if last is None:
         raise UserError(
             f"{name}: not registered in {store.path}; register it first: "

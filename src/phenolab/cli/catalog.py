@@ -139,6 +139,12 @@ def cmd_prereg(args: argparse.Namespace) -> int:
     from phenolab.catalog.experiment import load
 
     entry = load(args.file)
+    same = {e.id: e for e in all_entries()}.get(entry.id)
+    if same is not None and not _same_file(same.file, entry.file):
+        raise ConfigError(
+            f"{args.file}: id {entry.id!r} is a catalog entry's; give your experiment its own id "
+            "([experiment] id = ...)"
+        )
     store = Store(args.store)
     reg, new = ledger.register(store, entry, ledger.PREREG)
     if args.export:
@@ -163,6 +169,12 @@ def cmd_prereg(args: argparse.Namespace) -> int:
     return 0
 
 
+def _same_file(a: str | None, b: str | None) -> bool:
+    from pathlib import Path
+
+    return a is not None and b is not None and Path(a).resolve() == Path(b).resolve()
+
+
 def _summary(verdicts: list[dict]) -> str:
     counts = {}
     for v in verdicts:
@@ -177,6 +189,9 @@ def _show(entry, args) -> int:
                 {
                     "id": entry.id,
                     "paper": entry.paper,
+                    "motivation": entry.motivation,
+                    "file": entry.file,
+                    "source": ENTRIES.origin.get(entry.id, "built-in"),
                     "phenomenon": entry.phenomenon,
                     "title": entry.title,
                     "description": entry.description,
@@ -210,7 +225,9 @@ def _show(entry, args) -> int:
         return 0
     wrap = lambda s: textwrap.fill(s, 96, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
     print(f"{entry.id} — {entry.title} [{entry.phenomenon}]")
-    print(wrap(entry.paper))
+    print(wrap(entry.paper or "Motivation: " + entry.motivation))
+    if entry.file:
+        print(wrap(f"Experiment file: {entry.file}"))
     print(wrap("Reproduces: " + entry.reproduces))
     print(wrap(entry.description))
     print(
