@@ -22,8 +22,8 @@ def add_parser(sub) -> None:
         help="compare interventions with a baseline over seeds: medians, speed-ups with "
         "the seeds' range (< 5 seeds) or a bootstrap interval",
         description="Train the baseline and every arm over N seeds (the same splits), as few "
-        "ensembles as possible, and report per arm the median of t_gen with the seeds' range (below 5 "
-        "seeds) or IQR, steps to 95% test accuracy, the speed-up over the baseline with the "
+        "ensembles as possible, and report per arm the median of t_gen with the seeds' range "
+        "(below 5 seeds) or IQR, steps to 95% test accuracy, the speed-up over the baseline with the "
         "seeds' range (below 5 seeds) or a 95% percentile-bootstrap interval, wall time and the "
         "seeds that never generalized. An arm: ID[:k=v,...] (an intervention), "
         "set:FIELD=VALUE[,...] (config changes), or parts joined by +, e.g. "
