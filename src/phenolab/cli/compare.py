@@ -24,8 +24,8 @@ def add_parser(sub) -> None:
         description="Train the baseline and every arm over N seeds (the same splits), as few "
         "ensembles as possible, and report per arm the median of t_gen with the seeds' range "
         "(below 5 seeds) or IQR, steps to 95% test accuracy, the speed-up over the baseline "
-        "with the seeds' range (below 5 seeds) or a 95% percentile-bootstrap interval, wall time and the "
-        "seeds that never generalized. An arm: ID[:k=v,...] (an intervention), "
+        "with the seeds' range (below 5 seeds) or a 95% percentile-bootstrap interval, wall "
+        "time and the seeds that never generalized. An arm: ID[:k=v,...] (an intervention), "
         "set:FIELD=VALUE[,...] (config changes), or parts joined by +, e.g. "
         "grokfast-ema+set:wd=0.1.",
         usage=shared.command_usage("compare", "--arm ARM [--arm ARM ...] "),
