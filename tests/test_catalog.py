@@ -158,6 +158,14 @@ def test_tiny_entry_end_to_end(tmp_path, capsys, tiny_entry):
     report = open(result["report"], encoding="utf-8").read()
     assert report.count("data:image/png;base64,") == 2  # the common figure and the entry's own
     assert "the entry&#x27;s own figure" in report
+    # a quick verdict carries what the quick variant changes (computed: here only the seeds)
+    assert result["variant"] == "quick" and result["differences"] == ["seeds 3 → 2"]
+    assert "quick (differs from canonical: seeds 3 → 2)" in report
+    # a built-in entry's hash goes to the ledger each time; every verdict names it
+    reg = result["registration"]
+    assert reg["kind"] == "reproduced" and reg["existing_runs"] == []
+    assert {v["registration"] for v in result["verdicts"]} == {reg["hash"]}
+    assert "Registration" in report and reg["hash"] in report
 
     code = main(["catalog", "--json", "--store", store])
     rows = {r["id"]: r for r in json.loads(capsys.readouterr()[0])}

@@ -49,8 +49,32 @@ def test_never_generalized_seeds_are_infinite_in_medians_and_bounds_in_ratios():
     assert upper.bound == "upper" and upper.value == 0.5  # 500 / 1000: at most ×0.5
     lower = speedup([None, None, 900], [100, 100, 100], 2000, 2000)
     assert lower.bound == "lower" and lower.value == 20
-    assert speedup([None] * 3, [None] * 3, 1000, 1000).bound == "unknown"
+    neither = speedup([None] * 3, [None] * 3, 1000, 1000)
+    assert neither.bound == "unknown" and neither.value is None  # unknown, not 1000 / 1000
     assert speedup(base, [100, 200, None], 3000, 1000).bound is None
+
+
+def test_below_five_seeds_the_interval_is_the_seeds_range():
+    s = speedup([400, 500, 600], [100, 200, 300], 1000, 1000)
+    assert s.interval == "range" and (s.low, s.high) == (400 / 300, 600 / 100)
+    assert (s.low_bound, s.high_bound) == (None, None)
+    five = speedup([400, 500, 600, 700, 800], [100, 200, 300, 400, 500], 1000, 1000)
+    assert five.interval == "percentile bootstrap"
+
+
+def test_an_interval_end_that_a_censored_seed_decides_is_a_bound():
+    # the baseline's slowest seed never generalized: the range's high end is at least 600 / 100
+    s = speedup([400, 500, None], [100, 200, 300], 600, 1000)
+    assert s.bound is None and s.value == 500 / 200
+    assert (s.low, s.low_bound) == (400 / 300, None)
+    assert (s.high, s.high_bound) == (600 / 100, "lower")
+    # an arm seed never generalized: the low end is at most 400 / 3,000
+    s = speedup([400, 500, 600], [100, 200, None], 1000, 3000)
+    assert (s.low_bound, s.high_bound) == ("upper", None) and s.low == 400 / 3000
+    # bootstrap from 5 seeds: an end that resamples with the censored seed reach is a bound
+    s = speedup([400, 500, 600, 700, None], [100, 110, 120, 130, 140], 800, 1000)
+    assert s.interval == "percentile bootstrap" and s.high_bound == "lower"
+    assert "≥" in s.describe()
 
 
 # -- arms ---------------------------------------------------------------------------------------
@@ -111,19 +135,23 @@ def test_an_arm_given_twice_is_an_error():
 def test_grokfast_matched_control_divides_the_learning_rate_by_one_plus_lambda():
     base = RunConfig().replace(lr=1e-2, wd=0.5)
     arms = plan_arms(base, ["grokfast-ema:lamb=3", "grokfast-ma"], matched=True)
+    adam = "lr/(1+λ): smaller step under adamw"  # labelled for what it is under Adam
     assert [a.name for a in arms] == [
         "baseline",
         "grokfast-ema:lamb=3.0",
-        "grokfast-ema:lamb=3.0 [lr/(1+λ)]",
+        f"grokfast-ema:lamb=3.0 [{adam}]",
         "grokfast-ma",
-        "grokfast-ma [lr/(1+λ)]",
+        f"grokfast-ma [{adam}]",
     ]
     ema, ma = arms[2].config(base), arms[4].config(base)
     assert ema.train.lr == pytest.approx(1e-2 / 4) and ma.train.lr == pytest.approx(1e-2 / 6)
     # the control keeps the filter and the weight decay
     assert ema.train.interventions == ("grokfast-ema:lamb=3.0",) and ema.train.wd == 0.5
-    assert arms[2].control_of == "grokfast-ema:lamb=3.0" and arms[2].matched == "lr/(1+λ)"
+    assert arms[2].control_of == "grokfast-ema:lamb=3.0" and arms[2].matched == adam
     assert len(plan_arms(base, ["grokfast-ema:lamb=3"])) == 2  # no controls unless asked
+    # under SGD the (1 + λ) gain is a larger step, and the control matches it
+    sgd = plan_arms(base.replace(optimizer="sgd"), ["grokfast-ma"], matched=True)
+    assert sgd[2].name == "grokfast-ma [lr/(1+λ)]"
 
 
 def test_an_arm_with_interventions_and_changes_is_matched_by_its_changes_alone():
@@ -133,7 +161,7 @@ def test_an_arm_with_interventions_and_changes_is_matched_by_its_changes_alone()
         "baseline",
         "grokfast-ema+set:wd=0.1",
         "set:wd=0.1",  # the same weight decay without the filter
-        "grokfast-ema+set:wd=0.1 [lr/(1+λ)]",
+        "grokfast-ema+set:wd=0.1 [lr/(1+λ): smaller step under adamw]",
         "set:wd=0.3",  # config changes alone: nothing to match
     ]
     control = arms[3].config(RunConfig())

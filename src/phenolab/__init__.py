@@ -36,6 +36,14 @@ class Registry:
 
     Looking up an unknown name is the user's mistake: `get` (and `[]`) raise a ConfigError
     "<field>: unknown <what>'name' (valid: ...)" naming every registered name.
+
+    Plugins: a registry given an entry-point group (`plugins`, e.g. "phenolab.measures") loads
+    that group's entry points of every installed package the first time it is looked up, so a
+    lab's package adds measures, interventions, tasks, models or catalog entries without editing
+    phenolab. An entry point names a module (which registers its objects when imported) or an
+    object, handed to `adopt(registry, entry point name, object)` (default: registered under the
+    entry point's name). `origin` maps each plugin's name to its distribution; a plugin that
+    fails to load is skipped with a warning, its error kept in `plugin_errors`.
     """
 
     def __init__(
@@ -44,12 +52,46 @@ class Registry:
         what: str = "",
         sort: bool = False,
         summary: Callable[[Any], str] | None = None,
+        plugins: str | None = None,
+        adopt: Callable[[Registry, str, Any], None] | None = None,
     ) -> None:
         self.field = field  # the config field holding a name, the prefix of the error; or None
         self.what = what  # the noun of the error, e.g. "measure " → "unknown measure 'x'"
         self.sort = sort  # list the valid names sorted (else in registration order)
         self.summary = summary or summary_of
         self._items: dict[str, Any] = {}
+        self.plugins = plugins  # the entry-point group of plugins (None: no plugins)
+        self.adopt = adopt or _adopt
+        self.origin: dict[str, str] = {}  # name → the distribution a plugin came from
+        self.plugin_errors: dict[str, str] = {}  # entry point → why it failed to load
+        self._plugins_loaded = plugins is None
+
+    def load_plugins(self, again: bool = False) -> None:
+        """Load the entry points of the group `plugins` (once; `again`: look again, for a
+        package installed since)."""
+        if self._plugins_loaded and not again:
+            return
+        self._plugins_loaded = True  # before loading: a plugin may look the registry up
+        import warnings
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group=self.plugins):
+            dist = ep.dist.name if ep.dist is not None else ep.value.split(":")[0]
+            before = set(self._items)
+            try:
+                obj = ep.load()
+                if not _is_module(obj):
+                    self.adopt(self, ep.name, obj)
+            except Exception as exc:  # a broken plugin must not break phenolab
+                self.plugin_errors[ep.name] = f"{type(exc).__name__}: {exc}"
+                warnings.warn(
+                    f"phenolab: plugin {ep.name!r} ({self.plugins}) of {dist} failed to load: "
+                    f"{exc}",
+                    stacklevel=2,
+                )
+                continue
+            for name in set(self._items) - before:
+                self.origin[name] = dist
 
     def register(self, name: str, obj: Any = None) -> Any:
         """Register `obj` under `name` and return it; without `obj`, a decorator that does."""
@@ -67,6 +109,7 @@ class Registry:
     __delitem__ = unregister
 
     def get(self, name: str) -> Any:
+        self.load_plugins()
         if name not in self._items:
             raise self.unknown(name)
         return self._items[name]
@@ -82,26 +125,44 @@ class Registry:
         return ConfigError(f"{prefix}unknown {self.what}{name!r} (valid: {valid})")
 
     def names(self) -> list[str]:
+        self.load_plugins()
         return sorted(self._items) if self.sort else list(self._items)
 
     def __contains__(self, name: object) -> bool:
+        self.load_plugins()
         return name in self._items
 
     def __iter__(self):
+        self.load_plugins()
         return iter(self._items)
 
     def __len__(self) -> int:
+        self.load_plugins()
         return len(self._items)
 
     def items(self):
+        self.load_plugins()
         return self._items.items()
 
     def values(self):
+        self.load_plugins()
         return self._items.values()
 
     def describe(self) -> list[tuple[str, str]]:
         """[(name, one-line summary)] of every registered object, for listings and help."""
         return [(name, self.summary(self._items[name])) for name in self.names()]
+
+
+def _is_module(obj: Any) -> bool:
+    import types
+
+    return isinstance(obj, types.ModuleType)
+
+
+def _adopt(registry: Registry, name: str, obj: Any) -> None:
+    """Register a plugin's object under its entry point's name (unless importing it did)."""
+    if name not in registry._items:
+        registry.register(name, obj)
 
 
 def summary_of(obj: Any) -> str:

@@ -8,7 +8,37 @@ import importlib
 from phenolab import Registry
 from phenolab.catalog.entry import Arm, Entry, Expectation, Measured, Outcome
 
-ENTRIES = Registry(None, "catalog entry ", summary=lambda entry: entry.title)  # id → Entry
+
+def _adopt(registry: Registry, name: str, obj) -> None:
+    """A plugin's catalog entries: an Entry, an experiment file or a folder of them (a path), a
+    function returning either, or a list of them (a module registers its own on import)."""
+    from pathlib import Path
+
+    from phenolab.catalog.experiment import SUFFIX, load
+
+    if isinstance(obj, Entry):
+        registry.register(obj.id, obj)
+    elif isinstance(obj, str | Path):
+        path = Path(obj)
+        for file in sorted(path.glob(f"*{SUFFIX}")) if path.is_dir() else [path]:
+            _adopt(registry, name, load(file))
+    elif isinstance(obj, list | tuple):
+        for item in obj:
+            _adopt(registry, name, item)
+    elif callable(obj):
+        _adopt(registry, name, obj())
+    else:
+        raise TypeError(f"a catalog plugin gives Entries or experiment files, not {obj!r}")
+
+
+# id → Entry; plugins: entry points of the group phenolab.catalog (loaded after the built-ins)
+ENTRIES = Registry(
+    None,
+    "catalog entry ",
+    summary=lambda entry: entry.title,
+    plugins="phenolab.catalog",
+    adopt=_adopt,
+)
 
 
 def register(entry: Entry) -> Entry:

@@ -75,6 +75,9 @@ class Expectation:
     op: str
     threshold: float
     unit: str = ""
+    # an experiment file's read-out as written: {"readout": name, parameter: value, ...} (its
+    # registration hashes this; a built-in entry's read-out is hashed by its source instead)
+    declared: dict | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.op not in _OPS:
@@ -144,6 +147,10 @@ class Entry:
     # between their stored weights): (outcome, store) → None, run before the expectations are
     # judged; it leaves its values in each result's `derived` for expectations and figures
     analysis: Callable[[Outcome, object], None] | None = None
+    # an entry written as an experiment file (experiment.py): its path and text; None: Python
+    file: str | None = None
+    source: str | None = None
+    motivation: str = ""  # why the experiment is run, where it reproduces no paper
 
     def own_figures(self, outcome: Outcome, store) -> list[tuple[str, object]]:
         """The entry's own figures (`figures`): none where a run lacks a curve they draw (the

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -27,6 +27,7 @@ class Verdict:
     threshold: float
     unit: str
     note: str
+    registration: str | None = None  # the hash of the registration it was judged under
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -43,6 +44,15 @@ class Reproduction:
     outcome: Outcome
     verdicts: list[Verdict]
     seconds: float
+    registration: object = None  # the ledger's Registration it was judged under
+    earlier: list = field(default_factory=list)  # ledger.Earlier: other contents, their verdicts
+
+    @property
+    def label(self) -> str:
+        """ "canonical", or "quick (differs from canonical: …)" computed from the configs."""
+        from phenolab.catalog.labels import label
+
+        return label(self.entry, self.quick)
 
 
 def reproduce(
@@ -54,7 +64,10 @@ def reproduce(
     workers: int | None = None,
     options: Options = DEFAULT_OPTIONS,
     on_progress: Callable[[Progress], None] | None = None,
+    registration: str | None = None,
 ) -> Reproduction:
+    """Train every arm of `entry` over its seeds and judge its expectations; the verdicts are
+    appended to the store, each naming `registration` (the ledger's hash it is judged under)."""
     n = seeds or (entry.quick_seeds if quick else entry.seeds)
     arms = arm_configs(entry, quick, n)
     configs = list(dict.fromkeys(c for cs in arms.values() for c in cs))
@@ -70,7 +83,7 @@ def reproduce(
     outcome = {name: [results[c.run_id()] for c in cs] for name, cs in arms.items()}
     if entry.analysis is not None:
         entry.analysis(outcome, store)
-    verdicts = [judge(e, outcome) for e in entry.expectations]
+    verdicts = [judge(e, outcome, registration) for e in entry.expectations]
     seconds = time.perf_counter() - t0
     store.add_verdicts(
         entry.id,
@@ -124,7 +137,7 @@ def stages(entry: Entry) -> list[list[str]]:
     return [[n for n, d in depths.items() if d == k] for k in range(max(depths.values()) + 1)]
 
 
-def judge(expectation, outcome: Outcome) -> Verdict:
+def judge(expectation, outcome: Outcome, registration: str | None = None) -> Verdict:
     verdict, m = expectation.judge(outcome)
     return Verdict(
         expectation.id,
@@ -137,4 +150,5 @@ def judge(expectation, outcome: Outcome) -> Verdict:
         expectation.threshold,
         expectation.unit,
         m.note,
+        registration,
     )

@@ -1,4 +1,5 @@
-"""`phenolab catalog [show ID]` and `phenolab reproduce ID`."""
+"""`phenolab catalog [show ID|FILE]`, `phenolab reproduce ID|FILE` and `phenolab prereg FILE`
+(the ledger: catalog/ledger.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import sys
 import textwrap
 import time
 
-from phenolab.catalog import all_entries, get
+from phenolab.catalog import ENTRIES, all_entries, get
+from phenolab.catalog.labels import label, quick_differences
 from phenolab.cli import shared
 from phenolab.cli.shared import default_report_path, write_report
 from phenolab.errors import ConfigError
@@ -16,17 +18,37 @@ from phenolab.store import Store
 
 
 def add_parser(sub) -> None:
-    """`catalog` and `reproduce`."""
-    catalog = sub.add_parser("catalog", help="list catalog entries, or `catalog show ID`")
+    """`catalog`, `prereg` and `reproduce`."""
+    catalog = sub.add_parser("catalog", help="list catalog entries, or `catalog show ID|FILE`")
     catalog.set_defaults(handler=cmd_catalog)
-    catalog.add_argument("action", nargs="?", help="show: one entry in full")
+    catalog.add_argument("action", nargs="?", help="show: one entry (or experiment file) in full")
     catalog.add_argument("entry_id", nargs="?", metavar="ID", help="the entry to show")
+    catalog.add_argument(
+        "--readouts", action="store_true", help="the read-outs an experiment file may name"
+    )
     shared.add_json(catalog)
     shared.add_store(catalog)
 
+    prereg = sub.add_parser(
+        "prereg", help="register an experiment file in the store's ledger before its runs"
+    )
+    prereg.set_defaults(handler=cmd_prereg)
+    prereg.add_argument("file", metavar="FILE", help="an experiment file (TOML)")
+    prereg.add_argument(
+        "--export",
+        action="store_true",
+        help="print the registration as one signed-off text (hash, time, full content)",
+    )
+    shared.add_json(prereg)
+    shared.add_store(prereg)
+
     reproduce = sub.add_parser("reproduce", help="run a catalog entry and judge its expectations")
     reproduce.set_defaults(handler=cmd_reproduce)
-    reproduce.add_argument("entry_id", metavar="ID", help="a catalog entry (`phenolab catalog`)")
+    reproduce.add_argument(
+        "entry_id",
+        metavar="ID|FILE",
+        help="a catalog entry (`phenolab catalog`) or a registered experiment file",
+    )
     reproduce.add_argument("--quick", action="store_true", help="the CPU-sized variant")
     shared.add_seeds(reproduce, None, "default: the entry's, `phenolab catalog show ID`")
     shared.add_json(reproduce)
@@ -35,11 +57,20 @@ def add_parser(sub) -> None:
     shared.add_execution(reproduce, max_members=False, checkpoint_seconds=False)
 
 
+def entry_of(target: str):
+    """A catalog entry by id, or an experiment file by path."""
+    from phenolab.catalog.experiment import is_file, load
+
+    return load(target) if is_file(target) else get(target)
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
+    if args.readouts:
+        return _readouts(args)
     if args.action == "show":
         if not args.entry_id:
             raise ConfigError("catalog show: which entry? (phenolab catalog lists them)")
-        return _show(get(args.entry_id), args)
+        return _show(entry_of(args.entry_id), args)
     if args.action is not None:
         raise ConfigError(f"catalog: unknown action {args.action!r} (valid: show)")
     store = Store(args.store)
@@ -53,8 +84,12 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 "paper": e.paper,
                 "title": e.title,
                 "quick_seconds": e.quick_seconds,
+                # built-in, or the installed package (plugin) it came from
+                "source": ENTRIES.origin.get(e.id, "built-in"),
                 "last_verdict": _summary(last[2]) if last else None,
                 "last_variant": last[0] if last else None,
+                # what a quick verdict's settings change from the paper's (computed)
+                "quick_differences": quick_differences(e),
             }
         )
     if args.json:
@@ -62,14 +97,82 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         return 0
     wid = max(len("id"), *(len(r["id"]) for r in rows))
     wph = max(len("phenomenon"), *(len(r["phenomenon"]) for r in rows))
-    print(f"{'id':<{wid}} {'phenomenon':<{wph}} {'--quick':>8}  {'last verdicts':<22} paper")
+    wsrc = max(len("source"), *(len(r["source"]) for r in rows))
+    print(
+        f"{'id':<{wid}} {'phenomenon':<{wph}} {'--quick':>8}  {'last verdicts':<22} "
+        f"{'source':<{wsrc}} paper"
+    )
     for r in rows:
         paper = r["paper"].split(".")[0][:50]
+        last = f"{r['last_variant']}: {r['last_verdict']}" if r["last_verdict"] else "—"
         print(
             f"{r['id']:<{wid}} {r['phenomenon']:<{wph}} {r['quick_seconds']:>6.0f} s  "
-            f"{r['last_verdict'] or '—':<22} {paper}"
+            f"{last:<22} {r['source']:<{wsrc}} {paper}"
         )
+        if r["last_variant"] == "quick" and r["quick_differences"]:  # the quick label
+            print(
+                textwrap.fill(
+                    "quick differs from canonical: " + "; ".join(r["quick_differences"]),
+                    96,
+                    initial_indent=" " * (wid + 1),
+                    subsequent_indent=" " * (wid + 3),
+                )
+            )
     return 0
+
+
+def _readouts(args) -> int:
+    from phenolab.catalog.vocabulary import describe
+
+    rows = describe()
+    if args.json:
+        print(json.dumps([{"readout": n, "parameters": p, "summary": s} for n, p, s in rows]))
+        return 0
+    for name, params, summary in rows:
+        print(f"{name}({params})")
+        print(textwrap.fill(summary, 96, initial_indent="    ", subsequent_indent="    "))
+    return 0
+
+
+def cmd_prereg(args: argparse.Namespace) -> int:
+    from phenolab.catalog import ledger
+    from phenolab.catalog.experiment import load
+
+    entry = load(args.file)
+    same = {e.id: e for e in all_entries()}.get(entry.id)
+    if same is not None and not _same_file(same.file, entry.file):
+        raise ConfigError(
+            f"{args.file}: id {entry.id!r} is a catalog entry's; give your experiment its own id "
+            "([experiment] id = ...)"
+        )
+    store = Store(args.store)
+    reg, new = ledger.register(store, entry, ledger.PREREG)
+    if args.export:
+        sys.stdout.write(ledger.export_text(reg))
+        return 0
+    previous = [r for r in ledger.registrations(store, entry.id) if r.hash != reg.hash]
+    if args.json:
+        print(json.dumps({"experiment": entry.id, "new": new, **reg.as_dict()}))
+        return 0
+    print(f"{'registered' if new else 'already registered'}: {entry.id}  sha256 {reg.hash}")
+    print(f"  {reg.describe()}")
+    if reg.existing:
+        print(
+            f"  not a preregistration of those {len(reg.existing)} runs: the store held them "
+            f"already ({', '.join(reg.existing[:6])}{' …' if len(reg.existing) > 6 else ''})"
+        )
+    if new and previous:
+        print(f"  changed since {previous[-1].short} ({previous[-1].when()}):")
+        for line in ledger.differences(previous[-1].content, reg.content):
+            print(f"    {line}")
+    print(f"  run it: phenolab reproduce {args.file} --store {store.path}")
+    return 0
+
+
+def _same_file(a: str | None, b: str | None) -> bool:
+    from pathlib import Path
+
+    return a is not None and b is not None and Path(a).resolve() == Path(b).resolve()
 
 
 def _summary(verdicts: list[dict]) -> str:
@@ -86,6 +189,9 @@ def _show(entry, args) -> int:
                 {
                     "id": entry.id,
                     "paper": entry.paper,
+                    "motivation": entry.motivation,
+                    "file": entry.file,
+                    "source": ENTRIES.origin.get(entry.id, "built-in"),
                     "phenomenon": entry.phenomenon,
                     "title": entry.title,
                     "description": entry.description,
@@ -112,13 +218,16 @@ def _show(entry, args) -> int:
                         for x in entry.expectations
                     ],
                     "history": list(entry.history),
+                    "quick_differences": quick_differences(entry),
                 }
             )
         )
         return 0
     wrap = lambda s: textwrap.fill(s, 96, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
     print(f"{entry.id} — {entry.title} [{entry.phenomenon}]")
-    print(wrap(entry.paper))
+    print(wrap(entry.paper or "Motivation: " + entry.motivation))
+    if entry.file:
+        print(wrap(f"Experiment file: {entry.file}"))
     print(wrap("Reproduces: " + entry.reproduces))
     print(wrap(entry.description))
     print(
@@ -131,6 +240,7 @@ def _show(entry, args) -> int:
             print(f"  {'':{len(a.name)}}  quick     (left out)")
         elif a.quick is not None:
             print(f"  {'':{len(a.name)}}  quick     {a.quick.canonical()}")
+    print(wrap(label(entry, True)))
     print("\nexpectations (written before the runs):")
     for x in entry.expectations:
         print(f"  {x.id}: {x.claim}  [{x.op} {x.threshold:g} {x.unit}]")
@@ -140,18 +250,28 @@ def _show(entry, args) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    from phenolab.catalog import ledger
     from phenolab.catalog.reproduce import reproduce
     from phenolab.cli.progress import ProgressPrinter
     from phenolab.cli.run import options_of
     from phenolab.report.html import entry_report
     from phenolab.run import resolve_device
 
-    entry = get(args.entry_id)
+    entry = entry_of(args.entry_id)
     device = resolve_device(args.device)
     store = Store(args.store)
+    # an experiment file is judged under its registration (refused if absent or changed); a
+    # built-in entry's hash is appended to the ledger each time it is reproduced
+    if entry.file is not None and entry.file == args.entry_id:
+        registration = ledger.registered(store, entry)
+    else:
+        registration, _ = ledger.register(store, entry, ledger.REPRODUCED)
     variant = "quick" if args.quick else "canonical"
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     say(f"reproducing {entry.id} ({variant}) on {device}: {entry.reproduces}")
+    say(f"registration: {registration.describe()}")
+    if args.quick:
+        say(textwrap.fill(label(entry, True), 96, subsequent_indent="  "))
     t0 = time.perf_counter()
     result = reproduce(
         entry,
@@ -162,7 +282,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         args.workers,
         options_of(args),
         on_progress=ProgressPrinter(say),
+        registration=registration.hash,
     )
+    result.registration = registration
+    result.earlier = ledger.earlier(store, entry, registration)
     report = None
     if not args.no_report:
         path = args.report or default_report_path(store.path, f"{entry.id}-{variant}")
@@ -174,21 +297,62 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                 {
                     "id": entry.id,
                     "variant": variant,
+                    "differences": quick_differences(entry) if args.quick else [],
                     "seeds": result.seeds,
                     "seconds": round(seconds, 2),
                     "report": report,
+                    "registration": registration.as_dict(),
+                    "earlier": [_earlier_dict(e) for e in result.earlier],
                     "verdicts": [v.as_dict() for v in result.verdicts],
                 }
             )
         )
         return 0
+    print(f"verdicts ({variant}), judged under registration {registration.short}:")
     for v in result.verdicts:
         print(
             f"{v.verdict:<13} {v.expectation}: measured {v.measured_text()} {v.op} "
             f"{v.threshold:g} "
             f"{v.unit}" + (f"  ({v.note})" if v.note else "")
         )
+    for e in result.earlier:
+        print(_earlier_text(e))
     print(f"time    {seconds:.1f} s")
     if report:
         print(f"report  {report}")
     return 0
+
+
+def _earlier_dict(e) -> dict:
+    return {
+        "registration": e.registration.as_dict() if e.registration else None,
+        "differences": e.differences,
+        "seen": [
+            {
+                "variant": row["variant"],
+                "created": row["created"],
+                "summary": _summary(row["verdicts"]),
+            }
+            for row in e.seen
+        ],
+    }
+
+
+def _earlier_text(e) -> str:
+    """An earlier content of the entry: what changed since, and the verdicts seen under it."""
+    from phenolab.catalog.ledger import utc
+
+    if e.registration is None:
+        head = "before any registration"
+    else:
+        head = f"earlier registration {e.registration.short} ({e.registration.when()})"
+    lines = [f"note    {head}:"]
+    lines += [f"          changed since: {d}" for d in e.differences[:12]]
+    if len(e.differences) > 12:
+        lines.append(f"          … and {len(e.differences) - 12} more")
+    for row in e.seen:
+        when, summary = utc(row["created"]), _summary(row["verdicts"])
+        lines.append(f"          seen then: {row['variant']} {when}: {summary}")
+    if not e.seen:
+        lines.append("          no verdicts were recorded under it")
+    return "\n".join(lines)

@@ -19,11 +19,13 @@ from phenolab.tasks import describe
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "compare",
-        help="compare interventions with a baseline over seeds: medians, speed-ups with CIs",
+        help="compare interventions with a baseline over seeds: medians, speed-ups with "
+        "the seeds' range (< 5 seeds) or a bootstrap interval",
         description="Train the baseline and every arm over N seeds (the same splits), as few "
-        "ensembles as possible, and report per arm the median and IQR of t_gen, steps to 95% "
-        "test accuracy, the speed-up over the baseline with a bootstrap CI, wall time and the "
-        "seeds that never generalized. An arm: ID[:k=v,...] (an intervention), "
+        "ensembles as possible, and report per arm the median of t_gen with the seeds' range "
+        "(below 5 seeds) or IQR, steps to 95% test accuracy, the speed-up over the baseline "
+        "with the seeds' range (below 5 seeds) or a 95% percentile-bootstrap interval, wall "
+        "time and the seeds that never generalized. An arm: ID[:k=v,...] (an intervention), "
         "set:FIELD=VALUE[,...] (config changes), or parts joined by +, e.g. "
         "grokfast-ema+set:wd=0.1.",
         usage=shared.command_usage("compare", "--arm ARM [--arm ARM ...] "),
@@ -55,7 +57,7 @@ def add_parser(sub) -> None:
         type=shared.positive_int,
         default=2000,
         metavar="N",
-        help="bootstrap resamples (2000)",
+        help="bootstrap resamples, from 5 seeds (2000)",
     )
     shared.add_config_file(p, " for the baseline")
     shared.add_intervention(p, " of the baseline, and so of every arm")

@@ -31,7 +31,21 @@ from phenolab.interventions.norms import DecayToInit, WeightNormConstraint
 from phenolab.interventions.orthograd import OrthoGrad
 from phenolab.interventions.spec import Parsed, canonical, canonical_specs, signature
 
-INTERVENTIONS = Registry("interventions", "intervention ", sort=True)  # id → Intervention class
+
+def _adopt_intervention(registry: Registry, name: str, cls) -> None:
+    """A plugin's Intervention class, registered under its own `id`."""
+    if getattr(cls, "id", name) not in registry._items:
+        registry.register(getattr(cls, "id", name), cls)
+
+
+# id → Intervention class; plugins: entry points of the group phenolab.interventions
+INTERVENTIONS = Registry(
+    "interventions",
+    "intervention ",
+    sort=True,
+    plugins="phenolab.interventions",
+    adopt=_adopt_intervention,
+)
 for _cls in (
     GrokfastEMA,
     GrokfastMA,

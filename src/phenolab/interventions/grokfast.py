@@ -18,11 +18,19 @@ class _SlowGradientFilter(Intervention):
     @classmethod
     def matched_controls(cls, values, config):
         """Where the gradient is slow (μ ≈ g) the filter returns g + λμ ≈ (1 + λ) g: for SGD an
-        effective learning rate (1 + λ) times the nominal one (Adam's normalisation undoes a
-        uniform scale, so there the control is conservative). The control divides the
-        learning rate by (1 + λ), keeping the filter and the arm's weight decay: a speed-up
-        that survives it is not a larger step in disguise."""
-        return (Control("lr/(1+λ)", {"lr": config["lr"] / (1 + values["lamb"])}),)
+        effective learning rate (1 + λ) times the nominal one, which the control matches by
+        dividing the learning rate by (1 + λ), keeping the filter and the arm's weight decay: a
+        speed-up that survives it is not a larger step in disguise.
+
+        Under Adam(W) (and Muon, whose orthogonalisation and AdamW part both normalise) a
+        uniform gradient scale is undone by the normalisation: the filter's gain does not
+        enlarge the step, and the same control is a *smaller* step than the arm's, not a
+        matched one. It is still run — a useful "same filter, lower learning rate" arm — but
+        labelled for what it is."""
+        label = "lr/(1+λ)"
+        if config["optimizer"] != "sgd":
+            label += f": smaller step under {config['optimizer']}"
+        return (Control(label, {"lr": config["lr"] / (1 + values["lamb"])}),)
 
 
 class GrokfastEMA(_SlowGradientFilter):

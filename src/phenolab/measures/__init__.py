@@ -30,7 +30,9 @@ class Context:
     init: dict[str, torch.Tensor] | None = None  # the parameters at step 0, [E, ...] each
 
 
-MEASURES = Registry("measures", "measure ", sort=True)  # name → (Context → Values)
+MEASURES = Registry(
+    "measures", "measure ", sort=True, plugins="phenolab.measures"
+)  # name → (Context → Values)
 # name → check(run config): why the measure is undefined for that run (None: it is defined)
 REQUIREMENTS: dict[str, Callable[[Any], str | None]] = {}
 

@@ -18,7 +18,14 @@ import torch
 
 from phenolab import Registry
 
-MODELS = Registry("model")
+
+def adopt_kind(registry: Registry, name: str, obj) -> None:
+    """A plugin's model kind (or task): an instance, or a class built with its name."""
+    if name not in registry._items:
+        registry.register(name, obj(name) if isinstance(obj, type) else obj)
+
+
+MODELS = Registry("model", plugins="phenolab.models", adopt=adopt_kind)
 
 
 def hidden_widths(cfg) -> tuple[int, ...]:

@@ -222,6 +222,52 @@ def write_html(text: str, path: str) -> str:
     return path
 
 
+def _steps(t: float | None) -> str:
+    """A t_gen or quantile of t_gens; None: never (beyond the run)."""
+    return "never" if t is None else f"{t:,.0f}"
+
+
+def _ledger_section(reproduction) -> str:
+    """The registration the verdicts were judged under, and every earlier content of the
+    entry with what changed since and the verdicts seen under it (catalog/ledger.py)."""
+    reg = getattr(reproduction, "registration", None)
+    if reg is None:
+        return ""
+    before = (
+        "before any of its runs were in the store: a preregistration"
+        if not reg.existing
+        else f"{len(reg.existing)} of its runs were already in the store: "
+        + html.escape(", ".join(reg.existing))
+    )
+    parts = [
+        "<h2>Registration</h2>",
+        f"<p>Judged under registration <code>{reg.hash}</code> ({html.escape(reg.kind)}, "
+        f"{html.escape(reg.when())}, phenolab {html.escape(reg.version)}); registered "
+        f"{before}.</p>",
+    ]
+    for e in getattr(reproduction, "earlier", []):
+        if e.registration is None:
+            head = "Verdicts recorded before any registration"
+        else:
+            head = (
+                f"Earlier registration <code>{e.registration.short}</code> "
+                f"({html.escape(e.registration.when())}) — changed since"
+            )
+        diffs = "".join(f"<li>{html.escape(d)}</li>" for d in e.differences)
+        seen = "".join(
+            f"<li>{html.escape(row['variant'])}: "
+            + html.escape(", ".join(f"{v['expectation']} {v['verdict']}" for v in row["verdicts"]))
+            + "</li>"
+            for row in e.seen
+        )
+        parts.append(
+            f"<h3>{head}</h3>"
+            + (f"<ul>{diffs}</ul>" if diffs else "")
+            + f"<p>Verdicts seen then:</p><ul>{seen or '<li>none</li>'}</ul>"
+        )
+    return "\n".join(parts)
+
+
 def entry_report(reproduction, store) -> str:
     """The HTML text of a catalog entry's reproduction: claims, verdicts, figures, arms."""
     from phenolab.analysis.ensemble import summarize_group
@@ -233,6 +279,8 @@ def entry_report(reproduction, store) -> str:
         for r in results
     ]
     variant = "quick (CPU)" if reproduction.quick else "canonical"
+    # the label says what a quick variant changes from the paper's settings (computed)
+    label = getattr(reproduction, "label", variant)
     common = ""  # accuracy against step; regression runs (closed-form solves) have none
     if all("test/acc" in m for _, m, _ in members):
         title = f"{entry.id} — {variant}, {reproduction.seeds} seeds per arm"
@@ -250,22 +298,32 @@ def entry_report(reproduction, store) -> str:
         for v in reproduction.verdicts
     ]
     arm_rows = []
+    ranged = reproduction.seeds < 5  # below 5 seeds the seeds' range, from 5 the IQR
     for name, results in reproduction.outcome.items():
         g = summarize_group(
             {}, [r.events.t_gen for r in results], [r.events.phase for r in results]
+        )
+        never = g.generalized < g.members
+        low, high = (
+            (g.t_gen_min, None if never else g.t_gen_max)
+            if ranged
+            else (
+                g.t_gen_q1,
+                g.t_gen_q3,
+            )
         )
         arm_rows.append(
             [
                 name,
                 f"{g.generalized}/{g.members}",
-                g.median_t_gen,
-                g.t_gen_q1,
-                g.t_gen_q3,
+                g.median_t_gen if g.median_t_gen is not None else "never",
+                f"{_steps(low)} – {_steps(high)}",
                 ", ".join(f"{p}×{n}" for p, n in g.phases.items()),
                 " ".join(r.record.id for r in results),
             ]
         )
     history = "".join(f"<li>{html.escape(h)}</li>" for h in entry.history) or "<li>none</li>"
+    ledger = _ledger_section(reproduction)
     extra = entry.own_figures(reproduction.outcome, store)
     own_figures = "".join(
         f"<figure>{_png_tag(f, caption)}<figcaption>{html.escape(caption)}</figcaption></figure>"
@@ -279,6 +337,7 @@ def entry_report(reproduction, store) -> str:
 <p>{html.escape(entry.paper)}.<br>Reproduces: {html.escape(entry.reproduces)}.</p>
 <p>{html.escape(entry.description)}</p>
 <h2>Verdicts ({variant})</h2>
+<p><b>{html.escape(label)}</b></p>
 {
         _grid(
             ["expectation", "published claim", "verdict", "measured", "threshold", "note"],
@@ -288,10 +347,23 @@ def entry_report(reproduction, store) -> str:
 {common}
 {own_figures}
 <h2>Arms</h2>
-{_grid(["arm", "generalized", "median t_gen", "q1", "q3", "phases", "runs"], arm_rows)}
+{
+        _grid(
+            [
+                "arm",
+                "generalized",
+                "median t_gen",
+                "range of t_gen" if ranged else "IQR of t_gen",
+                "phases",
+                "runs",
+            ],
+            arm_rows,
+        )
+    }
 <p class="muted">{reproduction.seconds:.1f} s wall. A seed that never generalized counts as
 t_gen = ∞; a median it makes unknown is reported as a bound and judged only where the bound
 decides.</p>
+{ledger}
 <h2>Expectation history</h2><ul>{history}</ul>
 <h2>Environment</h2>{_environment(first.env)}
 </body></html>

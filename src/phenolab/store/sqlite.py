@@ -52,6 +52,16 @@ CREATE TABLE IF NOT EXISTS verdicts (   -- append-only: a verdict is never edite
     verdicts TEXT NOT NULL,        -- JSON list of {expectation, verdict, measured, threshold, ...}
     run_ids TEXT NOT NULL          -- JSON list of the runs judged
 );
+CREATE TABLE IF NOT EXISTS registrations (   -- the ledger, append-only (catalog/ledger.py)
+    experiment TEXT NOT NULL,      -- the experiment's (entry's) id
+    hash TEXT NOT NULL,            -- sha256 of its canonical content (arms + expectations)
+    kind TEXT NOT NULL,            -- prereg (`phenolab prereg FILE`) | reproduced (a built-in)
+    created REAL NOT NULL,
+    version TEXT NOT NULL,         -- phenolab's version
+    content TEXT NOT NULL,         -- the canonical content (JSON) that was hashed
+    source TEXT,                   -- the experiment file's text, if it is one
+    existing TEXT NOT NULL         -- JSON list of its run ids already in the store then
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
     run_id TEXT PRIMARY KEY,
     step INTEGER NOT NULL,
@@ -258,6 +268,64 @@ class Store:
             (entry,),
         ).fetchone()
         return (row[0], row[1], json.loads(row[2])) if row else None
+
+    def verdict_history(self, entry: str) -> list[dict]:
+        """Every reproduction of `entry` in this store, oldest first: {variant, created,
+        verdicts, run_ids}."""
+        rows = self.db.execute(
+            "SELECT variant, created, verdicts, run_ids FROM verdicts WHERE entry = ? "
+            "ORDER BY created",
+            (entry,),
+        ).fetchall()
+        return [
+            {"variant": v, "created": c, "verdicts": json.loads(vs), "run_ids": json.loads(ids)}
+            for v, c, vs, ids in rows
+        ]
+
+    # -- the ledger of registrations (append-only) ------------------------------------------
+    def add_registration(self, row: dict) -> None:
+        """Append a registration {experiment, hash, kind, created, version, content, source,
+        existing}; rows are never edited or removed."""
+        with self.db:
+            self.db.execute(
+                "INSERT INTO registrations (experiment, hash, kind, created, version, content, "
+                "source, existing) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    row["experiment"],
+                    row["hash"],
+                    row["kind"],
+                    row["created"],
+                    row["version"],
+                    json.dumps(row["content"], sort_keys=True),
+                    row.get("source"),
+                    json.dumps(row["existing"]),
+                ),
+            )
+
+    def registrations(self, experiment: str) -> list[dict]:
+        """The ledger's rows for `experiment`, oldest first."""
+        rows = self.db.execute(
+            "SELECT experiment, hash, kind, created, version, content, source, existing "
+            "FROM registrations WHERE experiment = ? ORDER BY created, rowid",
+            (experiment,),
+        ).fetchall()
+        keys = ("experiment", "hash", "kind", "created", "version", "content", "source")
+        return [
+            dict(zip(keys, r[:7], strict=True))
+            | {"content": json.loads(r[5]), "existing": json.loads(r[7])}
+            for r in rows
+        ]
+
+    def existing_runs(self, run_ids: list[str]) -> list[str]:
+        """Those of `run_ids` that the store holds (in any status), in the given order."""
+        held = set()
+        for i in range(0, len(run_ids), 500):
+            chunk = run_ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            held |= {
+                r[0] for r in self.db.execute(f"SELECT id FROM runs WHERE id IN ({marks})", chunk)
+            }
+        return [i for i in run_ids if i in held]
 
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoints(self, step: int, members: dict[str, tuple[float, dict]]) -> None:

@@ -14,12 +14,12 @@ code before the config is made).
 from __future__ import annotations
 
 from phenolab import Registry
-from phenolab.models.base import Dims
+from phenolab.models.base import Dims, adopt_kind
 from phenolab.tasks.data import TaskData
 
 # name (the config's op) → Task. Pattern tasks (groups: S<n>, D<n>) are registered under their
 # pattern and claim the ops they read (Task.claim).
-TASKS = Registry("op", "operation ")
+TASKS = Registry("op", "operation ", plugins="phenolab.tasks", adopt=adopt_kind)
 
 # The input formats a model reads (models: `reads`) and a task provides (Task.inputs):
 # token pairs [x, y] or token sequences `x op y =` (the pair tasks provide both), real feature

@@ -1,4 +1,6 @@
-"""Catalog entries, one module per phenomenon family; importing this package registers them."""
+"""Catalog entries: one Python module per phenomenon family (what TOML cannot say: figures,
+analyses of stored weights, bespoke read-outs), and the experiment files shipped in
+`phenolab/catalog/experiments/` (experiment.py); importing this package registers them all."""
 
 from phenolab.catalog.entries import (  # noqa: F401
     ainsworth2023,
@@ -12,7 +14,6 @@ from phenolab.catalog.entries import (  # noqa: F401
     furuta2024,
     huang2024,
     jeffares2025,
-    lee2024,
     liu2023,
     liu2023_images,
     liu2023_norm,
@@ -24,9 +25,18 @@ from phenolab.catalog.entries import (  # noqa: F401
     nanda2023,
     power2022,
     prieto2025,
-    schaeffer2023,
     tian2025,
-    tveit2025,
     varma2023,
     xu2025,
 )
+
+
+def _register_shipped() -> None:
+    from phenolab.catalog import register
+    from phenolab.catalog.experiment import load, shipped
+
+    for path in shipped():
+        register(load(path))
+
+
+_register_shipped()
