@@ -46,6 +46,7 @@ def dd_candidates(args: argparse.Namespace) -> list:
 
 def cmd_judge_dd(args: argparse.Namespace) -> int:
     from phenolab.cli.progress import ProgressPrinter
+    from phenolab.cli.run import options_of
     from phenolab.judge.ddcourt import judge_double_descent
     from phenolab.judge.ddreport import dd_report
     from phenolab.judge.doubledescent import FULL, QUICK
@@ -63,7 +64,7 @@ def cmd_judge_dd(args: argparse.Namespace) -> int:
             store,
             device,
             workers=args.workers,
-            options=shared.options_of(args),
+            options=options_of(args),
             on_progress=ProgressPrinter(say),
             say=say,
         )
