@@ -25,7 +25,9 @@ def add_parser(sub) -> None:
         "before the transition, invariance under function-preserving transformations and its "
         "own prediction under an intervention. Trial runs are ordinary stored runs that keep "
         "their weights: judging a new --measure re-uses them without training.",
-        usage=shared.command_usage("judge", "[--quick] [--measure FILE.py:FN ...] "),
+        usage=shared.command_usage(
+            "judge", "[--quick] [--phenomenon grokking|double-descent] [--measure FILE.py:FN ...] "
+        ),
     )
     p.set_defaults(handler=cmd_judge)
     p.add_argument(
@@ -33,6 +35,13 @@ def add_parser(sub) -> None:
         action="store_true",
         help="the CPU trial (3 seeds, 3,000 steps; ~10 minutes on 2 cores) instead of the full "
         "one (5 seeds, 10,000 steps, the transformer among the conditions: a GPU's work)",
+    )
+    p.add_argument(
+        "--phenomenon",
+        choices=("grokking", "double-descent"),
+        default="grokking",
+        help="which trial: grokking (default) or double-descent (random-features width sweeps "
+        "solved in closed form under other n, label noise and ridge λ; judge/doubledescent.py)",
     )
     p.add_argument(
         "--measure",
@@ -61,6 +70,10 @@ def cmd_judge(args: argparse.Namespace) -> int:
     from phenolab.judge.trial import FULL, QUICK
     from phenolab.run import RunInterrupted, resolve_device
 
+    if args.phenomenon == "double-descent":  # its own trial and court (cli/judge_dd.py)
+        from phenolab.cli.judge_dd import cmd_judge_dd
+
+        return cmd_judge_dd(args)
     trial = QUICK if args.quick else FULL
     candidates = list(BUILT_IN)
     if args.only:

@@ -27,7 +27,7 @@ import torch
 
 from phenolab.errors import ConfigError
 from phenolab.tasks.base import FEATURES, TASKS, Dims, Task
-from phenolab.tasks.data import TaskData, data_seed
+from phenolab.tasks.data import TaskData, data_seed, pad_members
 
 OPS = ("linear", "nonlinear", "diabetes")
 SYNTHETIC = ("linear", "nonlinear")
@@ -140,22 +140,27 @@ def member_splits(cfg, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 def build(cfgs: list, seeds: list[int]) -> TaskData:
     """E members' sets along a leading member dimension: inputs [E, N, d], targets [E, N].
-    Members with the same data seed (e.g. a grid of ridge λ) share one draw."""
-    drawn: dict[int, list] = {}
+    Members with the same data seed and n_train (e.g. a grid of ridge λ) share one draw;
+    members of other sizes (n_train is a member field) get their own, padded to the largest
+    with a train_mask."""
+    drawn: dict[tuple[int, int], list] = {}
     splits = []
     for cfg, seed in zip(cfgs, seeds, strict=True):
-        key = data_seed(cfg, seed)  # the task's other fields are shared by an ensemble
+        # the task's other fields are shared by an ensemble; n_train may differ
+        key = (data_seed(cfg, seed), cfg.n_train)
         if key not in drawn:
-            drawn[key] = member_splits(cfg, key)
+            drawn[key] = member_splits(cfg, key[0])
         splits.append(drawn[key])
 
     def stack(part: int, what: int) -> torch.Tensor:
         return torch.stack([member[part][what] for member in splits])
 
     has_val = cfgs[0].n_val > 0
+    x_train, y_train, train_mask = pad_members([m[0][0] for m in splits], [m[0][1] for m in splits])
     return TaskData(
-        x_train=stack(0, 0),  # [E, n_train, d]
-        y_train=stack(0, 1),  # [E, n_train] float
+        x_train=x_train,  # [E, max n_train, d]
+        y_train=y_train,  # [E, max n_train] float
+        train_mask=train_mask,  # None when every member has the same n_train
         x_test=stack(2, 0),
         y_test=stack(2, 1),
         n_classes=N_CLASSES,
