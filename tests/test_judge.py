@@ -236,7 +236,7 @@ TINY = Trial(
 )
 
 
-def test_a_tiny_trial_end_to_end_and_a_new_measure_reuses_its_runs(tmp_path):
+def test_a_tiny_trial_end_to_end_and_a_new_measure_reuses_its_runs(tmp_path, monkeypatch, capsys):
     from phenolab.judge.court import judge
     from phenolab.judge.report import judge_report
 
@@ -258,3 +258,16 @@ def test_a_tiny_trial_end_to_end_and_a_new_measure_reuses_its_runs(tmp_path):
     again = judge(TINY, [*cands, mine], store, torch.device("cpu"), workers=1)
     assert {r.id for r in store.runs()} == ids  # nothing trained again
     assert again.json()["candidates"][-1]["id"] == "emb"
+    # the command, on the same store: the JSON the issue asks for, nothing trained
+    import json
+
+    import phenolab.judge.trial as trial_module
+
+    monkeypatch.setattr(trial_module, "QUICK", TINY)
+    code = main(["judge", "--quick", "--json", "--no-report", "--store", str(tmp_path / "t.db")])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["trial_hash"] == TINY.hash()
+    assert {"id", "tracking", "when", "forecast", "invariance", "intervention", "summary"} <= set(
+        out["candidates"][0]
+    )
+    assert {r.id for r in store.runs()} == ids

@@ -10,6 +10,7 @@ import math
 import sys
 
 from phenolab.cli import shared
+from phenolab.cli.run import options_of
 from phenolab.cli.shared import EXIT_INTERRUPTED
 from phenolab.errors import ConfigError
 from phenolab.store import Store
@@ -109,7 +110,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
             store,
             device,
             workers=args.workers,
-            options=shared.options_of(args),
+            options=options_of(args),
             on_progress=ProgressPrinter(say),
             say=say,
         )
