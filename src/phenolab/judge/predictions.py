@@ -212,17 +212,18 @@ def judge_all(
             verdict, evidence = _lazier_later(trial, by)
         elif pred.id == "fit-then-generalize":
             verdict, evidence = _fit_then_generalize(trial, by)
-        elif pred.id == "primes-rescale":
+        elif pred.id == "primes-rescale":  # every listed count, on every base run
             moved = [
                 abs(after - before) > 0.01
                 for before, after, change in rescaled
-                if change.get("primes", 0.0) > 0.05
+                for count in pred.candidates
+                if change.get(count, 0.0) > 0.05
             ]
             verdict, evidence = _verdict(
                 sum(moved),
                 len(moved) - sum(moved),
                 agree,
-                "runs whose count moved > 5 % also moved in accuracy",
+                "(run, count) pairs whose count moved > 5 % also moved in accuracy",
             )
         else:
             verdict, evidence = _steps_constant(trial, by)
