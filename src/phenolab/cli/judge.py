@@ -152,6 +152,19 @@ def print_scorecard(card, say) -> None:
             f"  {j.verdict:<12} {j.prediction.id} [{', '.join(j.prediction.candidates)}]: "
             f"{j.evidence}"
         )
+    share = next(
+        (
+            s.forecast["before_transition"]
+            for s in card.scores
+            if s.forecast.get("before_transition") is not None
+        ),
+        None,
+    )
+    if share is not None:
+        say(
+            f"\nforecasts saw each held-out run up to 2 × t_fit: before the transition (test "
+            f"accuracy below half-way) in {share:.0%} of them"
+        )
     say(
         f"\nintervals: percentile bootstrap over conditions, {card.trial.rules.level:.0%}; "
         f"time: {', '.join(f'{k} {v:.0f} s' for k, v in card.seconds.items())}"

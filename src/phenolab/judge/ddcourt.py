@@ -40,7 +40,7 @@ from phenolab.judge.doubledescent import (
     SweepRules,
     SweepTrial,
 )
-from phenolab.judge.scorecard import Score, _rank, bootstrap, log_errors
+from phenolab.judge.scorecard import Score, bootstrap, log_errors, rank_correlation
 from phenolab.judge.trial import DEV, HELD_OUT
 from phenolab.run import Options, train_configs
 from phenolab.store import Store
@@ -91,7 +91,7 @@ def measured_peak(sweep: Sweep, rules: SweepRules) -> float:
 def tracking(cand: str, sweeps: Sequence[Sweep], rules: SweepRules) -> Score:
     groups: dict[str, list[float]] = {}
     for s in sweeps:
-        r = _rank(s.values[cand], s.test_error)
+        r = rank_correlation(s.values[cand], s.test_error)
         if np.isfinite(r):
             groups.setdefault(s.condition, []).append(r)
 
@@ -182,7 +182,7 @@ def score_predictions(
             groups.setdefault(s.condition, []).append((p, t, p < bound, t < bound))
 
     def rank(items):
-        return _rank(np.array([i[0] for i in items]), np.array([i[1] for i in items]))
+        return rank_correlation(np.array([i[0] for i in items]), np.array([i[1] for i in items]))
 
     def err(items):
         return float(np.median(log_errors([i[0] for i in items], [i[1] for i in items])))
@@ -331,14 +331,14 @@ def _train_loss_threshold(trial, sweeps, by, r):
 def _primes(trial, sweeps, by, r):
     hits = total = 0
     for s in sweeps:
-        others = [abs(_rank(s.widths.astype(float), s.test_error))]
+        others = [abs(rank_correlation(s.widths.astype(float), s.test_error))]
         if "norm" in s.values:
-            others.append(abs(_rank(s.values["norm"], s.test_error)))
+            others.append(abs(rank_correlation(s.values["norm"], s.test_error)))
         others = [o for o in others if np.isfinite(o)]
         for cand in ("primes", "primes@10", "primes@1000", "primes-all"):
             if cand not in s.values:
                 continue
-            rho = abs(_rank(s.values[cand], s.test_error))
+            rho = abs(rank_correlation(s.values[cand], s.test_error))
             if np.isfinite(rho) and rho >= r.tracks_at:
                 total += 1
                 hits += any(o >= rho - 0.1 for o in others)
@@ -356,7 +356,7 @@ def _p_fixed(trial, sweeps, by, r):
 def _projection(trial, sweeps, by, r):
     agree = total = 0
     for runs in by.values():
-        signs = {np.sign(_rank(s.values["projection"], s.test_error)) for s in runs}
+        signs = {np.sign(rank_correlation(s.values["projection"], s.test_error)) for s in runs}
         signs.discard(0.0)
         if len(runs) >= 2 and not any(np.isnan(x) for x in signs):
             total += 1

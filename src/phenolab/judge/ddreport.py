@@ -21,7 +21,7 @@ from phenolab.judge.ddcourt import (  # noqa: E402
     sweep_key,
 )
 from phenolab.judge.report import _ratio, interval  # noqa: E402
-from phenolab.judge.scorecard import _rank  # noqa: E402
+from phenolab.judge.scorecard import rank_correlation  # noqa: E402
 from phenolab.judge.trial import HELD_OUT  # noqa: E402
 from phenolab.report.html import STYLE, _grid, _png_tag  # noqa: E402
 
@@ -123,7 +123,7 @@ def questions(card: SweepScorecard, s: SweepScore) -> str:
     j = s.json()
     by: dict[str, list[float]] = {}
     for sw in card.sweeps:
-        rho = _rank(sw.values[s.candidate.id], sw.test_error)
+        rho = rank_correlation(sw.values[s.candidate.id], sw.test_error)
         if np.isfinite(rho):
             by.setdefault(sw.condition, []).append(abs(rho))
     other = [n for n in by if "teacher" in n or "linear" in n]

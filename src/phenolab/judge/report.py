@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 
 from phenolab.judge.court import CandidateScore, Scorecard  # noqa: E402
 from phenolab.judge.invariance import TRANSFORMS  # noqa: E402
+from phenolab.judge.scorecard import rank_correlation  # noqa: E402
 from phenolab.judge.trial import HELD_OUT  # noqa: E402
 from phenolab.report.html import STYLE, _grid, _png_tag  # noqa: E402
 
@@ -140,9 +141,7 @@ def questions(card: Scorecard, s: CandidateScore) -> str:
     other_tasks = [c for c in card.trial.conditions if "op" in c.changes]
     by_cond = {}
     for c in card.curves:
-        from phenolab.judge.scorecard import _rank
-
-        r = _rank(c.values[s.candidate.id], c.test_acc)
+        r = rank_correlation(c.values[s.candidate.id], c.test_acc)
         if np.isfinite(r):
             by_cond.setdefault(c.condition, []).append(abs(r))
     edge = ", ".join(

@@ -43,7 +43,7 @@ class Score:
         return {"value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high, **self.extra}
 
 
-def _rank(a: np.ndarray, b: np.ndarray) -> float:
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
     ok = np.isfinite(a) & np.isfinite(b)
     if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
         return float("nan")
@@ -88,7 +88,7 @@ def _by_condition(curves: Sequence[RunCurves], split: str | None, conditions) ->
 
 def tracking(cand: str, curves: Sequence[RunCurves], rules: Rules) -> Score:
     def per_run(c: RunCurves) -> float:
-        return _rank(c.values[cand], c.test_acc)
+        return rank_correlation(c.values[cand], c.test_acc)
 
     groups = {}
     for c in curves:
@@ -191,7 +191,9 @@ def predictions_score(
             groups.setdefault(c.condition, []).append((p, t, p < never, t < never))
 
     def rank(items):
-        return _rank(np.array([p for p, *_ in items]), np.array([t for _, t, *_ in items]))
+        return rank_correlation(
+            np.array([p for p, *_ in items]), np.array([t for _, t, *_ in items])
+        )
 
     def err(items):
         return float(np.median(log_errors([i[0] for i in items], [i[1] for i in items])))
