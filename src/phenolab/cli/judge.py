@@ -65,16 +65,26 @@ def add_parser(sub) -> None:
 
 
 def cmd_judge(args: argparse.Namespace) -> int:
-    from phenolab.judge.candidates import BUILT_IN, load_user_measure
-    from phenolab.judge.court import judge
-    from phenolab.judge.report import judge_report
-    from phenolab.judge.trial import FULL, QUICK
+    from phenolab.cli.progress import ProgressPrinter
+    from phenolab.judge.candidates import load_user_measure
     from phenolab.run import RunInterrupted, resolve_device
 
-    if args.phenomenon == "double-descent":  # its own trial and court (cli/judge_dd.py)
-        from phenolab.cli.judge_dd import cmd_judge_dd
+    if args.phenomenon == "double-descent":
+        from phenolab.judge.ddcourt import judge_double_descent as court
+        from phenolab.judge.ddcourt import user_candidate as wrap
+        from phenolab.judge.ddreport import HEADER, scorecard_rows
+        from phenolab.judge.ddreport import dd_report as report_of
+        from phenolab.judge.doubledescent import BUILT_IN, FULL, QUICK
+    else:
+        from phenolab.judge.candidates import BUILT_IN
+        from phenolab.judge.court import judge as court
+        from phenolab.judge.report import HEADER, scorecard_rows
+        from phenolab.judge.report import judge_report as report_of
+        from phenolab.judge.trial import FULL, QUICK
 
-        return cmd_judge_dd(args)
+        def wrap(candidate):
+            return candidate
+
     trial = QUICK if args.quick else FULL
     candidates = list(BUILT_IN)
     if args.only:
@@ -83,28 +93,29 @@ def cmd_judge(args: argparse.Namespace) -> int:
         unknown = [w for w in wanted if w not in known]
         if unknown:
             raise ConfigError(
-                f"only: unknown candidate {unknown[0]!r} (built in: {', '.join(sorted(known))})"
+                f"only: unknown candidate {unknown[0]!r} (built in for {args.phenomenon}: "
+                f"{', '.join(sorted(known))})"
             )
         candidates = [c for c in BUILT_IN if c.id in wanted or c.null]
-    user = [load_user_measure(spec) for spec in args.measure]
     taken = {c.id for c in candidates}
-    for u in user:
-        if u.id in taken:
-            raise ConfigError(f"measure: {u.id!r} is already a candidate's id; rename the function")
-        taken.add(u.id)
-    candidates += user
+    for spec in args.measure:
+        user = wrap(load_user_measure(spec))
+        if user.id in taken:
+            raise ConfigError(
+                f"measure: {user.id!r} is already a candidate's id; rename the function"
+            )
+        taken.add(user.id)
+        candidates.append(user)
     device = resolve_device(args.device)
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
-    if trial is FULL and device.type == "cpu":
+    if trial.name == "grokking-full" and device.type == "cpu":
         say(
             "note: the full trial (5 seeds, 10,000 steps, a transformer among the conditions) "
             "is a GPU's work — hours on a CPU; `phenolab judge --quick` is the CPU trial"
         )
-    from phenolab.cli.progress import ProgressPrinter
-
     store = Store(args.store)
     try:
-        card = judge(
+        card = court(
             trial,
             candidates,
             store,
@@ -120,13 +131,16 @@ def cmd_judge(args: argparse.Namespace) -> int:
     report = None
     if not args.no_report:
         path = args.report or shared.default_report_path(args.store, f"judge-{trial.name}")
-        report = shared.write_report(judge_report(card), path)
+        report = shared.write_report(report_of(card), path)
     if args.json:
         out = card.json()
         out["report"] = report
         print(json.dumps(out, indent=2, default=_json_default))
         return 0
-    print_scorecard(card, say)
+    header, rows = HEADER, scorecard_rows(card)
+    if args.phenomenon == "grokking":  # the terminal gets the tests and the summary
+        header, rows = header[:6] + ["summary"], [r[:6] + [r[-1]] for r in rows]
+    print_scorecard(card, header, rows, say)
     if report:
         say(f"report {report}")
     return 0
@@ -138,28 +152,20 @@ def _json_default(value):
     return str(value)
 
 
-def print_scorecard(card, say) -> None:
-    from phenolab.judge.report import HEADER, scorecard_rows
-
+def print_scorecard(card, header: list[str], rows: list[list[str]], say) -> None:
     say(f"\ntrial {card.trial.name}, hash {card.trial.hash()} — {card.trial.description}")
-    rows = [HEADER[:6] + ["summary"]] + [r[:6] + [r[-1]] for r in scorecard_rows(card)]
+    rows = [header, *rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         say("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
-    say("\npredictions under intervention (written before the first trial run):")
+    say("\npredictions (written before the first trial run):")
     for j in card.judged:
         say(
             f"  {j.verdict:<12} {j.prediction.id} [{', '.join(j.prediction.candidates)}]: "
             f"{j.evidence}"
         )
-    share = next(
-        (
-            s.forecast["before_transition"]
-            for s in card.scores
-            if s.forecast.get("before_transition") is not None
-        ),
-        None,
-    )
+    forecasts = [getattr(s, "forecast", {}).get("before_transition") for s in card.scores]
+    share = next((x for x in forecasts if x is not None), None)
     if share is not None:
         say(
             f"\nforecasts saw each held-out run up to 2 × t_fit: before the transition (test "
