@@ -66,6 +66,7 @@ _SAME = (
             "d_mlp",
             "n_layers",
             "layernorm",
+            "attn_bias",
             "embed_rank",
         ),
     ),
