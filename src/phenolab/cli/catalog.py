@@ -21,6 +21,12 @@ def add_parser(sub) -> None:
     catalog.set_defaults(handler=cmd_catalog)
     catalog.add_argument("action", nargs="?", help="show: one entry in full")
     catalog.add_argument("entry_id", nargs="?", metavar="ID", help="the entry to show")
+    catalog.add_argument(
+        "--fidelity",
+        action="store_true",
+        help="each published number beside the canonical variant's measured value in the store"
+        " (reproduced / not reproduced / not run, with the command that runs it)",
+    )
     shared.add_json(catalog)
     shared.add_store(catalog)
 
@@ -43,6 +49,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     if args.action is not None:
         raise ConfigError(f"catalog: unknown action {args.action!r} (valid: show)")
     store = Store(args.store)
+    if args.fidelity:
+        return _fidelity(store, args)
     rows = []
     for e in all_entries():
         last = store.last_verdicts(e.id)
@@ -68,6 +76,31 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         print(
             f"{r['id']:<{wid}} {r['phenomenon']:<{wph}} {r['quick_seconds']:>6.0f} s  "
             f"{r['last_verdict'] or '—':<22} {paper}"
+        )
+    return 0
+
+
+def _fidelity(store: Store, args: argparse.Namespace) -> int:
+    from phenolab.catalog.fidelity import fidelity_rows
+
+    rows = fidelity_rows(store)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows]))
+        return 0
+    for r in rows:
+        p = r.published
+        published = f"{p.value:.2f}" if len(p.arms) > 1 else f"{p.value:,.0f}"
+        print(f"{p.entry} [{', '.join(p.arms)}] {p.quantity}")
+        print(f"  published {published} ({p.source})")
+        if r.status == "not run":
+            print("  not run; run it with:")
+            for c in r.commands:
+                print(f"    {c}")
+            continue
+        seconds = f"{r.seconds:,.0f} s" if r.seconds is not None else "? s"
+        print(
+            f"  measured {r.measured_text()} over {r.seeds} seed(s), {r.variant}, on {r.device},"
+            f" {seconds}: {r.status.upper()}"
         )
     return 0
 
