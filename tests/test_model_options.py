@@ -209,3 +209,25 @@ def test_defaults_leave_the_canonical_config_unchanged():
     assert same.run_id() == plain.run_id()
     changed = plain.replace(attn_bias=True)
     assert changed.run_id() != plain.run_id()
+
+
+def test_transformerlens_init_and_no_mlp_bias():
+    cfg = ModelConfig(model="transformer", d_model=128, init="transformerlens", mlp_bias=False)
+    m = build_model(cfg, 114, 113, 3, seeds=[0])
+    std = 0.8 / math.sqrt(128)
+    for name in ("W_E", "W_pos", "W_U", "blocks.0.W_Q", "blocks.0.W_in", "blocks.0.W_out"):
+        w = m.get_parameter(name)
+        assert abs(w.std().item() - std) < 0.05 * std, name
+    blk = m.blocks[0]
+    assert blk.b_in is None and blk.b_out is None
+    assert not any("b_" in n for n, _ in m.named_parameters())
+    # without MLP biases = the default model with the same weights and its biases at zero
+    x = torch.randint(0, 113, (1, 20, 3))
+    reference = build_model(ModelConfig(model="transformer", d_model=128), 114, 113, 3, [0])
+    with torch.no_grad():
+        for name, prm in reference.named_parameters():
+            if name.endswith(("b_in", "b_out")):
+                prm.zero_()
+            else:
+                prm.copy_(m.get_parameter(name))
+    torch.testing.assert_close(m(x), reference(x), rtol=1e-5, atol=1e-6)

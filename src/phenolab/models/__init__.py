@@ -67,11 +67,17 @@ class ModelConfig:
         "transformer: biases on the query, key, value and output projections (zero at init, as"
         " torch.nn.MultiheadAttention's)",
     )
+    mlp_bias: bool = param(
+        True,
+        "transformer: biases in the MLP (false: none, as the Nanda et al. reference notebook,"
+        " which freezes every bias at zero)",
+    )
     init: str = param(
         "normal",
         "transformer: normal (N(0, 1/d_model) weights, N(0, 1/classes) unembedding: Nanda et"
-        " al.) or torch (PyTorch's module defaults: N(0, 1) embeddings, xavier-uniform attention"
-        " in-projection, U(±1/√fan_in) linear weights and MLP biases: the Grokfast code's)",
+        " al.'s code), torch (PyTorch's module defaults: N(0, 1) embeddings, xavier-uniform"
+        " attention in-projection, U(±1/√fan_in) linear weights and MLP biases: the Grokfast"
+        " code's) or transformerlens (every weight N(0, (0.8/√d_model)²): TransformerLens's)",
     )
     init_scale: float = param(1.0, "init scale α: every initial weight is multiplied by it")
     activation: str = param(
@@ -113,7 +119,7 @@ class ModelConfig:
         if self.widths and "widths" not in kind.fields:
             users = " or ".join(_readers("widths"))
             raise ConfigError(f"widths: used by model={users} only, not {self.model}")
-        for name in ("layernorm_at", "attn_bias", "init"):
+        for name in _DEFAULTS:
             if getattr(self, name) != _DEFAULTS[name] and name not in kind.fields:
                 users = " and ".join(_readers(name))
                 raise ConfigError(f"{name}: used by model={users} only, not {self.model}")
@@ -125,7 +131,7 @@ class ModelConfig:
             )
 
 
-_DEFAULTS = {"layernorm_at": "pre", "attn_bias": False, "init": "normal"}
+_DEFAULTS = {"layernorm_at": "pre", "attn_bias": False, "mlp_bias": True, "init": "normal"}
 
 
 def _readers(name: str) -> list[str]:

@@ -13,10 +13,13 @@ Options for the other papers' transformers (each off by default):
 - `attn_bias`: biases on the query, key, value and output projections (nn.MultiheadAttention's,
   initialised to zero as there);
 - `activation`: relu or gelu (the exact erf GELU of nn.GELU) in the MLP;
-- `init`: "normal" (above) or "torch" (PyTorch's defaults for the modules of the authors' code:
+- `init`: "normal" (above), "torch" (PyTorch's defaults for the modules of the authors' code:
   nn.Embedding N(0, 1) for tokens and positions; nn.MultiheadAttention's xavier-uniform
   in-projection and zero biases; nn.Linear's U(±1/√fan_in) for the output projection, the MLP's
-  weights and biases and the unembedding).
+  weights and biases and the unembedding) or "transformerlens" (every weight N(0, (0.8/√d)²),
+  TransformerLens's default, used by the maintained reference notebook of Nanda et al.);
+- `mlp_bias`: false leaves the MLP's biases out (the reference notebook freezes every bias at
+  zero).
 
 Two exact shortcuts make full-batch training cheap:
 - only the last position's output is used, so the last block computes its query, MLP and
@@ -44,7 +47,8 @@ from phenolab.models.init import (
 )
 
 LAYERNORM_AT = ("pre", "post", "normed-residual")
-INITS = ("normal", "torch")
+INITS = ("normal", "torch", "transformerlens")
+TL_RANGE = 0.8  # TransformerLens's default initializer range, times 1/√d_model
 
 
 class Transformer(TokenEmbedding, torch.nn.Module):
@@ -65,11 +69,12 @@ class Transformer(TokenEmbedding, torch.nn.Module):
         gens = [torch.Generator().manual_seed(s) for s in seeds]
         e, d, a = len(seeds), cfg.d_model, scales
         torch_init = cfg.init == "torch"
+        tl = TL_RANGE * d**-0.5 if cfg.init == "transformerlens" else None
         self.n_heads = cfg.n_heads
-        if torch_init:  # nn.Embedding: N(0, 1)
+        if torch_init or tl:  # nn.Embedding: N(0, 1)
             self.embed_rank = 0
-            self.W_E = stacked_normal(gens, (vocab, d), 1.0, a)  # [E, vocab, d]
-            self.W_pos = stacked_normal(gens, (seq_len, d), 1.0, a)  # [E, T, d]
+            self.W_E = stacked_normal(gens, (vocab, d), tl or 1.0, a)  # [E, vocab, d]
+            self.W_pos = stacked_normal(gens, (seq_len, d), tl or 1.0, a)  # [E, T, d]
         else:
             self.init_embedding(gens, vocab, d, a, cfg.embed_rank)  # W_E [E, vocab, d] or A·B
             self.W_pos = stacked_normal(gens, (seq_len, d), d**-0.5, a)  # [E, T, d]
@@ -78,6 +83,8 @@ class Transformer(TokenEmbedding, torch.nn.Module):
         self.ln_final = LayerNorm(e, d) if final else None
         if torch_init:  # nn.Linear(d, classes, bias=False)
             self.W_U = stacked_uniform(gens, (d, n_classes), d**-0.5, a)
+        elif tl:
+            self.W_U = stacked_normal(gens, (d, n_classes), tl, a)
         else:
             self.W_U = stacked_normal(gens, (d, n_classes), n_classes**-0.5, a)  # [E, d, classes]
 
@@ -119,7 +126,7 @@ class Block(torch.nn.Module):
             self.W_out = stacked_uniform(gens, (d_mlp, d), d_mlp**-0.5, scale)  # [E, d_mlp, d]
             self.b_out = stacked_uniform(gens, (d,), d_mlp**-0.5, scale)
         else:
-            std = d**-0.5
+            std = TL_RANGE * d**-0.5 if cfg.init == "transformerlens" else d**-0.5
             self.W_Q = stacked_normal(gens, (d, d), std, scale)  # [E, d, heads·d_head]
             self.W_K = stacked_normal(gens, (d, d), std, scale)
             self.W_V = stacked_normal(gens, (d, d), std, scale)
@@ -128,6 +135,8 @@ class Block(torch.nn.Module):
             self.b_in = zeros(e, d_mlp)
             self.W_out = stacked_normal(gens, (d_mlp, d), std, scale)  # [E, d_mlp, d]
             self.b_out = zeros(e, d)
+        if not cfg.mlp_bias:
+            self.b_in = self.b_out = None
         if cfg.attn_bias:  # [E, d] each, zero as nn.MultiheadAttention's
             self.b_Q, self.b_K, self.b_V, self.b_O = (zeros(e, d) for _ in range(4))
         else:
@@ -191,8 +200,12 @@ class Block(torch.nn.Module):
         if self.place == "post":
             resid = self.ln_attn(resid)
         normed = self.ln_mlp(resid) if self.place in ("pre", "normed-residual") else resid
-        hidden = self.act(bmm(normed, self.W_in) + self.b_in[:, None, None])
-        out = resid + bmm(hidden, self.W_out) + self.b_out[:, None, None]
+        hidden = bmm(normed, self.W_in)
+        if self.b_in is not None:
+            hidden = hidden + self.b_in[:, None, None]
+        out = resid + bmm(self.act(hidden), self.W_out)
+        if self.b_out is not None:
+            out = out + self.b_out[:, None, None]
         return self.ln_mlp(out) if self.place == "post" else out
 
 
@@ -234,6 +247,7 @@ class TransformerKind(ModelKind):
         "layernorm",
         "layernorm_at",
         "attn_bias",
+        "mlp_bias",
         "activation",
         "init",
         "embed_rank",
@@ -256,8 +270,10 @@ class TransformerKind(ModelKind):
             raise ConfigError("layernorm_at: places the LayerNorms; set layernorm true too")
         if cfg.init not in INITS:
             raise ConfigError(f"init: unknown {cfg.init!r} (valid: {', '.join(INITS)})")
-        if cfg.init == "torch" and cfg.embed_rank:
-            raise ConfigError("init: torch initialises one embedding table; embed_rank must be 0")
+        if cfg.init != "normal" and cfg.embed_rank:
+            raise ConfigError(
+                f"init: {cfg.init} initialises one embedding table; embed_rank must be 0"
+            )
 
     def make(self, cfg, inputs, seeds, scales):
         vocab, n_classes, seq_len = inputs.vocab, inputs.n_classes, inputs.seq_len

@@ -67,6 +67,7 @@ _SAME = (
             "n_layers",
             "layernorm",
             "attn_bias",
+            "mlp_bias",
             "embed_rank",
         ),
     ),
