@@ -87,6 +87,14 @@ PUBLISHED: tuple[Published, ...] = (
         note="the maintained reference notebook's log: test loss collapses near 13,800",
     ),
     Published(
+        "nanda2023-addition",
+        ("reference-notebook",),
+        "t_gen with the reference notebook's settings (no MLP biases, TransformerLens init, "
+        "no warm-up)",
+        13_800,
+        "TransformerLens demos/Grokking_Demo.ipynb: test loss collapses near 13,800",
+    ),
+    Published(
         "tveit2025-muon",
         ("adamw", "muon"),
         "AdamW / Muon, steps to 95 % test acc.",
