@@ -113,7 +113,8 @@ GROKFAST = register(
             "Train x·y mod 97 on half the table with and without the Grokfast-MA gradient filter. "
             "The published ×50 compares a filtered run with weight decay against an unfiltered "
             "one without; here the filter is also compared with the same weight decay, and with "
-            "its learning rate divided by 1 + λ (the filter's largest gain)."
+            "its learning rate divided by 1 + λ (the filter's largest gain). Grokfast-EMA runs as "
+            "published too. The canonical model and optimizer are the authors' code's."
         ),
         reproduces="Lee et al. 2024, Fig. 1 / Table 1 (x·y mod 97, 50 %: 39,890 → 790 steps to "
         "0.95 test accuracy with Grokfast-MA)",
