@@ -18,14 +18,14 @@ Canonical: the authors' code (github.com/ironjr/grokfast, main.py, the README's 
 mod 97 with y = 0 left out (97·96 pairs), 50 % train; a 2-layer decoder transformer, width 128,
 4 heads, MLP 512, GELU, attention biases, LayerNorm in its block's own places (x ← LN₁(x);
 x + attn(x); x + MLP(LN₂(x)); a final LN), PyTorch's default initialisation; torch.optim.Adam
-(weight decay as L2 in the gradient) lr 1e-3, β (0.9, 0.98), 10 warm-up steps, minibatches of
-512; evaluated every 10 steps (the authors evaluate once per epoch, 10 steps).
+(weight decay as L2 in the gradient) lr 1e-3, β (0.9, 0.98), 10 warm-up steps as their
+LambdaLR (lr 0 at the first step, (k−1)/10 at step k: `warmup_offset` 1), minibatches of 512;
+evaluated every 10 steps (the authors evaluate once per epoch, 10 steps).
 Deliberate deviations, each too small to matter here or not expressible: (1) the authors' epoch
 ends with a ragged batch of 48 (10 steps an epoch); phenolab drops the ragged tail (9 steps of
-512); (2) their LambdaLR gives lr 0 at the first step ((k−1)/10 at step k), phenolab k/10 —
-one step earlier; (3) their head scores all 99 tokens (the 97 numbers, `op` and `=`), phenolab
-the 97 answers; (4) each member draws its initialisation from its own generator, not from
-torch.manual_seed(seed) as theirs; (5) their train accuracy averages the epoch's batches before
+512); (2) their head scores all 99 tokens (the 97 numbers, `op` and `=`), phenolab the 97
+answers; (3) each member draws its initialisation from its own generator, not from
+torch.manual_seed(seed) as theirs; (4) their train accuracy averages the epoch's batches before
 each step, phenolab's is measured on the whole training set at each evaluation.
 Quick (CPU): the main job's embedding MLP on x·y mod 97, 50 %.
 Speed-ups compare medians over seeds of t_gen (test accuracy ≥ 0.99 to the end of the run);
@@ -70,6 +70,7 @@ GROKFAST_CODE = RunConfig().replace(
     lr=1e-3,
     betas=(0.9, 0.98),
     warmup=10,
+    warmup_offset=1,
     batch_size=512,
 )
 CANONICAL = GROKFAST_CODE.replace(steps=60_000, eval_every=10)
@@ -180,8 +181,9 @@ GROKFAST = register(
             "is far weaker than the main job's 1). Quick budget raised to 10,000 steps; "
             "expectations unchanged.",
             "2026-12-07 (issue 15): the canonical variant is now the authors' code's experiment "
-            "(LayerNorm, GELU, attention biases, PyTorch init, Adam with L2 decay, y = 0 left out, "
-            "evaluation every 10 steps) instead of Power et al.'s transformer with AdamW — a new "
+            "(LayerNorm, GELU, attention biases, PyTorch init, Adam with L2 decay, LambdaLR's "
+            "warm-up, y = 0 left out, evaluation every 10 steps) instead of Power et al.'s "
+            "transformer with AdamW — a new "
             "registration; arm grokfast-ema and expectations first-95-ma / first-95-ema (the "
             "paper's metric, within 1.5× of 790 / 910) added, before any run of the new canonical "
             "variant. The earlier three expectations are unchanged.",
