@@ -67,6 +67,8 @@ def test_probe_runs_measure_the_first_crossing_with_median_and_range(tmp_path):
         3,
     )
     assert row.device == "H100" and row.seconds == 300
+    # beside the paper's first crossing, phenolab's sustained t_gen: 1.0 from first + 20 on
+    assert row.t_gen == 920
     assert row.variant == "canonical cut at 2,000 steps"
     assert "900 [700–1,300]" in markdown([row])
 

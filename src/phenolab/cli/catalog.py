@@ -102,6 +102,8 @@ def _fidelity(store: Store, args: argparse.Namespace) -> int:
             f"  measured {r.measured_text()} over {r.seeds} seed(s), {r.variant}, on {r.device},"
             f" {seconds}: {r.status.upper()}"
         )
+        if r.t_gen is not None or r.t_gen_lower is not None:
+            print(f"  phenolab's t_gen (test acc ≥ 0.99 to the end), same runs: {r.t_gen_text()}")
     return 0
 
 
