@@ -83,7 +83,7 @@ PUBLISHED: tuple[Published, ...] = (
         ("addition",),
         "t_gen (test acc. ≥ 99 % to the end)",
         13_300,
-        "Nanda et al. 2023, §5.2: cleanup ends near 13.3k steps",
+        "Nanda et al. 2023, §5.2: cleanup ends near 13.3k–14k steps",
         note="the maintained reference notebook's log: test loss collapses near 13,800",
     ),
     Published(
