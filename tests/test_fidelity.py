@@ -105,3 +105,26 @@ def test_readme_table_is_the_generated_one():
         "regenerate it: python -c 'from phenolab.catalog.fidelity import fidelity_rows, markdown;"
         " print(markdown(fidelity_rows()))'"
     )
+
+
+def test_jeffares_dd_readout_ranks_prime_counts_against_test_error():
+    from types import SimpleNamespace
+
+    from phenolab.catalog.entries.jeffares2025 import PRIMES_DD, primes_track_test_error
+    from phenolab.catalog.entries.nakkiran2021_model_wise import WIDTH_ARMS
+
+    def result(test_error: float, primes: dict[int, float]):
+        events = SimpleNamespace(final_train_acc=1.0, final_test_acc=1 - test_error)
+        metrics = {f"control/primes_x{s}": ([0, 100], [0.0, v]) for s, v in primes.items()}
+        return SimpleNamespace(events=events, metrics=metrics)
+
+    # a double-descent test error over three widths; ×100 follows it, ×10 rises, ×1000 falls
+    errors = {9: 0.3, 16: 0.5, 27: 0.2}
+    outcome = {
+        WIDTH_ARMS[h]: [result(err, {10: h, 100: 10 * err, 1000: -h})] for h, err in errors.items()
+    }
+    measured = primes_track_test_error(outcome)
+    assert measured.value == pytest.approx(1.0)
+    assert "×10: ρ = -0.50" in measured.note and "×1000: ρ = 0.50" in measured.note
+    verdict, _ = PRIMES_DD.expectations[0].judge(outcome)
+    assert verdict == "PASS"
