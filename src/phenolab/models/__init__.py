@@ -53,8 +53,8 @@ class ModelConfig:
     )
     layernorm: bool = param(
         False,
-        "transformer: LayerNorm in each block (before the attention and the MLP) and before the"
-        " unembedding; where exactly: layernorm_at",
+        "transformer: LayerNorms in each block (two: around the attention and the MLP) and, but"
+        " for post-LN, before the unembedding; where exactly: layernorm_at",
     )
     layernorm_at: str = param(
         "pre",
