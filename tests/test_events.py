@@ -80,3 +80,13 @@ def test_rise_width_measures_the_last_transition():
     brier = [1, 1.5, 2, 2, 1, 0.5, 0.2, 0, 0, 0, 0]  # falling: from its peak
     assert rise_width(steps, brier) == 600 - 400  # 90 % of the way down at 0.2
     assert rise_width(steps, [1.0] * 11) is None
+
+
+def test_first_crossing_counts_a_flicker_that_first_sustained_does_not():
+    from phenolab.analysis.events import first_crossing
+
+    steps, values = [10, 20, 30, 40, 50], [0.1, 0.96, 0.5, 0.97, 0.99]
+    assert first_crossing(steps, values, 0.95) == 20
+    assert first_sustained(steps, values, 0.95) == 40
+    assert first_crossing(steps, values, 0.995) is None
+    assert first_crossing(steps, [0.95] * 5, 0.95) == 10  # ≥, not >

@@ -159,3 +159,15 @@ def test_every_measure_gives_the_cpu_values_on_cuda(tmp_path, model):
             atol=1e-3,
             msg=name,
         )
+
+
+def test_prime_counts_under_three_roundings():
+    model = torch.nn.Module()
+    model.w = torch.nn.Parameter(torch.tensor([[0.02, -0.03, 0.04, 0.05, 0.0701, 1.0]]))
+    out = MEASURES["primes-rounding"](SimpleNamespace(model=model))
+    # ×10: 0, 0, 0, 0 or 1, 1, 10 → none prime
+    assert out["control/primes_x10"].item() == 0
+    # ×100: 2, 3, 4, 5, 7, 100 → 4 primes, as control/primes
+    assert out["control/primes_x100"].item() == 4
+    # ×1000: 20, 30, 40, 50, 70, 1000 → none prime
+    assert out["control/primes_x1000"].item() == 0

@@ -125,3 +125,14 @@ def test_non_prime_modulus_is_fine_without_division():
 
 def test_is_prime():
     assert [n for n in range(30) if is_prime(n)] == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]
+
+
+def test_nonzero_y_leaves_y_zero_out_of_the_table():
+    cfg = TaskConfig(op="x*y", p=7, frac=0.5, nonzero_y=True)
+    pairs, answers = task_of("x*y").table(cfg)
+    assert len(answers) == 7 * 6 and (pairs[:, 1] != 0).all()
+    assert torch.equal(answers, pairs[:, 0] * pairs[:, 1] % 7)
+    plain = task_of("x*y").table(TaskConfig(op="x*y", p=7, frac=0.5))[1]
+    assert len(plain) == 49
+    with pytest.raises(ConfigError, match="nonzero_y"):
+        TaskConfig(op="parity", nonzero_y=True)

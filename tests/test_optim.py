@@ -116,3 +116,36 @@ def test_make_optimizer_builds_the_named_kind_with_each_members_values():
     )
     with pytest.raises(ConfigError, match="lstsq is a closed-form solve"):
         make_optimizer([lstsq], model)
+
+
+def test_warmup_offset_one_is_torch_lambdalr_as_in_the_grokfast_code():
+    """Adam, warmup 10 delayed by one step = torch.optim.Adam with LambdaLR(u ↦ 1 if u > 10 else
+    u / 10) stepped after each update (lr 0 at the first step, as the authors' Grokfast code)."""
+    w, b, x, y = _problem()
+    ours = [w.clone().requires_grad_(), b.clone().requires_grad_()]
+    ref = [w.clone().requires_grad_(), b.clone().requires_grad_()]
+    opt = Adam(ours, lr=[3e-2], wd=[0.01], warmup=[10], betas=(0.9, 0.98), eps=1e-8)
+    opt.warmup_offset = 1.0
+    ref_opt = torch.optim.Adam(ref, lr=3e-2, weight_decay=0.01, betas=(0.9, 0.98), eps=1e-8)
+    schedule = torch.optim.lr_scheduler.LambdaLR(ref_opt, lambda u: 1 if u > 10 else u / 10)
+    first = [p.detach().clone() for p in ours]
+    for step in range(25):
+        for params, o in ((ours, opt), (ref, ref_opt)):
+            o.zero_grad()
+            _loss(*params, x, y).backward()
+            o.step()
+        schedule.step()
+        if step == 0:  # lr 0 at the first step: nothing moved
+            assert all(torch.equal(p, q) for p, q in zip(ours, first, strict=True))
+        for a, r in zip(ours, ref, strict=True):
+            torch.testing.assert_close(a, r, rtol=1e-5, atol=1e-6)
+
+
+def test_warmup_offset_is_a_config_field_that_needs_a_warmup():
+    from phenolab.config import RunConfig
+    from phenolab.errors import ConfigError
+
+    base = RunConfig()
+    assert base.replace(warmup_offset=0).run_id() == base.run_id()
+    with pytest.raises(ConfigError, match="warmup_offset"):
+        base.replace(warmup=0, warmup_offset=1)

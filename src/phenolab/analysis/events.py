@@ -3,6 +3,9 @@
 - t_fit: first eval step from which train accuracy stays ≥ τ to the end of the run.
 - t_gen: first eval step from which test accuracy stays ≥ τ to the end of the run
   (a flicker above τ is not generalization).
+- first_crossing: the first eval step at which a curve reaches a level at all — the metric
+  many papers report instead (e.g. Lee et al. 2024's "iterations to reach 95 % val. acc."),
+  shown beside t_gen where an entry compares with such a number; never used for phases.
 - Phases (after Liu et al. 2022, "Towards understanding grokking", and Huang et al. 2024,
   "Unifying grokking and double descent"):
   confusion (train never fits); comprehension (t_gen ≤ k·t_fit); grokking (t_gen > k·t_fit);
@@ -36,6 +39,11 @@ def first_sustained(steps: Sequence[int], values: Sequence[float], tau: float) -
         else:
             first = None
     return first
+
+
+def first_crossing(steps: Sequence[int], values: Sequence[float], tau: float) -> int | None:
+    """The first step whose value is ≥ tau (whatever comes after); None if none is."""
+    return next((s for s, v in zip(steps, values, strict=True) if v >= tau), None)
 
 
 def value_at(metrics: dict, name: str, step: int | None) -> float | None:

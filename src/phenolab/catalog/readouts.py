@@ -165,15 +165,17 @@ def _censored_median(values: list[float], never: int, bound: float, note: str) -
     return Measured(None, lower=lower, note=note)
 
 
-def median_steps_to(outcome: Outcome, arm: str, level: float) -> Measured:
+def median_steps_to(outcome: Outcome, arm: str, level: float, first: bool = False) -> Measured:
     """Median over seeds of the first step from which test accuracy stays ≥ `level` (e.g. 0.95,
-    the threshold of Tveit et al. 2025 and Minegishi et al. 2024); censored as median_t_gen."""
-    from phenolab.analysis.events import first_sustained
+    the threshold of Tveit et al. 2025 and Minegishi et al. 2024); with `first`, of the first
+    step at which it reaches `level` at all (the first crossing, Lee et al. 2024's metric);
+    censored as median_t_gen."""
+    from phenolab.analysis.events import first_crossing, first_sustained
 
     steps_to, never = [], 0
     budget = max(r.record.config["train"]["steps"] for r in outcome[arm])
     for metrics in curves_of(outcome, arm, "test/acc"):
-        step = first_sustained(*metrics["test/acc"], level)
+        step = (first_crossing if first else first_sustained)(*metrics["test/acc"], level)
         if step is None:
             never += 1
         else:

@@ -136,6 +136,12 @@ def _steps_to(outcome: Outcome, arm: str, level: float) -> Measured:
     return r.median_steps_to(outcome, arm, level)
 
 
+@readout("first_steps_to", _arm(), LEVEL)
+def _first_steps_to(outcome: Outcome, arm: str, level: float) -> Measured:
+    """Median first step at which test accuracy reaches level at all (first crossing)."""
+    return r.median_steps_to(outcome, arm, level, first=True)
+
+
 @readout("steps_to_ratio", _arm("numerator"), _arm("denominator"), LEVEL)
 def _steps_to_ratio(outcome: Outcome, numerator: str, denominator: str, level: float) -> Measured:
     """Ratio of two arms' median steps to test accuracy ≥ level, bounds carried through."""

@@ -1,5 +1,5 @@
-"""`phenolab catalog [show ID|FILE]`, `phenolab reproduce ID|FILE` and `phenolab prereg FILE`
-(the ledger: catalog/ledger.py)."""
+"""`phenolab catalog [show ID|FILE] [--readouts] [--fidelity]`, `phenolab reproduce ID|FILE` and
+`phenolab prereg FILE` (the ledger: catalog/ledger.py; the fidelity table: catalog/fidelity.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,12 @@ def add_parser(sub) -> None:
     catalog.add_argument("entry_id", nargs="?", metavar="ID", help="the entry to show")
     catalog.add_argument(
         "--readouts", action="store_true", help="the read-outs an experiment file may name"
+    )
+    catalog.add_argument(
+        "--fidelity",
+        action="store_true",
+        help="each published number beside the canonical variant's measured value in the store"
+        " (reproduced / not reproduced / not run, with the command that runs it)",
     )
     shared.add_json(catalog)
     shared.add_store(catalog)
@@ -74,6 +80,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     if args.action is not None:
         raise ConfigError(f"catalog: unknown action {args.action!r} (valid: show)")
     store = Store(args.store)
+    if args.fidelity:
+        return _fidelity(store, args)
     rows = []
     for e in all_entries():
         last = store.last_verdicts(e.id)
@@ -173,6 +181,33 @@ def _same_file(a: str | None, b: str | None) -> bool:
     from pathlib import Path
 
     return a is not None and b is not None and Path(a).resolve() == Path(b).resolve()
+
+
+def _fidelity(store: Store, args: argparse.Namespace) -> int:
+    from phenolab.catalog.fidelity import fidelity_rows
+
+    rows = fidelity_rows(store)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows]))
+        return 0
+    for r in rows:
+        p = r.published
+        published = f"{p.value:.2f}" if len(p.arms) > 1 else f"{p.value:,.0f}"
+        print(f"{p.entry} [{', '.join(p.arms)}] {p.quantity}")
+        print(f"  published {published} ({p.source})")
+        if r.status == "not run":
+            print("  not run; run it with:")
+            for c in r.commands:
+                print(f"    {c}")
+            continue
+        seconds = f"{r.seconds:,.0f} s" if r.seconds is not None else "? s"
+        print(
+            f"  measured {r.measured_text()} over {r.seeds} seed(s), {r.variant}, on {r.device},"
+            f" {seconds}: {r.status.upper()}"
+        )
+        if r.t_gen is not None or r.t_gen_lower is not None:
+            print(f"  phenolab's t_gen (test acc ≥ 0.99 to the end), same runs: {r.t_gen_text()}")
+    return 0
 
 
 def _summary(verdicts: list[dict]) -> str:

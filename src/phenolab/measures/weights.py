@@ -66,3 +66,19 @@ def prime_count(ctx: Context) -> Values:
         n = (p.detach().abs() * PRIME_SCALE).round().long().flatten(1)  # [E, n]
         counts = counts + is_prime_tensor(n).sum(1)
     return {"control/primes": counts.float()}
+
+
+PRIME_ROUNDINGS = (10, 100, 1000)  # primes-rounding: the rounding scales shown side by side
+
+
+@measure("primes-rounding")
+def prime_count_roundings(ctx: Context) -> Values:
+    """`control/primes_x{s}` for s in PRIME_ROUNDINGS: how many parameters have round(s · |w|)
+    prime — the same control as `primes` (s = 100) under other roundings, since the count
+    depends on the rounding chosen."""
+    counts = {s: 0 for s in PRIME_ROUNDINGS}
+    for p in ctx.model.parameters():
+        magnitude = p.detach().abs().flatten(1)  # [E, n]
+        for s in PRIME_ROUNDINGS:
+            counts[s] = counts[s] + is_prime_tensor((magnitude * s).round().long()).sum(1)
+    return {f"control/primes_x{s}": c.float() for s, c in counts.items()}

@@ -51,9 +51,40 @@ class ModelConfig:
         "dense: hidden widths layer by layer (e.g. 300,100: LeNet-300-100); cnn: channels of each"
         " conv layer; default: width × n_layers",
     )
-    layernorm: bool = param(False, "transformer: pre-LayerNorm in each block and before unembed")
+    layernorm: bool = param(
+        False,
+        "transformer: LayerNorms in each block (two: around the attention and the MLP) and, but"
+        " for post-LN, before the unembedding; where exactly: layernorm_at",
+    )
+    layernorm_at: str = param(
+        "pre",
+        "transformer with layernorm: pre (x + f(LN(x)), a final LN), post (LN(x + f(x)), no final"
+        " LN: Power et al.'s openai/grok code) or normed-residual (x ← LN(x); x + attn(x); then"
+        " x + MLP(LN(x)), a final LN: the Grokfast code's block)",
+    )
+    attn_bias: bool = param(
+        False,
+        "transformer: biases on the query, key, value and output projections (zero at init, as"
+        " torch.nn.MultiheadAttention's)",
+    )
+    mlp_bias: bool = param(
+        True,
+        "transformer: biases in the MLP (false: none, as the Nanda et al. reference notebook,"
+        " which freezes every bias at zero)",
+    )
+    init: str = param(
+        "normal",
+        "transformer: normal (N(0, 1/d_model) weights, N(0, 1/classes) unembedding: Nanda et"
+        " al.'s code), torch (PyTorch's module defaults: N(0, 1) embeddings, xavier-uniform"
+        " attention in-projection, U(±1/√fan_in) linear weights and MLP biases: the Grokfast"
+        " code's) or transformerlens (every weight N(0, (0.8/√d_model)²): TransformerLens's)",
+    )
     init_scale: float = param(1.0, "init scale α: every initial weight is multiplied by it")
-    activation: str = param("relu", "mlp, twolayer: hidden activation, relu or sqr (x²)")
+    activation: str = param(
+        "relu",
+        "mlp, twolayer: hidden activation, relu, sqr (x²) or gelu; transformer: the MLP's, relu"
+        " or gelu (exact erf GELU, torch.nn.GELU's default)",
+    )
     feature_map: str = param(
         "relu", "rf: relu (max(0, Wx/√d), W Gaussian) or subset (p of the input coordinates)"
     )
@@ -88,12 +119,19 @@ class ModelConfig:
         if self.widths and "widths" not in kind.fields:
             users = " or ".join(_readers("widths"))
             raise ConfigError(f"widths: used by model={users} only, not {self.model}")
+        for name in _DEFAULTS:
+            if getattr(self, name) != _DEFAULTS[name] and name not in kind.fields:
+                users = " and ".join(_readers(name))
+                raise ConfigError(f"{name}: used by model={users} only, not {self.model}")
         if self.embed_rank and "embed_rank" not in kind.fields:
             users = " and ".join(_readers("embed_rank"))
             raise ConfigError(
                 f"embed_rank: model={self.model} has no token embedding to factor ({users} have"
                 " one)"
             )
+
+
+_DEFAULTS = {"layernorm_at": "pre", "attn_bias": False, "mlp_bias": True, "init": "normal"}
 
 
 def _readers(name: str) -> list[str]:

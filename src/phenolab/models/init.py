@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
-# hidden activations of the mlp and twolayer models (`activation`)
-ACTIVATIONS = {"relu": torch.relu, "sqr": torch.square}
+# hidden activations of the mlp, twolayer and transformer models (`activation`); gelu is the
+# exact (erf) GELU, torch.nn.GELU's default
+ACTIVATIONS = {"relu": torch.relu, "sqr": torch.square, "gelu": torch.nn.functional.gelu}
 
 
 def stacked_normal(
@@ -14,6 +15,20 @@ def stacked_normal(
     """[E, *shape]: member e drawn from N(0, std²) by gens[e], times its init scale α_e."""
     w = torch.stack(
         [torch.randn(shape, generator=g) * (std * a) for g, a in zip(gens, scales, strict=True)]
+    )
+    return torch.nn.Parameter(w)
+
+
+def stacked_uniform(
+    gens: list[torch.Generator], shape: tuple[int, ...], bound: float, scales: list[float]
+) -> torch.nn.Parameter:
+    """[E, *shape]: member e drawn from U(−bound, bound) by gens[e], times its init scale α_e
+    (PyTorch's default initialisations of nn.Linear and nn.MultiheadAttention are uniform)."""
+    w = torch.stack(
+        [
+            (torch.rand(shape, generator=g) * 2 - 1) * (bound * a)
+            for g, a in zip(gens, scales, strict=True)
+        ]
     )
     return torch.nn.Parameter(w)
 

@@ -4,6 +4,23 @@ mechanistic interpretability" (arXiv:2301.05217): learned token and position emb
 unembedding read at the last position. Initial scales follow the paper's code description:
 N(0, 1/d_model) for all weights except W_U ~ N(0, 1/classes).
 
+Options for the other papers' transformers (each off by default):
+- `layernorm_at`: where the LayerNorms sit when `layernorm` is on — "pre" (x + f(LN(x)), a final
+  LN before the unembedding), "post" (LN(x + f(x)), Vaswani et al. and Power et al.'s
+  openai/grok code; no final LN) or "normed-residual" (the Grokfast code's block, from an
+  unofficial Power et al. reimplementation: x ← LN₁(x); x ← x + attn(x); x ← x + MLP(LN₂(x));
+  the attention's residual starts from the normalised stream; a final LN);
+- `attn_bias`: biases on the query, key, value and output projections (nn.MultiheadAttention's,
+  initialised to zero as there);
+- `activation`: relu or gelu (the exact erf GELU of nn.GELU) in the MLP;
+- `init`: "normal" (above), "torch" (PyTorch's defaults for the modules of the authors' code:
+  nn.Embedding N(0, 1) for tokens and positions; nn.MultiheadAttention's xavier-uniform
+  in-projection and zero biases; nn.Linear's U(±1/√fan_in) for the output projection, the MLP's
+  weights and biases and the unembedding) or "transformerlens" (every weight N(0, (0.8/√d)²),
+  TransformerLens's default, used by the maintained reference notebook of Nanda et al.);
+- `mlp_bias`: false leaves the MLP's biases out (the reference notebook freezes every bias at
+  zero).
+
 Two exact shortcuts make full-batch training cheap:
 - only the last position's output is used, so the last block computes its query, MLP and
   residual at that position alone (keys and values still see every position);
@@ -20,7 +37,18 @@ import torch.nn.functional as F
 from phenolab.errors import ConfigError
 from phenolab.models.base import MODELS, ModelKind
 from phenolab.models.embedding import TokenEmbedding
-from phenolab.models.init import bmm, gather_rows, stacked_normal, zeros
+from phenolab.models.init import (
+    ACTIVATIONS,
+    bmm,
+    gather_rows,
+    stacked_normal,
+    stacked_uniform,
+    zeros,
+)
+
+LAYERNORM_AT = ("pre", "post", "normed-residual")
+INITS = ("normal", "torch", "transformerlens")
+TL_RANGE = 0.8  # TransformerLens's default initializer range, times 1/√d_model
 
 
 class Transformer(TokenEmbedding, torch.nn.Module):
@@ -40,15 +68,25 @@ class Transformer(TokenEmbedding, torch.nn.Module):
         super().__init__()
         gens = [torch.Generator().manual_seed(s) for s in seeds]
         e, d, a = len(seeds), cfg.d_model, scales
-        std = d**-0.5
+        torch_init = cfg.init == "torch"
+        tl = TL_RANGE * d**-0.5 if cfg.init == "transformerlens" else None
         self.n_heads = cfg.n_heads
-        self.init_embedding(gens, vocab, d, a, cfg.embed_rank)  # W_E [E, vocab, d] or A·B
-        self.W_pos = stacked_normal(gens, (seq_len, d), std, a)  # [E, T, d]
-        self.blocks = torch.nn.ModuleList(
-            Block(gens, d, cfg.d_mlp, cfg.layernorm, a) for _ in range(cfg.n_layers)
-        )
-        self.ln_final = LayerNorm(e, d) if cfg.layernorm else None
-        self.W_U = stacked_normal(gens, (d, n_classes), n_classes**-0.5, a)  # [E, d, classes]
+        if torch_init or tl:  # nn.Embedding: N(0, 1)
+            self.embed_rank = 0
+            self.W_E = stacked_normal(gens, (vocab, d), tl or 1.0, a)  # [E, vocab, d]
+            self.W_pos = stacked_normal(gens, (seq_len, d), tl or 1.0, a)  # [E, T, d]
+        else:
+            self.init_embedding(gens, vocab, d, a, cfg.embed_rank)  # W_E [E, vocab, d] or A·B
+            self.W_pos = stacked_normal(gens, (seq_len, d), d**-0.5, a)  # [E, T, d]
+        self.blocks = torch.nn.ModuleList(Block(gens, cfg, a) for _ in range(cfg.n_layers))
+        final = cfg.layernorm and cfg.layernorm_at != "post"
+        self.ln_final = LayerNorm(e, d) if final else None
+        if torch_init:  # nn.Linear(d, classes, bias=False)
+            self.W_U = stacked_uniform(gens, (d, n_classes), d**-0.5, a)
+        elif tl:
+            self.W_U = stacked_normal(gens, (d, n_classes), tl, a)
+        else:
+            self.W_U = stacked_normal(gens, (d, n_classes), n_classes**-0.5, a)  # [E, d, classes]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [E, B, T] token ids → logits [E, B, classes] at the last position."""
@@ -71,25 +109,63 @@ class Transformer(TokenEmbedding, torch.nn.Module):
 
 
 class Block(torch.nn.Module):
-    def __init__(self, gens, d: int, d_mlp: int, layernorm: bool, scale: list[float]) -> None:
+    def __init__(self, gens, cfg, scale: list[float]) -> None:
         super().__init__()
-        e, std = len(gens), d**-0.5
-        self.W_Q = stacked_normal(gens, (d, d), std, scale)  # [E, d, heads·d_head]
-        self.W_K = stacked_normal(gens, (d, d), std, scale)
-        self.W_V = stacked_normal(gens, (d, d), std, scale)
-        self.W_O = stacked_normal(gens, (d, d), std, scale)  # [E, heads·d_head, d]
-        self.W_in = stacked_normal(gens, (d, d_mlp), std, scale)  # [E, d, d_mlp]
-        self.b_in = zeros(e, d_mlp)
-        self.W_out = stacked_normal(gens, (d_mlp, d), std, scale)  # [E, d_mlp, d]
-        self.b_out = zeros(e, d)
-        self.ln_attn = LayerNorm(e, d) if layernorm else None
-        self.ln_mlp = LayerNorm(e, d) if layernorm else None
+        e, d, d_mlp = len(gens), cfg.d_model, cfg.d_mlp
+        self.act = ACTIVATIONS[cfg.activation]
+        # where the LayerNorms act (None: no LayerNorm)
+        self.place = cfg.layernorm_at if cfg.layernorm else None
+        if cfg.init == "torch":
+            qkv = (6 / (d + 3 * d)) ** 0.5  # xavier-uniform of the [3d, d] in-projection
+            self.W_Q = stacked_uniform(gens, (d, d), qkv, scale)  # [E, d, heads·d_head]
+            self.W_K = stacked_uniform(gens, (d, d), qkv, scale)
+            self.W_V = stacked_uniform(gens, (d, d), qkv, scale)
+            self.W_O = stacked_uniform(gens, (d, d), d**-0.5, scale)  # [E, heads·d_head, d]
+            self.W_in = stacked_uniform(gens, (d, d_mlp), d**-0.5, scale)  # [E, d, d_mlp]
+            self.b_in = stacked_uniform(gens, (d_mlp,), d**-0.5, scale)
+            self.W_out = stacked_uniform(gens, (d_mlp, d), d_mlp**-0.5, scale)  # [E, d_mlp, d]
+            self.b_out = stacked_uniform(gens, (d,), d_mlp**-0.5, scale)
+        else:
+            std = TL_RANGE * d**-0.5 if cfg.init == "transformerlens" else d**-0.5
+            self.W_Q = stacked_normal(gens, (d, d), std, scale)  # [E, d, heads·d_head]
+            self.W_K = stacked_normal(gens, (d, d), std, scale)
+            self.W_V = stacked_normal(gens, (d, d), std, scale)
+            self.W_O = stacked_normal(gens, (d, d), std, scale)  # [E, heads·d_head, d]
+            self.W_in = stacked_normal(gens, (d, d_mlp), std, scale)  # [E, d, d_mlp]
+            self.b_in = zeros(e, d_mlp)
+            self.W_out = stacked_normal(gens, (d_mlp, d), std, scale)  # [E, d_mlp, d]
+            self.b_out = zeros(e, d)
+        if not cfg.mlp_bias:
+            self.b_in = self.b_out = None
+        if cfg.attn_bias:  # [E, d] each, zero as nn.MultiheadAttention's
+            self.b_Q, self.b_K, self.b_V, self.b_O = (zeros(e, d) for _ in range(4))
+        else:
+            self.b_Q = self.b_K = self.b_V = self.b_O = None
+        self.ln_attn = LayerNorm(e, d) if cfg.layernorm else None
+        self.ln_mlp = LayerNorm(e, d) if cfg.layernorm else None
+
+    def _project(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+        out = bmm(x, w)
+        if b is None:
+            return out
+        return out + b.view(b.shape[0], *([1] * (out.dim() - 2)), b.shape[1])
+
+    def _attention_input(self, resid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(what the attention reads, the residual it is added to) of the block's input."""
+        if self.place == "pre":
+            return self.ln_attn(resid), resid
+        if self.place == "normed-residual":
+            normed = self.ln_attn(resid)
+            return normed, normed
+        return resid, resid  # post-LN normalises after the sum; no LayerNorm at all
 
     def forward(self, resid: torch.Tensor, n_heads: int, last_only: bool) -> torch.Tensor:
         """resid [E, B, T, d] → [E, B, T', d], T' = 1 if last_only else T."""
-        normed = self.ln_attn(resid) if self.ln_attn is not None else resid
+        normed, resid = self._attention_input(resid)
         q_in = normed[:, :, -1:] if last_only else normed  # [E, B, Tq, d]
-        q, k, v = bmm(q_in, self.W_Q), bmm(normed, self.W_K), bmm(normed, self.W_V)
+        q = self._project(q_in, self.W_Q, self.b_Q)
+        k = self._project(normed, self.W_K, self.b_K)
+        v = self._project(normed, self.W_V, self.b_V)
         resid = resid[:, :, -1:] if last_only else resid
         return self._attend_and_mlp(resid, q, k, v, n_heads, last_only)
 
@@ -98,11 +174,11 @@ class Block(torch.nn.Module):
     ) -> torch.Tensor:
         """The same block on the embedding: input row (j, token) of `table` [E, T·V, d] at
         rows [E, B, T]; projections are computed on the table and gathered."""
-        normed = self.ln_attn(table) if self.ln_attn is not None else table  # [E, T·V, d]
+        normed, table = self._attention_input(table)  # [E, T·V, d] each
         q_rows = rows[:, :, -1:] if last_only else rows  # [E, B, Tq]
-        q = gather_rows(bmm(normed, self.W_Q), q_rows)  # [E, B, Tq, d]
-        k = gather_rows(bmm(normed, self.W_K), rows)  # [E, B, T, d]
-        v = gather_rows(bmm(normed, self.W_V), rows)
+        q = gather_rows(self._project(normed, self.W_Q, self.b_Q), q_rows)  # [E, B, Tq, d]
+        k = gather_rows(self._project(normed, self.W_K, self.b_K), rows)  # [E, B, T, d]
+        v = gather_rows(self._project(normed, self.W_V, self.b_V), rows)
         resid = gather_rows(table, q_rows)  # [E, B, Tq, d]
         return self._attend_and_mlp(resid, q, k, v, n_heads, last_only)
 
@@ -120,10 +196,17 @@ class Block(torch.nn.Module):
                 heads(q, tq), heads(k, t), heads(v, t), is_causal=True
             )  # [E, B, H, Tq, d_head]
             z = z.transpose(2, 3).reshape(e, b, tq, d)  # [E, B, Tq, heads·d_head]
-        resid = resid + bmm(z, self.W_O)
-        normed = self.ln_mlp(resid) if self.ln_mlp is not None else resid
-        hidden = torch.relu(bmm(normed, self.W_in) + self.b_in[:, None, None])
-        return resid + bmm(hidden, self.W_out) + self.b_out[:, None, None]
+        resid = resid + self._project(z, self.W_O, self.b_O)
+        if self.place == "post":
+            resid = self.ln_attn(resid)
+        normed = self.ln_mlp(resid) if self.place in ("pre", "normed-residual") else resid
+        hidden = bmm(normed, self.W_in)
+        if self.b_in is not None:
+            hidden = hidden + self.b_in[:, None, None]
+        out = resid + bmm(self.act(hidden), self.W_out)
+        if self.b_out is not None:
+            out = out + self.b_out[:, None, None]
+        return self.ln_mlp(out) if self.place == "post" else out
 
 
 def _last_query_attention(q, k, v, n_heads: int) -> torch.Tensor:
@@ -156,15 +239,40 @@ class LayerNorm(torch.nn.Module):
 
 class TransformerKind(ModelKind):
     summary = "decoder-only transformer over `x op y =` (Nanda et al. 2023)"
-    fields = ("d_model", "n_heads", "d_mlp", "n_layers", "layernorm", "embed_rank")
+    fields = (
+        "d_model",
+        "n_heads",
+        "d_mlp",
+        "n_layers",
+        "layernorm",
+        "layernorm_at",
+        "attn_bias",
+        "mlp_bias",
+        "activation",
+        "init",
+        "embed_rank",
+    )
     reads = "sequence"
 
     def check(self, cfg) -> None:
         if cfg.n_layers > 2:
             raise ConfigError(f"n_layers: 1 or 2 supported, got {cfg.n_layers}")
-        if cfg.activation != "relu":
+        if cfg.activation not in ("relu", "gelu"):
             raise ConfigError(
-                "activation: the transformer's MLP is ReLU only; sqr needs mlp or twolayer"
+                f"activation: the transformer's MLP is relu or gelu, got {cfg.activation}; sqr"
+                " needs mlp or twolayer"
+            )
+        if cfg.layernorm_at not in LAYERNORM_AT:
+            raise ConfigError(
+                f"layernorm_at: unknown {cfg.layernorm_at!r} (valid: {', '.join(LAYERNORM_AT)})"
+            )
+        if cfg.layernorm_at != "pre" and not cfg.layernorm:
+            raise ConfigError("layernorm_at: places the LayerNorms; set layernorm true too")
+        if cfg.init not in INITS:
+            raise ConfigError(f"init: unknown {cfg.init!r} (valid: {', '.join(INITS)})")
+        if cfg.init != "normal" and cfg.embed_rank:
+            raise ConfigError(
+                f"init: {cfg.init} initialises one embedding table; embed_rank must be 0"
             )
 
     def make(self, cfg, inputs, seeds, scales):

@@ -66,6 +66,8 @@ _SAME = (
             "d_mlp",
             "n_layers",
             "layernorm",
+            "attn_bias",
+            "mlp_bias",
             "embed_rank",
         ),
     ),

@@ -73,6 +73,11 @@ class TaskConfig:
     )
     p: int = param(97, "modulus (prime for x/y); not used by group ops")
     frac: float = param(0.3, "fraction of all pairs used for training, in (0, 1)")
+    nonzero_y: bool = param(
+        False,
+        "arithmetic ops: leave the pairs with y = 0 out of the table (always for x/y; the"
+        " Grokfast code does it for x·y)",
+    )
     split_seed: int | None = param(None, "seed of the random train/test split (default: --seed)")
     sequence: str = param("x op y =", "transformer input: 'x op y =' or 'x y =' (Nanda et al.)")
     n_bits: int = param(40, "parity: input length n (uniform ±1 bits)")

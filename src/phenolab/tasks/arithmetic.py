@@ -64,7 +64,7 @@ def is_prime(n: int) -> bool:
 class Arithmetic(PairTask):
     """x ∘ y mod p for one operation."""
 
-    fields = ("p", *PairTask.fields)
+    fields = ("p", "nonzero_y", *PairTask.fields)
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
@@ -86,12 +86,15 @@ class Arithmetic(PairTask):
     def title(self, op: str, p: int) -> str:
         return f"{op} mod {p}"
 
+    def _nonzero_y(self, cfg) -> bool:
+        return self.name in NONZERO_Y or cfg.nonzero_y
+
     def n_pairs(self, cfg) -> int:
-        return cfg.p * (cfg.p - 1 if self.name in NONZERO_Y else cfg.p)
+        return cfg.p * (cfg.p - 1 if self._nonzero_y(cfg) else cfg.p)
 
     def table(self, cfg) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = all_pairs(cfg.p)
-        if self.name in NONZERO_Y:
+        if self._nonzero_y(cfg):
             keep = y != 0
             x, y = x[keep], y[keep]
         return torch.stack([x, y], dim=1), OPERATIONS[self.name](x, y, cfg.p)

@@ -41,6 +41,11 @@ class TrainConfig:
         " the reference uses 0.02); 0: the same as lr. The AdamW part always uses lr",
     )
     warmup: int = param(10, "linear learning-rate warmup over this many steps (0: none)")
+    warmup_offset: int = param(
+        0,
+        "steps the warmup is delayed by: step k runs at lr·min(1, (k − offset)/warmup), k from 1"
+        " (1: torch's LambdaLR schedule, whose first step has lr 0, as in the Grokfast code)",
+    )
     batch_size: int = param(0, "minibatch size; 0 means full batch")
     steps: int = param(3000, "optimizer steps")
     loss: str = param(
@@ -99,7 +104,9 @@ class TrainConfig:
             raise ConfigError(f"muon_lr: only optimizer=muon uses it, not {self.optimizer}")
         if not 0 <= self.muon_momentum < 1:
             raise ConfigError(f"muon_momentum: must be in [0, 1), got {self.muon_momentum}")
-        for name in ("warmup", "batch_size"):
+        if self.warmup_offset and not self.warmup:
+            raise ConfigError("warmup_offset: delays a warmup; set warmup too")
+        for name in ("warmup", "warmup_offset", "batch_size"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}: must be non-negative, got {getattr(self, name)}")
         if self.order_seed is not None and self.batch_size == 0:

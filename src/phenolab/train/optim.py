@@ -52,9 +52,14 @@ class MemberOptimizer:
         self.state["step"].add_(1)
         return self.learning_rate()
 
+    # steps the linear warmup is delayed by (TrainConfig.warmup_offset; set by make_optimizer)
+    warmup_offset = 0.0
+
     def learning_rate(self) -> torch.Tensor:
-        """The learning rate of the last counted step, per member [E] float64."""
-        return self.lr * (self.state["step"] / self.warmup.clamp(min=1)).clamp(max=1.0)
+        """The learning rate of the last counted step, per member [E] float64:
+        lr · min(1, (step − warmup_offset) / warmup), never negative."""
+        progress = self.state["step"] - self.warmup_offset
+        return self.lr * (progress / self.warmup.clamp(min=1)).clamp(min=0.0, max=1.0)
 
     def _zero_buffers(self, name: str) -> list[torch.Tensor]:
         """A zero buffer like each parameter, for state `name`: views into one [E, P] tensor
@@ -253,7 +258,12 @@ OPTIMIZERS.register("adam", AdamKind(Adam, "Adam with L2 weight decay in the gra
 def make_optimizer(configs: list, model: torch.nn.Module) -> MemberOptimizer:
     """The ensemble's optimizer: the kind its configs share (RunConfig.train.optimizer), with
     each member's lr, weight decay and warmup."""
-    return OPTIMIZERS.get(configs[0].train.optimizer).build(configs, model)
+    optimizer = OPTIMIZERS.get(configs[0].train.optimizer).build(configs, model)
+    offset = float(configs[0].train.warmup_offset)  # shared by the ensemble
+    optimizer.warmup_offset = offset
+    if getattr(optimizer, "adamw", None) is not None:  # muon's AdamW part
+        optimizer.adamw.warmup_offset = offset
+    return optimizer
 
 
 # Optimizers in their own modules register on import (after the names they build on).

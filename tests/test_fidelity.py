@@ -1,0 +1,130 @@
+"""The fidelity table: published numbers beside the canonical runs found in the store."""
+
+import json
+import pathlib
+import shlex
+
+import pytest
+
+from phenolab.catalog import fidelity, get
+from phenolab.catalog.fidelity import PUBLISHED, Published, fidelity_rows, markdown
+from phenolab.cli import build_parser, main
+from phenolab.cli.run import _configs_from_args
+from phenolab.store import Store
+
+MA = PUBLISHED[0]
+README = pathlib.Path(__file__).parents[1] / "README.md"
+
+
+def test_every_row_names_a_real_entry_arm_and_an_empty_store_has_nothing_run(tmp_path):
+    for p in PUBLISHED:
+        names = {a.name for a in get(p.entry).arms}
+        assert set(p.arms) <= names, p
+    rows = fidelity_rows(Store(tmp_path / "s.db"))
+    assert [r.status for r in rows] == ["not run"] * len(PUBLISHED)
+    for r in rows:
+        assert r.commands[0] == f"phenolab reproduce {r.published.entry} --device cuda"
+
+
+def test_the_probe_command_trains_exactly_the_probe_configs():
+    row = fidelity_rows()[0]
+    command = row.commands[1]
+    args = build_parser().parse_args(shlex.split(command)[1:])
+    configs = _configs_from_args(args)
+    arm = next(a for a in get(MA.entry).arms if a.name == "grokfast-ma")
+    expected = [arm.config.replace(steps=MA.probe_steps, seed=s) for s in range(3)]
+    assert [c.run_id() for c in configs] == [c.run_id() for c in expected]
+
+
+def store_run(store: Store, config, curve: list[tuple[int, float]], seconds=100.0, gpu="H100"):
+    rid = config.run_id()
+    store.create_run(rid, config.to_json(), {"device": "cuda", "gpu": gpu})
+    for step, acc in curve:
+        store.append_metrics(step, {rid: {"test/acc": acc}})
+    store.set_status(rid, "finished", seconds=seconds)
+
+
+def curve_first_at(step: int, last: int = 2000) -> list[tuple[int, float]]:
+    """Test accuracy 0.5 until `step`, then 0.96, one flicker back down, then 1.0."""
+    grid = list(range(0, last + 1, 10))
+    return [
+        (s, 0.5 if s < step else (0.2 if s == step + 10 else 1.0 if s > step else 0.96))
+        for s in grid
+    ]
+
+
+def test_probe_runs_measure_the_first_crossing_with_median_and_range(tmp_path):
+    store = Store(tmp_path / "s.db")
+    arm = next(a for a in get(MA.entry).arms if a.name == "grokfast-ma")
+    for seed, first in enumerate((700, 900, 1300)):
+        store_run(store, arm.config.replace(steps=2000, seed=seed), curve_first_at(first))
+    row = fidelity_rows(store)[0]
+    assert (row.status, row.median, row.low, row.high, row.seeds) == (
+        "reproduced",
+        900,
+        700,
+        1300,
+        3,
+    )
+    assert row.device == "H100" and row.seconds == 300
+    # beside the paper's first crossing, phenolab's sustained t_gen: 1.0 from first + 20 on
+    assert row.t_gen == 920
+    assert row.variant == "canonical cut at 2,000 steps"
+    assert "900 [700–1,300]" in markdown([row])
+
+
+def test_not_reproduced_and_censored_medians(tmp_path):
+    store = Store(tmp_path / "s.db")
+    arm = next(a for a in get(MA.entry).arms if a.name == "grokfast-ma")
+    far = [(s, 0.5) for s in range(0, 2001, 10)]  # never reaches 0.95 within 2,000 steps
+    for seed in range(3):
+        store_run(store, arm.config.replace(steps=2000, seed=seed), far)
+    row = fidelity_rows(store)[0]
+    # the median is beyond the budget (≥ 2,001), more than 1.5 × 790: decided
+    assert (row.status, row.median, row.lower) == ("not reproduced", None, 2001)
+    # a published value the budget cannot decide (1.5 × 2,000 > 2,001)
+    short = Published(MA.entry, MA.arms, "q", 2000, "s", level=0.95, first=True, probe_steps=2000)
+    assert fidelity._status(short, None, 2001) == "not decided"
+    assert fidelity._status(MA, 1200, None) == "not reproduced"  # 1.5 × 790 = 1,185
+    assert fidelity._status(MA, 1185, None) == "reproduced"
+
+
+def test_the_cli_prints_the_table_as_json(tmp_path, capsys):
+    assert main(["catalog", "--fidelity", "--json", "--store", str(tmp_path / "s.db")]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["published"] for r in rows] == [p.value for p in PUBLISHED]
+    assert rows[0]["metric"] == "first step at test acc ≥ 0.95"
+
+
+@pytest.mark.skipif(not README.exists(), reason="no README beside the tests")
+def test_readme_table_is_the_generated_one():
+    text = README.read_text(encoding="utf-8")
+    start, end = "<!-- fidelity:start -->\n", "\n<!-- fidelity:end -->"
+    block = text[text.index(start) + len(start) : text.index(end)]
+    assert block == markdown(fidelity_rows()), (
+        "regenerate it: python -c 'from phenolab.catalog.fidelity import fidelity_rows, markdown;"
+        " print(markdown(fidelity_rows()))'"
+    )
+
+
+def test_jeffares_dd_readout_ranks_prime_counts_against_test_error():
+    from types import SimpleNamespace
+
+    from phenolab.catalog.entries.jeffares2025 import PRIMES_DD, primes_track_test_error
+    from phenolab.catalog.entries.nakkiran2021_model_wise import WIDTH_ARMS
+
+    def result(test_error: float, primes: dict[int, float]):
+        events = SimpleNamespace(final_train_acc=1.0, final_test_acc=1 - test_error)
+        metrics = {f"control/primes_x{s}": ([0, 100], [0.0, v]) for s, v in primes.items()}
+        return SimpleNamespace(events=events, metrics=metrics)
+
+    # a double-descent test error over three widths; ×100 follows it, ×10 rises, ×1000 falls
+    errors = {9: 0.3, 16: 0.5, 27: 0.2}
+    outcome = {
+        WIDTH_ARMS[h]: [result(err, {10: h, 100: 10 * err, 1000: -h})] for h, err in errors.items()
+    }
+    measured = primes_track_test_error(outcome)
+    assert measured.value == pytest.approx(1.0)
+    assert "×10: ρ = -0.50" in measured.note and "×1000: ρ = 0.50" in measured.note
+    verdict, _ = PRIMES_DD.expectations[0].judge(outcome)
+    assert verdict == "PASS"
