@@ -117,3 +117,13 @@ def test_bad_diagrams_are_refused_before_training(argv, message, tmp_path, capsy
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1
     assert not (tmp_path / "r.db").exists() or "training" not in err
+
+
+def test_ray_without_ray_installed_is_one_line_naming_the_extra(tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    code = main(["sweep", "--grid", "wd=0.5,1", "--ray", *TINY, "--store", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and 'pip install "phenolab[ray]"' in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()

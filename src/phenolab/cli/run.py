@@ -196,7 +196,18 @@ def options_of(args: argparse.Namespace):
         getattr(args, "checkpoint_seconds", 30.0),
         getattr(args, "fast", False),
         getattr(args, "threads", None),
+        backend_of(args),
     )
+
+
+def backend_of(args: argparse.Namespace):
+    """`--ray [ADDRESS]`: the Ray backend (checked to be installed), or None."""
+    ray = getattr(args, "ray", None)
+    if ray is None:
+        return None
+    from phenolab.run import RayBackend
+
+    return RayBackend(None if ray == shared.RAY_LOCAL else ray).check_installed()
 
 
 def _member_json(result) -> dict:

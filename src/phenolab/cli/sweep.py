@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from phenolab.cli import shared
-from phenolab.cli.run import config_values, train_and_summarize
+from phenolab.cli.run import backend_of, config_values, train_and_summarize
 from phenolab.cli.shared import EXIT_INTERRUPTED
 from phenolab.config import field_specs
 from phenolab.errors import ConfigError
@@ -90,6 +90,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise ConfigError(f"diagram-out: {out!r} must end in .png, .svg or .pdf")
     configs = sweep_configs(values, grid, args.seeds)
     device = resolve_device(args.device)
+    backend_of(args)  # --ray without Ray installed: one line before the store is made
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     varying = varying_fields(configs, among=tuple(field_specs()))
     store = Store(args.store)

@@ -59,8 +59,10 @@ def train_configs(
     callbacks: Sequence[Callback] = (),
 ) -> list[RunResult]:
     """Train (or find, or resume) every config; one result per config, in order, each with its
-    curves. `workers`: processes side by side (default: one per usable core on CPU, one on a
-    GPU); `callbacks` (training callbacks, e.g. for tests) keep training in this process."""
+    curves. `workers`: shards side by side (default: one process per usable core on CPU, one on
+    a GPU; with `options.backend` a Ray cluster, its CPUs / threads, or its GPUs: every shard is
+    then a Ray task, run/cluster.py); `callbacks` (training callbacks, e.g. for tests) keep
+    training in this process."""
     device = resolve_device(device)
     report = on_progress or (lambda progress: None)
     distinct = list(dict.fromkeys(configs))
@@ -82,8 +84,13 @@ def train_configs(
     solved = [g for g in groups if g[0].train.optimizer == "lstsq"]  # milliseconds each: here
     trained = [g for g in groups if g[0].train.optimizer != "lstsq"]
     n_trained = sum(len(g) for g in trained)
-    w = workers or (cpu_workers(n_trained) if device.type == "cpu" else 1)
-    if callbacks:  # training callbacks live in this process
+    backend = None if callbacks else options.backend  # training callbacks live in this process
+    if backend is not None and trained:
+        backend.connect()
+        w = workers or backend.slots(device, options.threads or cpu_threads(1))
+    else:
+        w = workers or (cpu_workers(n_trained) if device.type == "cpu" else 1)
+    if callbacks:
         w = 1
     plans = [plan_shards(g, device, max_members, min_shards=min(w, len(g))) for g in trained]
     shards = [shard for plan in plans for shard in plan.shards]
@@ -97,7 +104,8 @@ def train_configs(
             Progress(
                 f"training {n_trained} runs: {len(trained)} ensemble group(s) in "
                 f"{len(shards)} shard(s) [{_sizes(shards)}] on {device}, "
-                f"{w} process(es) × {threads} thread(s); ≈{_mib(plans)} MiB per member, "
+                f"{w} {'Ray task(s)' if backend else 'process(es)'} × {threads} thread(s); "
+                f"≈{_mib(plans)} MiB per member, "
                 f"{plans[0].free_bytes / 2**30:.1f} GiB free"
             )
         )
@@ -114,7 +122,17 @@ def train_configs(
         for group in solved:
             for r in train_ensemble(group, store, device, (), options):
                 results[r.record.id] = r
-        if w == 1:
+        if backend is not None and shards:
+            done = backend.train(
+                list(zip(shards, layouts, strict=True)),
+                store,
+                device,
+                threads,
+                options,
+                lambda line: report(Progress(line)),
+            )
+            _read_back(store, done, results)
+        elif w == 1:
             forward = [_Forward(report, total)] if on_progress else []
             for shard, layout in zip(shards, layouts, strict=True):
                 for r in train_ensemble(
@@ -126,12 +144,19 @@ def train_configs(
             done = train_in_processes(
                 list(zip(shards, layouts, strict=True)), store, device, w, threads, options, poll
             )
-            for run_id, (resumed_from, cached) in done.items():
-                record, metrics = store.get_run(run_id), store.metrics(run_id)
-                events = events_of(record, metrics)
-                results[run_id] = RunResult(record, events, resumed_from, cached, metrics)
+            _read_back(store, done, results)
     report(Progress(finished=True, total=total))
     return [results[c.run_id()] for c in configs]
+
+
+def _read_back(store: Store, done: dict, results: dict[str, RunResult]) -> None:
+    """The results of runs trained elsewhere ({run id: (resumed_from, cached)}), from the
+    store."""
+    for run_id, (resumed_from, cached) in done.items():
+        record, metrics = store.get_run(run_id), store.metrics(run_id)
+        results[run_id] = RunResult(
+            record, events_of(record, metrics), resumed_from, cached, metrics
+        )
 
 
 def _mib(plans) -> str:
