@@ -64,6 +64,10 @@ def test_a_sweep_run_again_trains_only_what_is_missing(tmp_path, capsys):
     first = sweep(capsys, store, "width=16,32", "wd=0.5,1")
     assert len(first["members"]) == 4 and first["varying"] == ["width", "wd"]
     assert not any(m["cached"] for m in first["members"])
+    # the plan, printed before training: two ensemble groups (widths), memory per member
+    plan = first["plan"]
+    assert plan["runs"] == 4 and plan["groups"] == 2 and sum(plan["shards"]) == 4
+    assert 0 < plan["bytes_per_member"] < plan["free_bytes"] and plan["fit_per_shard"] >= 1
     assert [g["values"] for g in first["groups"]] == [
         {"width": 16, "wd": 0.5},
         {"width": 16, "wd": 1.0},
@@ -73,6 +77,7 @@ def test_a_sweep_run_again_trains_only_what_is_missing(tmp_path, capsys):
     grown = sweep(capsys, store, "width=16,32,48", "wd=0.5,1")
     cached = {(m["width"], m["wd"]): m["cached"] for m in grown["members"]}
     assert cached == {(w, wd): w != 48 for w in (16, 32, 48) for wd in (0.5, 1.0)}
+    assert grown["plan"]["runs"] == 2 and grown["plan"]["found"] == 4
     ids = {(m["width"], m["wd"]): m["run_id"] for m in grown["members"]}
     assert all(ids[(m["width"], m["wd"])] == m["run_id"] for m in first["members"])
 

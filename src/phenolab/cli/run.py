@@ -126,11 +126,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
 
 
-def train(configs: list[RunConfig], store: Store, device, args, say) -> list:
+def train(configs: list[RunConfig], store: Store, device, args, say, plans=None) -> list:
     """The configs through the one door, with the terminal's progress and the command's
-    options (`--workers`, `--max-members`, `--fast`, `--checkpoint-seconds`, `--threads`)."""
+    options (`--workers`, `--max-members`, `--fast`, `--checkpoint-seconds`, `--threads`,
+    `--ray`). `plans`: a list that gets the training plan (printed before training)."""
     from phenolab.cli.progress import ProgressPrinter
     from phenolab.run import train_configs
+
+    printer = ProgressPrinter(say)
+
+    def on_progress(progress) -> None:
+        if progress.plan is not None and plans is not None:
+            plans.append(progress.plan)
+        printer(progress)
 
     return train_configs(
         configs,
@@ -139,7 +147,7 @@ def train(configs: list[RunConfig], store: Store, device, args, say) -> list:
         workers=getattr(args, "workers", None),
         max_members=getattr(args, "max_members", None),
         options=options_of(args),
-        on_progress=ProgressPrinter(say),
+        on_progress=on_progress,
     )
 
 
@@ -246,7 +254,8 @@ def train_and_summarize(
     say(f"{len(configs)} runs varying {', '.join(varying) or 'nothing'} on {device}")
     steps = configs[0].train.steps
     t0 = time.perf_counter()
-    results = train(configs, store, device, args, say)
+    plans: list = []
+    results = train(configs, store, device, args, say, plans)
     wall = time.perf_counter() - t0
     shards = shard_sizes(results)
     plan = f"{len(configs)} members in {len(shards)} shard(s) {shards}"
@@ -290,6 +299,8 @@ def train_and_summarize(
                         r.record.env.get("layout", {}).get("workers", 1) for r in results
                     ),
                     "device": str(device),
+                    # shards, workers, memory estimate (None: everything was in the store)
+                    "plan": plans[0].as_dict() if plans else None,
                     "report": report,
                 }
             )

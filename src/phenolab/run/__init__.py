@@ -20,13 +20,14 @@ command). The modules, each with one job:
 
 from phenolab.run.cluster import RayBackend
 from phenolab.run.environment import DEFAULT_OPTIONS, Options, default_device, resolve_device
-from phenolab.run.execute import Progress, train_configs
+from phenolab.run.execute import Plan, Progress, train_configs
 from phenolab.run.result import RunInterrupted, RunResult, shard_sizes
 from phenolab.run.start import imp_sparsity, run_mask
 
 __all__ = [
     "DEFAULT_OPTIONS",
     "Options",
+    "Plan",
     "Progress",
     "RayBackend",
     "RunInterrupted",

@@ -5,6 +5,7 @@ another in this process or side by side in worker processes."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,39 @@ from phenolab.train.loop import Callback, TrainState
 
 
 @dataclass(frozen=True)
+class Plan:
+    """How `train_configs` will train what it did not find in the store, reported before
+    training starts: the shards, where they train, and the memory estimate behind them."""
+
+    runs: int  # to train (found finished ones are not)
+    found: int  # found finished in the store
+    groups: int  # ensemble groups (configs that may share an ensemble)
+    shards: list[int]  # members of each shard
+    device: str
+    workers: int  # shards at once: processes, or Ray tasks
+    threads: int  # torch threads of each
+    backend: str  # "this process", "processes" or "ray"
+    bytes_per_member: int  # estimated peak (run/shards.py), the largest group's
+    fit_per_shard: int  # members that fit in one shard (memory, --max-members)
+    free_bytes: int  # free memory of the device it is measured against
+
+    def describe(self) -> str:
+        if self.shards == [1]:
+            return f"training on {self.device}, {self.threads} thread(s)"
+        at_once = "Ray task(s)" if self.backend == "ray" else "process(es)"
+        return (
+            f"training {self.runs} runs: {self.groups} ensemble group(s) in "
+            f"{len(self.shards)} shard(s) [{_sizes(self.shards)}] on {self.device}, "
+            f"{self.workers} {at_once} × {self.threads} thread(s); "
+            f"≈{self.bytes_per_member / 2**20:,.1f} MiB per member, "
+            f"{self.free_bytes / 2**30:.1f} GiB free"
+        )
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class Progress:
     """What `train_configs` reports as it goes to its `on_progress` callback: a line for the
     user (`message`), or where training stands (the lowest step of the runs training now and
@@ -42,6 +76,7 @@ class Progress:
     train_acc: tuple[float, ...] = ()
     test_acc: tuple[float, ...] = ()
     finished: bool = False
+    plan: Plan | None = None  # the plan, once made (before training)
 
     def generalized(self) -> int:
         return sum(a >= TAU for a in self.test_acc)
@@ -97,18 +132,21 @@ def train_configs(
     w = max(1, min(w, len(shards)))
     threads = options.threads or cpu_threads(w)
     layouts = [Layout(len(s), i, len(shards), w) for i, s in enumerate(shards)]
-    if len(shards) == 1 and len(shards[0]) == 1:
-        report(Progress(f"training on {device}, {threads} thread(s)"))
-    elif shards:
-        report(
-            Progress(
-                f"training {n_trained} runs: {len(trained)} ensemble group(s) in "
-                f"{len(shards)} shard(s) [{_sizes(shards)}] on {device}, "
-                f"{w} {'Ray task(s)' if backend else 'process(es)'} × {threads} thread(s); "
-                f"≈{_mib(plans)} MiB per member, "
-                f"{plans[0].free_bytes / 2**30:.1f} GiB free"
-            )
+    if shards:
+        plan = Plan(
+            runs=n_trained,
+            found=len(results),
+            groups=len(trained),
+            shards=[len(s) for s in shards],
+            device=str(device),
+            workers=w,
+            threads=threads,
+            backend="ray" if backend else ("processes" if w > 1 else "this process"),
+            bytes_per_member=max(p.bytes_per_member for p in plans),
+            fit_per_shard=min(p.max_members for p in plans),
+            free_bytes=plans[0].free_bytes,
         )
+        report(Progress(plan.describe(), plan=plan))
     steps = {c.run_id(): store.checkpoint_step(c.run_id()) for c in todo}
     resuming = {run_id: step for run_id, step in steps.items() if step is not None}
     if len(todo) == 1 and resuming:
@@ -159,14 +197,8 @@ def _read_back(store: Store, done: dict, results: dict[str, RunResult]) -> None:
         )
 
 
-def _mib(plans) -> str:
-    """The memory estimate per member of the largest group, in MiB."""
-    return f"{max(p.bytes_per_member for p in plans) / 2**20:,.1f}"
-
-
-def _sizes(shards: list[list]) -> str:
+def _sizes(sizes: list[int]) -> str:
     """Members per shard: each, or their range when there are many."""
-    sizes = [len(s) for s in shards]
     if len(sizes) <= 8:
         return ", ".join(map(str, sizes))
     return f"{min(sizes)}–{max(sizes)} each"
