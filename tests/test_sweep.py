@@ -132,3 +132,72 @@ def test_ray_without_ray_installed_is_one_line_naming_the_extra(tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 2 and 'pip install "phenolab[ray]"' in err and err.count("\n") == 1
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    "a, b, log, mid",
+    [
+        (0.1, 0.5, False, 0.3),
+        (0.1, 1.0, True, 0.3162),
+        (32, 64, False, 48),
+        (32, 128, True, 64),
+        (3, 4, False, None),  # neighbouring integers: nothing between
+        ("x+y", "x-y", False, None),  # not numbers
+        (0.0, 1.0, True, None),  # a log axis must be positive
+    ],
+)
+def test_midpoints(a, b, log, mid):
+    from phenolab.sweep.refine import midpoint
+
+    assert midpoint(a, b, log) == mid
+
+
+def test_boundary_points_bisect_between_cells_of_different_phases():
+    from phenolab.sweep.refine import boundary_points
+
+    g, m = "grokking", "memorization"
+    # frac across, wd up: memorization left of a boundary that moves right at low wd
+    majority = {(0.2, 0.1): m, (0.4, 0.1): m, (0.6, 0.1): g, (0.2, 1.0): m, (0.4, 1.0): g}
+    majority[(0.6, 1.0)] = g
+    assert boundary_points(majority) == [(0.3, 1.0), (0.4, 0.55), (0.5, 0.1)]
+    assert boundary_points(majority, log=(False, True)) == [(0.3, 1.0), (0.4, 0.3162), (0.5, 0.1)]
+    # the grown diagram: no duplicates of cells, rounds go on between the new neighbours
+    grown = majority | {(0.3, 1.0): g, (0.5, 0.1): m, (0.4, 0.55): g}
+    assert boundary_points(grown) == [(0.25, 1.0), (0.4, 0.325), (0.55, 0.1)]
+    assert boundary_points({(0.2, 0.1): m, (0.4, 0.1): m}) == []
+
+
+def test_refine_adds_the_bisection_points_of_the_grid(tmp_path, capsys):
+    """p 23, 200 steps: frac 0.3 memorizes, frac 0.95 at wd 1 semi-groks (recorded, not
+    assumed: the expected points come from the grid's own phases, and there must be some)."""
+    from phenolab.sweep.refine import boundary_points
+
+    store = str(tmp_path / "r.db")
+    grid = ["--grid", "frac=0.3,0.95", "--grid", "wd=0.3,1"]
+    tiny = ["--p", "23", "--steps", "200", "--eval-every", "20", "--no-report", "--workers", "1"]
+    argv = ["sweep", *grid, *tiny, "--store", store, "--json"]
+    assert main(argv) == 0
+    plain = json.loads(capsys.readouterr().out)
+    phases = {(m["frac"], m["wd"]): m["phase"] for m in plain["members"]}
+    points = boundary_points(phases)
+    assert points, f"the grid has one phase only: {phases}"
+    refine = ["--diagram", "frac,wd", "--refine", "1", "--diagram-out", str(tmp_path / "d.png")]
+    assert main([*argv, *refine]) == 0
+    refined = json.loads(capsys.readouterr().out)
+    added = {(m["frac"], m["wd"]) for m in refined["members"]} - set(phases)
+    assert added == set(points) and len(refined["members"]) == 4 + len(points)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--refine", "1"], "refine: needs --diagram X,Y"),
+        (["--diagram", "wd,width", "--refine", "9"], "refine: at most 8 rounds"),
+        (["--log", "nope"], "log: unknown config field 'nope'"),
+    ],
+)
+def test_bad_refines_are_one_line(argv, message, tmp_path, capsys):
+    grid = ["--grid", "wd=0.5,1", "--grid", "width=16,32"]
+    code = main(["sweep", *grid, *argv, *TINY, "--store", str(tmp_path / "r.db")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1

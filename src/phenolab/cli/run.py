@@ -241,11 +241,18 @@ def _member_json(result) -> dict:
 
 
 def train_and_summarize(
-    configs: list[RunConfig], store: Store, device, args, say, varying: list[str] | None = None
+    configs: list[RunConfig],
+    store: Store,
+    device,
+    args,
+    say,
+    varying: list[str] | None = None,
+    plans: list | None = None,
 ) -> int:
     """Train `configs` and print (or --json) each run and each group of seeds: the configs
     that differ only in their seed. `varying`: the fields that tell groups apart (default: the
-    member fields that vary)."""
+    member fields that vary); `plans`: training plans of this command made before (--json
+    gives the first)."""
     from phenolab.analysis.ensemble import summarize_group
     from phenolab.run import shard_sizes
     from phenolab.sweep.grid import varying_fields
@@ -254,7 +261,7 @@ def train_and_summarize(
     say(f"{len(configs)} runs varying {', '.join(varying) or 'nothing'} on {device}")
     steps = configs[0].train.steps
     t0 = time.perf_counter()
-    plans: list = []
+    plans = [] if plans is None else plans
     results = train(configs, store, device, args, say, plans)
     wall = time.perf_counter() - t0
     shards = shard_sizes(results)

@@ -15,6 +15,7 @@ from phenolab.cli.shared import EXIT_INTERRUPTED
 from phenolab.config import field_specs
 from phenolab.errors import ConfigError
 from phenolab.store import Store
+from phenolab.sweep.refine import MAX_ROUNDS
 
 
 def add_parser(sub) -> None:
@@ -43,6 +44,20 @@ def add_parser(sub) -> None:
         metavar="X,Y",
         help="draw the sweep's phase diagram over two of its grid fields (majority phase, "
         "median t_gen, t_gen / t_fit, final test accuracy per cell)",
+    )
+    p.add_argument(
+        "--refine",
+        type=shared.positive_int,
+        metavar="ROUNDS",
+        help="with --diagram: after the grid, add points near its phase boundaries (halfway "
+        "between neighbouring cells of different majority phase, along either axis), for "
+        f"ROUNDS rounds (at most {MAX_ROUNDS}) or until no boundary is left",
+    )
+    p.add_argument(
+        "--log",
+        action="append",
+        metavar="FIELD[,FIELD]",
+        help="fields on a log scale: --refine bisects them geometrically (0.1 and 1 → 0.3162)",
     )
     p.add_argument(
         "--diagram-out",
@@ -88,20 +103,60 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = args.diagram_out
     if out is not None and not out.lower().endswith((".png", ".svg", ".pdf")):
         raise ConfigError(f"diagram-out: {out!r} must end in .png, .svg or .pdf")
+    log_fields(args.log)  # unknown fields: refused before training
+    if args.refine is not None and axes is None:
+        raise ConfigError("refine: needs --diagram X,Y (the two axes to bisect along)")
+    if args.refine is not None and args.refine > MAX_ROUNDS:
+        raise ConfigError(f"refine: at most {MAX_ROUNDS} rounds, got {args.refine}")
     configs = sweep_configs(values, grid, args.seeds)
     device = resolve_device(args.device)
     backend_of(args)  # --ray without Ray installed: one line before the store is made
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
-    varying = varying_fields(configs, among=tuple(field_specs()))
     store = Store(args.store)
+    plans: list = []
     try:
-        code = train_and_summarize(configs, store, device, args, say, varying)
+        if args.refine:
+            configs = refine(configs, values, grid, axes, store, device, args, say, plans)
+        varying = varying_fields(configs, among=tuple(field_specs()))
+        code = train_and_summarize(configs, store, device, args, say, varying, plans)
     except RunInterrupted as exc:
         print(f"\nphenolab: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if axes:
         say(f"diagram {write_diagram(configs, store, axes, args.diagram_out)}")
     return code
+
+
+def refine(configs, values, grid, axes, store, device, args, say, plans) -> list:
+    """The grid trained, then up to `args.refine` rounds of points halfway between neighbouring
+    cells of different majority phase (sweep/refine.py), each trained before the next is
+    chosen; every config of the grown sweep."""
+    from phenolab.cli.run import train
+    from phenolab.report.figures import majority_phase
+    from phenolab.sweep.grid import sweep_configs
+    from phenolab.sweep.refine import boundary_points
+
+    log = log_fields(args.log)
+    train(configs, store, device, args, say, plans)
+    for r in range(1, args.refine + 1):
+        cells = cell_events(configs, store, axes)
+        points = boundary_points(
+            {k: majority_phase([e.phase for e in events]) for k, events in cells.items()},
+            (axes[0] in log, axes[1] in log),
+        )
+        if not points:
+            say(f"refine round {r}: no neighbouring cells of different phases left to bisect")
+            break
+        new = []
+        for x, y in points:
+            new += sweep_configs(values, {**grid, axes[0]: [str(x)], axes[1]: [str(y)]}, args.seeds)
+        say(
+            f"refine round {r} of {args.refine}: {len(points)} point(s) near phase boundaries, "
+            f"{len(new)} runs"
+        )
+        train(new, store, device, args, say, plans)
+        configs = configs + new
+    return configs
 
 
 def diagram_axes(text: str | None, grid: dict[str, list[str]]) -> tuple[str, str] | None:
@@ -120,23 +175,13 @@ def diagram_axes(text: str | None, grid: dict[str, list[str]]) -> tuple[str, str
 def write_diagram(configs, store: Store, axes: tuple[str, str], path: str | None) -> str:
     """The phase diagram of the stored runs of `configs` over the fields `axes`; its path.
     Other grid fields than the two axes are pooled into each cell, as extra seeds."""
-    import dataclasses
     import hashlib
     import os
 
-    from phenolab.analysis.events import PHASES, Events
     from phenolab.cli.shared import default_report_path
     from phenolab.report.figures import phase_diagram, plt
 
-    names = [f.name for f in dataclasses.fields(Events)]
-    cells: dict[tuple, list[Events]] = {}
-    for cfg in configs:
-        flat, summary = cfg.flat(), store.get_run(cfg.run_id()).summary
-        cells.setdefault((flat[axes[0]], flat[axes[1]]), []).append(
-            Events(**{n: summary.get(n) for n in names})
-        )
-    if any(e.phase not in PHASES for events in cells.values() for e in events):
-        raise ConfigError("diagram: these runs have no accuracy, hence no phases (a regression)")
+    cells = cell_events(configs, store, axes)
     xs = sorted({x for x, _ in cells}, key=_order)
     ys = sorted({y for _, y in cells}, key=_order)
     if path is None:
@@ -148,6 +193,36 @@ def write_diagram(configs, store: Store, axes: tuple[str, str], path: str | None
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def log_fields(items: list[str] | None) -> set[str]:
+    """The fields `--log` names (repeatable, or comma lists), checked to be config fields."""
+    from phenolab.config import field_specs
+
+    names = {_field(n) for item in items or () for n in item.split(",") if n.strip()}
+    for name in names:
+        if name not in field_specs():
+            raise ConfigError(f"log: unknown config field {name!r}")
+    return names
+
+
+def cell_events(configs, store: Store, axes: tuple[str, str]) -> dict[tuple, list]:
+    """{(x, y): the stored Events of each finished run of `configs` at that point}: the cells
+    of a phase diagram over the fields `axes` (other fields pooled into each cell)."""
+    import dataclasses
+
+    from phenolab.analysis.events import PHASES, Events
+
+    names = [f.name for f in dataclasses.fields(Events)]
+    cells: dict[tuple, list[Events]] = {}
+    for cfg in configs:
+        flat, summary = cfg.flat(), store.get_run(cfg.run_id()).summary
+        cells.setdefault((flat[axes[0]], flat[axes[1]]), []).append(
+            Events(**{n: summary.get(n) for n in names})
+        )
+    if any(e.phase not in PHASES for events in cells.values() for e in events):
+        raise ConfigError("diagram: these runs have no accuracy, hence no phases (a regression)")
+    return cells
 
 
 def _field(text: str) -> str:

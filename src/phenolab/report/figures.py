@@ -249,13 +249,21 @@ def phase_map(ax, cells: dict, xs: list, ys: list, per_seed_text: bool = True) -
 
     from phenolab.analysis.events import PHASES
 
-    grid = [[PHASES.index(majority_phase([e.phase for e in cells[x, y]])) for x in xs] for y in ys]
-    cmap = ListedColormap(PHASE_COLORS)
+    grid = [
+        [
+            PHASES.index(majority_phase([e.phase for e in cells[x, y]]))
+            if (x, y) in cells
+            else math.nan  # a refined diagram's cell that has no point
+            for x in xs
+        ]
+        for y in ys
+    ]
+    cmap = ListedColormap(PHASE_COLORS).with_extremes(bad="white")
     ax.imshow(grid, cmap=cmap, vmin=0, vmax=len(PHASES) - 1, origin="lower", aspect="auto")
     if per_seed_text:
         for i, y in enumerate(ys):
             for j, x in enumerate(xs):
-                text = "\n".join(e.phase for e in cells[x, y])
+                text = "\n".join(e.phase for e in cells.get((x, y), ()))
                 ax.text(j, i, text, ha="center", va="center", fontsize=6, color="white")
     ax.set_xticks(range(len(xs)), [f"{x:g}" if isinstance(x, float) else str(x) for x in xs])
     ax.set_yticks(range(len(ys)), [f"{y:g}" if isinstance(y, float) else str(y) for y in ys])
@@ -267,12 +275,17 @@ def phase_diagram(cells: dict, xs: list, ys: list, x_name: str, y_name: str) -> 
     """A sweep's phase diagram over two fields, in the style of Omnigrok's and Huang et al.'s:
     each cell's majority phase over seeds, and heat maps of the median t_gen, of t_gen / t_fit
     (seeds that never generalized count as ∞ in the medians: a cell whose median is ∞ is grey)
-    and of the median final test accuracy."""
+    and of the median final test accuracy. Cells without a point (a refined diagram's) are
+    white."""
+    from matplotlib.colors import ListedColormap
+
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
     phase_map(axes[0][0], cells, xs, ys, per_seed_text=len(xs) * len(ys) <= 60)
     axes[0][0].set_title("phase (majority over seeds)")
 
     def median_of(values: list[float | None]) -> float:
+        if not values:
+            return math.nan
         return statistics.median([math.inf if v is None else v for v in values])
 
     panels = [
@@ -281,11 +294,13 @@ def phase_diagram(cells: dict, xs: list, ys: list, x_name: str, y_name: str) -> 
         (axes[1][1], "median final test accuracy", lambda e: e.final_test_acc, "viridis", (0, 1)),
     ]
     for ax, title, value, cmap, limits in panels:
-        grid = [[median_of([value(e) for e in cells[x, y]]) for x in xs] for y in ys]
+        grid = [[median_of([value(e) for e in cells.get((x, y), ())]) for x in xs] for y in ys]
         shown = [[v if math.isfinite(v) else math.nan for v in row] for row in grid]
         colors = plt.get_cmap(cmap).with_extremes(bad="#bbbbbb")
         vmin, vmax = limits or (None, None)
         image = ax.imshow(shown, cmap=colors, origin="lower", aspect="auto", vmin=vmin, vmax=vmax)
+        empty = [[1.0 if (x, y) not in cells else math.nan for x in xs] for y in ys]
+        ax.imshow(empty, cmap=ListedColormap(["white"]), origin="lower", aspect="auto")
         fig.colorbar(image, ax=ax, fraction=0.046)
         ax.set_xticks(range(len(xs)), [f"{x:g}" if isinstance(x, float) else str(x) for x in xs])
         ax.set_yticks(range(len(ys)), [f"{y:g}" if isinstance(y, float) else str(y) for y in ys])
