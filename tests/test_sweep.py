@@ -2,6 +2,7 @@
 door; a sweep run again trains only what is missing."""
 
 import json
+import math
 
 import pytest
 
@@ -192,7 +193,7 @@ def test_refine_adds_the_bisection_points_of_the_grid(tmp_path, capsys):
     "argv, message",
     [
         (["--refine", "1"], "refine: needs --diagram X,Y"),
-        (["--diagram", "wd,width", "--refine", "9"], "refine: at most 8 rounds"),
+        (["--diagram", "wd,width", "--refine", "9"], "refine: 1 to 8 rounds"),
         (["--log", "nope"], "log: unknown config field 'nope'"),
     ],
 )
@@ -201,3 +202,85 @@ def test_bad_refines_are_one_line(argv, message, tmp_path, capsys):
     code = main(["sweep", *grid, *argv, *TINY, "--store", str(tmp_path / "r.db")])
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_a_latin_hypercube_puts_one_point_in_every_stratum_of_every_field():
+    from phenolab.sweep.spec import parse_box, sample_box
+
+    box = parse_box({"frac": "0.1:0.9", "wd": "0.01:1", "width": "16:256"}, log={"wd"})
+    points = sample_box(box, 8, "lhs", seed=0, log={"wd"})
+    assert len(points) == 8 and points == sample_box(box, 8, "lhs", seed=0, log={"wd"})
+    assert points != sample_box(box, 8, "lhs", seed=1, log={"wd"})
+    strata = {
+        "frac": [int((p["frac"] - 0.1) / 0.8 * 8) for p in points],
+        "wd": [int((math.log10(p["wd"]) + 2) / 2 * 8) for p in points],  # uniform in log10
+    }
+    for name, cells in strata.items():
+        assert sorted(cells) == list(range(8)), name
+    assert all(isinstance(p["width"], int) and 16 <= p["width"] <= 256 for p in points)
+    uniform = sample_box(box, 8, "random", seed=0, log=set())
+    assert all(0.1 <= p["frac"] <= 0.9 and 0.01 <= p["wd"] <= 1 for p in uniform)
+
+
+def test_a_sweep_file_is_the_same_sweep_as_its_options(tmp_path, capsys):
+    store = str(tmp_path / "s.db")
+    (tmp_path / "sweep.toml").write_text(
+        'preset = "grokking"\nseeds = 2\n'
+        "[fields]\np = 23\nfrac = 0.6\nsteps = 60\neval_every = 20\n"
+        '[grid]\nwidth = [16, 32]\nwd = "0.5:1:0.5"\n'
+    )
+    argv = ["sweep", "--file", str(tmp_path / "sweep.toml"), "--no-report", "--store", store]
+    assert main([*argv, "--json"]) == 0
+    from_file = json.loads(capsys.readouterr().out)
+    grid = ["--grid", "width=16,32", "--grid", "wd=0.5,1", "--seeds", "2"]
+    assert main(["sweep", *grid, *TINY, "--store", store, "--json"]) == 0
+    options = json.loads(capsys.readouterr().out)
+    assert len(from_file["members"]) == 8
+    assert [m["run_id"] for m in from_file["members"]] == [m["run_id"] for m in options["members"]]
+    assert all(m["cached"] for m in options["members"])
+
+
+def test_a_sampled_sweep_is_the_same_points_again(tmp_path, capsys):
+    store = str(tmp_path / "s.db")
+    argv = ["sweep", "--sample", "3", "--box", "frac=0.4:0.9", "--box", "wd=0.1:1", "--log"]
+    argv += [*TINY, "--store", store, "--json"]
+    assert main(argv) == 0
+    first = json.loads(capsys.readouterr().out)
+    fracs = [m["frac"] for m in first["members"]]
+    assert len(fracs) == 3 and all(0.4 <= f <= 0.9 for f in fracs)
+    assert main(argv) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert [m["run_id"] for m in again["members"]] == [m["run_id"] for m in first["members"]]
+    assert all(m["cached"] for m in again["members"])
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("seeds = 2\n[grids]\nwd = [1]\n", "unknown key grids"),
+        ("[grid\nwd = 1\n", "is not valid TOML"),
+        ("[sample]\nn = 2\nbox = { wd = [0.1, 1] }\nmethod = 'sobol'\n", "sampler: 'sobol'"),
+        ("[fields]\nnope = 1\n[grid]\nwd = [1]\n", "nope: unknown config field"),
+    ],
+)
+def test_bad_sweep_files_are_one_line(text, message, tmp_path, capsys):
+    (tmp_path / "s.toml").write_text(text)
+    code = main(["sweep", "--file", str(tmp_path / "s.toml"), "--store", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "nothing to sweep"),
+        (["--sample", "3"], "give --sample N and --box"),
+        (["--sample", "3", "--box", "wd=1:0.1"], "needs LO < HI"),
+        (["--sample", "3", "--box", "wd=0:1", "--log"], "LO is 0 ≤ 0"),
+        (["--grid", "wd=0.1,1", "--sample", "2", "--box", "wd=0.1:1"], "wd is a --grid field"),
+    ],
+)
+def test_bad_samples_are_one_line(argv, message, tmp_path, capsys):
+    code = main(["sweep", *argv, *TINY, "--store", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1, err

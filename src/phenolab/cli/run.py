@@ -68,13 +68,19 @@ def _announce_large(grid: dict[str, list[str]], seeds: int | None) -> None:
 
 
 def config_values(
-    args: argparse.Namespace, preset_name: str
+    args: argparse.Namespace, preset_name: str, fixed: dict[str, typing.Any] | None = None
 ) -> tuple[dict[str, typing.Any], dict[str, list[str]]]:
-    """(flat config values, grid): the preset, then --config FILE, then --FIELD options (a
-    comma list in a field that is not a tuple goes to the grid) and --intervention."""
+    """(flat config values, grid): the preset, then --config FILE, then `fixed` (a sweep file's
+    fields), then --FIELD options (a comma list in a field that is not a tuple goes to the
+    grid) and --intervention."""
     values = preset(preset_name).flat()
     if args.config:
         values.update(from_json(_config_file(args.config)).canonical())
+    if fixed:
+        unknown = sorted(set(fixed) - set(values))
+        if unknown:
+            raise ConfigError(f"{unknown[0]}: unknown config field (see `phenolab run --help`)")
+        values.update(fixed)
     grid: dict[str, list[str]] = {}
     specs = field_specs()
     for key, value in vars(args).items():

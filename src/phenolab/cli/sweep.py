@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 
 from phenolab.cli import shared
 from phenolab.cli.run import backend_of, config_values, train_and_summarize
@@ -16,6 +17,7 @@ from phenolab.config import field_specs
 from phenolab.errors import ConfigError
 from phenolab.store import Store
 from phenolab.sweep.refine import MAX_ROUNDS
+from phenolab.sweep.spec import SAMPLERS
 
 
 def add_parser(sub) -> None:
@@ -24,27 +26,19 @@ def add_parser(sub) -> None:
         help="a grid over any config fields, times seeds, trained as ensembles and stored",
         description="Train every combination of the --grid values (any config field: "
         "--grid width=32,64,128 --grid wd=0.1:1:0.3, a comma list or an inclusive "
-        "start:stop:step range) times --seeds, as few ensembles as the fields allow, and "
-        "print each run and each group of seeds (phases, median t_gen). Runs already in the "
-        "store are found, not trained again: an interrupted sweep resumes.",
-        usage=shared.command_usage("sweep", "[PRESET] --grid FIELD=VALUES [--grid ...] "),
+        "start:stop:step range), or of a sample of a --box, times --seeds, as few ensembles "
+        "as the fields allow, and print each run and each group of seeds (phases, median "
+        "t_gen). Runs already in the store are found, not trained again: an interrupted "
+        "sweep resumes.",
+        usage=shared.command_usage(
+            "sweep",
+            "[PRESET] [--file SWEEP.toml] [--grid FIELD=VALUES ...] [--sample N --box "
+            "FIELD=LO:HI ...] ",
+        ),
     )
     p.set_defaults(handler=cmd_sweep)
     shared.add_preset(p, "grokking")
-    p.add_argument(
-        "--grid",
-        action="append",
-        required=True,
-        metavar="FIELD=VALUES",
-        help="a config field and its values: a comma list (0.1,0.3,1) or start:stop:step "
-        "(0.1:0.6:0.05, inclusive); repeatable, the sweep is their product",
-    )
-    p.add_argument(
-        "--diagram",
-        metavar="X,Y",
-        help="draw the sweep's phase diagram over two of its grid fields (majority phase, "
-        "median t_gen, t_gen / t_fit, final test accuracy per cell)",
-    )
+    add_sweep_spec(p)
     p.add_argument(
         "--refine",
         type=shared.positive_int,
@@ -53,25 +47,76 @@ def add_parser(sub) -> None:
         "between neighbouring cells of different majority phase, along either axis), for "
         f"ROUNDS rounds (at most {MAX_ROUNDS}) or until no boundary is left",
     )
+    shared.add_config_file(p)
+    shared.add_store(p)
+    shared.add_json(p)
+    shared.add_report(p)
+    shared.add_seeds(p, None, "seeds per grid point, from --seed on (default 1)")
+    shared.add_intervention(p)
+    shared.add_execution(p)
+    shared.add_config_fields(p)
+
+
+def add_sweep_spec(p) -> None:
+    """The options that say which runs a sweep is and how its diagram is drawn (shared by
+    `phenolab sweep` and `phenolab diagram`)."""
+    p.add_argument(
+        "--file",
+        metavar="SWEEP.toml",
+        help="a sweep file (TOML: preset, seeds, [fields], [grid], [sample], [diagram]; see "
+        "the README); options given here win over it",
+    )
+    p.add_argument(
+        "--grid",
+        action="append",
+        metavar="FIELD=VALUES",
+        help="a config field and its values: a comma list (0.1,0.3,1) or start:stop:step "
+        "(0.1:0.6:0.05, inclusive); repeatable, the sweep is their product",
+    )
+    p.add_argument(
+        "--sample",
+        type=shared.positive_int,
+        metavar="N",
+        help="N points of the --box fields (times the grid's product)",
+    )
+    p.add_argument(
+        "--box",
+        action="append",
+        metavar="FIELD=LO:HI",
+        help="a field the sample varies, between LO and HI (integers when both are); repeatable",
+    )
+    p.add_argument(
+        "--sampler",
+        choices=SAMPLERS,
+        help="lhs: a Latin hypercube, one point in each of N strata of every field (default); "
+        "random: uniform",
+    )
+    p.add_argument(
+        "--sample-seed",
+        type=int,
+        metavar="S",
+        help="seed of the sample's points (default 0: the same sweep samples the same points)",
+    )
     p.add_argument(
         "--log",
+        nargs="?",
         action="append",
+        const="*",
         metavar="FIELD[,FIELD]",
-        help="fields on a log scale: --refine bisects them geometrically (0.1 and 1 → 0.3162)",
+        help="fields on a log scale (alone: every --box field and both diagram axes): sampled "
+        "uniformly in their logarithm, bisected geometrically by --refine (0.1, 1 → 0.3162)",
+    )
+    p.add_argument(
+        "--diagram",
+        metavar="X,Y",
+        help="draw the sweep's phase diagram over two of its grid or box fields (majority "
+        "phase, median t_gen, t_gen / t_fit, final test accuracy per cell)",
     )
     p.add_argument(
         "--diagram-out",
         metavar="PATH",
         help="where to write the diagram: .png, .svg or .pdf (default: next to the store)",
     )
-    shared.add_config_file(p)
-    shared.add_store(p)
-    shared.add_json(p)
-    shared.add_report(p)
-    shared.add_seeds(p, 1, "seeds per grid point, from --seed on (default 1)")
-    shared.add_intervention(p)
-    shared.add_execution(p)
-    shared.add_config_fields(p)
 
 
 def grid_of(items: list[str]) -> dict[str, list[str]]:
@@ -80,95 +125,168 @@ def grid_of(items: list[str]) -> dict[str, list[str]]:
 
     grid: dict[str, list[str]] = {}
     for item in items:
-        name, eq, values = item.partition("=")
-        name = _field(name)
-        if not eq or not name or not values.strip():
-            raise ConfigError(f"grid: expected FIELD=VALUES, got {item!r}")
+        name, values = _pair(item, "grid", "FIELD=VALUES")
         if name in grid:
             raise ConfigError(f"grid: {name} given twice")
         grid[name] = grid_values(values)
     return grid
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from phenolab.run import RunInterrupted, resolve_device
-    from phenolab.sweep.grid import sweep_configs, varying_fields
+def _pair(item: str, option: str, form: str) -> tuple[str, str]:
+    name, eq, values = item.partition("=")
+    name = _field(name)
+    if not eq or not name or not values.strip():
+        raise ConfigError(f"{option}: expected {form}, got {item!r}")
+    return name, values.strip()
 
-    values, lists = config_values(args, shared.preset_of(args, "grokking"))
+
+@dataclass
+class Sweep:
+    """Which runs a sweep is (from its file and options) and how its diagram is drawn."""
+
+    values: dict  # flat config values every run shares (preset, file, --FIELD options)
+    grid: dict[str, list[str]]
+    seeds: int
+    points: list[dict]  # the sample's points ({field: value}); [{}] without a sample
+    axes: tuple[str, str] | None
+    out: str | None
+    refine: int | None
+    log: set[str]
+
+    def configs(self, grid: dict[str, list[str]] | None = None) -> list:
+        """Every config: each sample point with the product of the grid (default: this sweep's
+        own), times the seeds."""
+        from phenolab.sweep.grid import sweep_configs
+
+        out = []
+        for point in self.points:
+            base = self.values | {k: str(v) for k, v in point.items()}
+            out += sweep_configs(base, self.grid | (grid or {}), self.seeds)
+        return list(dict.fromkeys(out))
+
+
+def sweep_of(args: argparse.Namespace) -> Sweep:
+    """The sweep that `args` (and the --file they name) ask for, checked before training."""
+    from phenolab.sweep.spec import SweepFile, parse_box, read_sweep_file, sample_box
+
+    spec = read_sweep_file(args.file) if args.file else SweepFile()
+    preset = shared.preset_of(args, spec.preset or "grokking")
+    fixed = {_field(k): v for k, v in spec.fields.items()}
+    values, lists = config_values(args, preset, fixed)
     if lists:
         name = next(iter(lists))
         raise ConfigError(f"{name}: give a sweep's lists with --grid {name}=VALUES")
-    grid = grid_of(args.grid)
-    axes = diagram_axes(args.diagram, grid)
-    out = args.diagram_out
+    grid = {_field(k): v for k, v in spec.grid.items()} | grid_of(args.grid or [])
+    box_text = {_field(k): v for k, v in spec.box.items()}
+    box_text |= dict(_pair(b, "box", "FIELD=LO:HI") for b in args.box or [])
+    for name in box_text:
+        if name in grid:
+            raise ConfigError(f"box: {name} is a --grid field too")
+    n = args.sample or spec.sample
+    if bool(n) != bool(box_text):
+        raise ConfigError("sample: give --sample N and --box FIELD=LO:HI together")
+    if not grid and not box_text:
+        raise ConfigError(
+            "sweep: nothing to sweep; give --grid FIELD=VALUES, --sample with --box, or a --file"
+        )
+    axes = diagram_axes(args.diagram, [*grid, *box_text]) if args.diagram else spec.axes
+    if axes is not None and args.diagram is None:
+        axes = diagram_axes(",".join(axes), [*grid, *box_text])
+    out = args.diagram_out or spec.out
     if out is not None and not out.lower().endswith((".png", ".svg", ".pdf")):
         raise ConfigError(f"diagram-out: {out!r} must end in .png, .svg or .pdf")
-    log_fields(args.log)  # unknown fields: refused before training
-    if args.refine is not None and axes is None:
+    log = log_fields([*(args.log or []), *spec.log], [*box_text, *(axes or ())])
+    refine_rounds = getattr(args, "refine", None) or spec.refine
+    if refine_rounds is not None and axes is None:
         raise ConfigError("refine: needs --diagram X,Y (the two axes to bisect along)")
-    if args.refine is not None and args.refine > MAX_ROUNDS:
-        raise ConfigError(f"refine: at most {MAX_ROUNDS} rounds, got {args.refine}")
-    configs = sweep_configs(values, grid, args.seeds)
+    if refine_rounds is not None and not 1 <= refine_rounds <= MAX_ROUNDS:
+        raise ConfigError(f"refine: 1 to {MAX_ROUNDS} rounds, got {refine_rounds}")
+    points = [{}]
+    if n:
+        _check_fields(box_text, "box")
+        box = parse_box(box_text, log)
+        sampler = args.sampler or spec.sampler or "lhs"
+        seed = args.sample_seed if args.sample_seed is not None else (spec.sample_seed or 0)
+        points = sample_box(box, n, sampler, seed, log)
+    seeds = args.seeds or spec.seeds or 1
+    return Sweep(values, grid, seeds, points, axes, out, refine_rounds, log)
+
+
+def _check_fields(names, option: str) -> None:
+    specs = field_specs()
+    for name in names:
+        if name not in specs:
+            raise ConfigError(
+                f"{option}: unknown config field {name!r} (see `phenolab run --help`)"
+            )
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from phenolab.run import RunInterrupted, resolve_device
+    from phenolab.sweep.grid import varying_fields
+
+    sweep = sweep_of(args)
+    configs = sweep.configs()
     device = resolve_device(args.device)
     backend_of(args)  # --ray without Ray installed: one line before the store is made
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     store = Store(args.store)
     plans: list = []
     try:
-        if args.refine:
-            configs = refine(configs, values, grid, axes, store, device, args, say, plans)
+        if sweep.refine:
+            configs = refine(configs, sweep, store, device, args, say, plans)
         varying = varying_fields(configs, among=tuple(field_specs()))
         code = train_and_summarize(configs, store, device, args, say, varying, plans)
     except RunInterrupted as exc:
         print(f"\nphenolab: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if axes:
-        say(f"diagram {write_diagram(configs, store, axes, args.diagram_out)}")
+    if sweep.axes:
+        say(f"diagram {write_diagram(configs, store, sweep.axes, sweep.out)}")
     return code
 
 
-def refine(configs, values, grid, axes, store, device, args, say, plans) -> list:
-    """The grid trained, then up to `args.refine` rounds of points halfway between neighbouring
-    cells of different majority phase (sweep/refine.py), each trained before the next is
-    chosen; every config of the grown sweep."""
+def refine(configs, sweep: Sweep, store, device, args, say, plans) -> list:
+    """The sweep trained, then up to `sweep.refine` rounds of points halfway between
+    neighbouring cells of different majority phase (sweep/refine.py), each trained before the
+    next is chosen; every config of the grown sweep."""
     from phenolab.cli.run import train
     from phenolab.report.figures import majority_phase
-    from phenolab.sweep.grid import sweep_configs
     from phenolab.sweep.refine import boundary_points
 
-    log = log_fields(args.log)
+    x, y = sweep.axes
     train(configs, store, device, args, say, plans)
-    for r in range(1, args.refine + 1):
-        cells = cell_events(configs, store, axes)
+    for r in range(1, sweep.refine + 1):
+        cells = cell_events(configs, store, sweep.axes)
         points = boundary_points(
             {k: majority_phase([e.phase for e in events]) for k, events in cells.items()},
-            (axes[0] in log, axes[1] in log),
+            (x in sweep.log, y in sweep.log),
         )
         if not points:
             say(f"refine round {r}: no neighbouring cells of different phases left to bisect")
             break
         new = []
-        for x, y in points:
-            new += sweep_configs(values, {**grid, axes[0]: [str(x)], axes[1]: [str(y)]}, args.seeds)
+        for px, py in points:
+            new += sweep.configs({x: [str(px)], y: [str(py)]})
+        new = [c for c in dict.fromkeys(new) if c not in set(configs)]
         say(
-            f"refine round {r} of {args.refine}: {len(points)} point(s) near phase boundaries, "
-            f"{len(new)} runs"
+            f"refine round {r} of {sweep.refine}: {len(points)} point(s) near phase "
+            f"boundaries, {len(new)} runs"
         )
         train(new, store, device, args, say, plans)
         configs = configs + new
     return configs
 
 
-def diagram_axes(text: str | None, grid: dict[str, list[str]]) -> tuple[str, str] | None:
-    """The two grid fields of `--diagram X,Y`, checked to be grid fields of this sweep."""
-    if text is None:
-        return None
+def diagram_axes(text: str, fields: list[str]) -> tuple[str, str]:
+    """The two fields of `--diagram X,Y`, checked to be among the sweep's `fields`."""
     names = [_field(n) for n in text.split(",")]
     if len(names) != 2 or names[0] == names[1]:
         raise ConfigError(f"diagram: expected two grid fields X,Y, got {text!r}")
     for name in names:
-        if name not in grid:
-            raise ConfigError(f"diagram: {name} is not a --grid field (grid: {', '.join(grid)})")
+        if name not in fields:
+            raise ConfigError(
+                f"diagram: {name} is not a --grid field (grid: {', '.join(fields) or 'none'})"
+            )
     return names[0], names[1]
 
 
@@ -195,14 +313,13 @@ def write_diagram(configs, store: Store, axes: tuple[str, str], path: str | None
     return path
 
 
-def log_fields(items: list[str] | None) -> set[str]:
-    """The fields `--log` names (repeatable, or comma lists), checked to be config fields."""
-    from phenolab.config import field_specs
-
-    names = {_field(n) for item in items or () for n in item.split(",") if n.strip()}
-    for name in names:
-        if name not in field_specs():
-            raise ConfigError(f"log: unknown config field {name!r}")
+def log_fields(items: list[str], every: list[str]) -> set[str]:
+    """The fields `--log` names (repeatable, comma lists; `*`, a bare --log: `every`), checked
+    to be config fields."""
+    names = set()
+    for item in items:
+        names |= set(every) if item == "*" else {_field(n) for n in item.split(",") if n.strip()}
+    _check_fields(names, "log")
     return names
 
 
