@@ -187,6 +187,12 @@ def test_refine_adds_the_bisection_points_of_the_grid(tmp_path, capsys):
     refined = json.loads(capsys.readouterr().out)
     added = {(m["frac"], m["wd"]) for m in refined["members"]} - set(phases)
     assert added == set(points) and len(refined["members"]) == 4 + len(points)
+    # `phenolab diagram` of the same grid finds the refined points in the store too
+    fields = ["--p", "23", "--steps", "200", "--eval-every", "20", "--no-report"]
+    assert main(["diagram", *grid, *fields, "--store", store, "--json"]) == 0
+    drawn = json.loads(capsys.readouterr().out)
+    assert drawn["runs"] == 4 + len(points) and drawn["missing"] == 0
+    assert {(c["frac"], c["wd"]) for c in drawn["cells"]} == set(phases) | set(points)
 
 
 @pytest.mark.parametrize(
@@ -284,3 +290,31 @@ def test_bad_samples_are_one_line(argv, message, tmp_path, capsys):
     code = main(["sweep", *argv, *TINY, "--store", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_the_sweep_report_shows_the_phase_diagram(tmp_path, capsys):
+    store, report = str(tmp_path / "s.db"), tmp_path / "sweep.html"
+    argv = ["sweep", "--grid", "width=16,32", "--grid", "wd=0.5,1", "--diagram", "wd,width"]
+    tiny = [a for a in TINY if a != "--no-report"]
+    argv += [*tiny, "--store", store, "--report", str(report)]
+    argv += ["--diagram-out", str(tmp_path / "d.png")]
+    assert main(argv) == 0
+    text = report.read_text()
+    assert "<h2>Phase diagram</h2>" in text and text.count("data:image/png;base64") == 2
+
+
+def test_diagram_of_a_stored_sweep(tmp_path, capsys):
+    store = str(tmp_path / "s.db")
+    sweep(capsys, store, "width=16,32", "wd=0.5,1")
+    fields = ["--p", "23", "--frac", "0.6", "--steps", "60", "--eval-every", "20"]
+    argv = ["diagram", "--grid", "width=16,32", "--grid", "wd=0.5,1,2", *fields, "--store", store]
+    assert main([*argv, "--json", "--report", str(tmp_path / "d.html")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["runs"] == 4 and out["missing"] == 2 and out["axes"] == ["width", "wd"]
+    assert len(out["cells"]) == 4 and "Cells" in (tmp_path / "d.html").read_text()
+    # nothing of a sweep stored: one line, and nothing drawn
+    code = main(["diagram", "--grid", "width=8,9", "--grid", "wd=3,4", *fields, "--store", store])
+    err = capsys.readouterr().err
+    assert code == 2 and "none of the sweep's 4 runs is finished" in err and err.count("\n") == 1
+    code = main(["diagram", "--grid", "width=8,9", "--grid", "wd=3,4", "--grid", "lr=1,2"])
+    assert code == 2 and "name the axes with --diagram X,Y" in capsys.readouterr().err

@@ -254,11 +254,12 @@ def train_and_summarize(
     say,
     varying: list[str] | None = None,
     plans: list | None = None,
+    diagram=None,
 ) -> int:
     """Train `configs` and print (or --json) each run and each group of seeds: the configs
     that differ only in their seed. `varying`: the fields that tell groups apart (default: the
     member fields that vary); `plans`: training plans of this command made before (--json
-    gives the first)."""
+    gives the first); `diagram`: draws the phase diagram for the report (after training)."""
     from phenolab.analysis.ensemble import summarize_group
     from phenolab.run import shard_sizes
     from phenolab.sweep.grid import varying_fields
@@ -293,7 +294,7 @@ def train_and_summarize(
     report = None
     if not args.no_report:
         report = _write_ensemble_report(
-            store, configs, results, groups, varying, label, wall, plan, args.report
+            store, configs, results, groups, varying, label, wall, plan, args.report, diagram
         )
     if args.json:
         members = []
@@ -347,7 +348,7 @@ def train_and_summarize(
 
 
 def _write_ensemble_report(
-    store, configs, results, groups, varying, label, wall, shards, path
+    store, configs, results, groups, varying, label, wall, shards, path, diagram=None
 ) -> str:
     from phenolab.report.html import ensemble_report
 
@@ -357,7 +358,8 @@ def _write_ensemble_report(
     ]
     key = hashlib.sha256(" ".join(sorted(c.run_id() for c in configs)).encode()).hexdigest()
     path = path or default_report_path(store.path, f"ensemble-{key[:12]}")
-    return write_report(ensemble_report(members, groups, varying, wall, shards), path)
+    fig = diagram() if diagram else None  # closed once drawn into the report
+    return write_report(ensemble_report(members, groups, varying, wall, shards, fig), path)
 
 
 def write_run_report(store: Store, record: RunRecord, path: str | None) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from phenolab.cli import shared
 from phenolab.cli.run import backend_of, config_values, train_and_summarize
-from phenolab.cli.shared import EXIT_INTERRUPTED
+from phenolab.cli.shared import EXIT_INTERRUPTED, opt
 from phenolab.config import field_specs
 from phenolab.errors import ConfigError
 from phenolab.store import Store
@@ -54,6 +54,31 @@ def add_parser(sub) -> None:
     shared.add_seeds(p, None, "seeds per grid point, from --seed on (default 1)")
     shared.add_intervention(p)
     shared.add_execution(p)
+    shared.add_config_fields(p)
+    add_diagram_parser(sub)
+
+
+def add_diagram_parser(sub) -> None:
+    p = sub.add_parser(
+        "diagram",
+        help="the phase diagram of a sweep's stored runs (a sweep file or grid options)",
+        description="Draw the phase diagram of the finished runs of a sweep, given as for "
+        "`phenolab sweep` (--file SWEEP.toml, or --grid / --sample options): nothing is "
+        "trained. Runs a --refine added near phase boundaries are found too. Writes the "
+        "figure (--diagram-out) and an HTML report with its cells.",
+        usage=shared.command_usage(
+            "diagram", "[PRESET] [--file SWEEP.toml] [--grid FIELD=VALUES ...] [--diagram X,Y] "
+        ),
+    )
+    p.set_defaults(handler=cmd_diagram)
+    shared.add_preset(p, "grokking")
+    add_sweep_spec(p)
+    shared.add_config_file(p)
+    shared.add_store(p)
+    shared.add_json(p)
+    shared.add_report(p)
+    shared.add_seeds(p, None, "seeds per grid point, from --seed on (default 1)")
+    shared.add_intervention(p)
     shared.add_config_fields(p)
 
 
@@ -236,13 +261,135 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if sweep.refine:
             configs = refine(configs, sweep, store, device, args, say, plans)
         varying = varying_fields(configs, among=tuple(field_specs()))
-        code = train_and_summarize(configs, store, device, args, say, varying, plans)
+        diagram = None
+        if sweep.axes:
+            axes = sweep.axes
+
+            def diagram():
+                return diagram_figure(cell_events(configs, store, axes), axes)
+
+        code = train_and_summarize(configs, store, device, args, say, varying, plans, diagram)
     except RunInterrupted as exc:
         print(f"\nphenolab: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if sweep.axes:
         say(f"diagram {write_diagram(configs, store, sweep.axes, sweep.out)}")
     return code
+
+
+def cmd_diagram(args: argparse.Namespace) -> int:
+    import json
+    import os
+    import statistics
+
+    from phenolab.report.figures import majority_phase, plt
+
+    sweep = sweep_of(args)
+    swept = [*sweep.grid, *sweep.points[0]]
+    axes = sweep.axes
+    if axes is None:
+        if len(swept) != 2:
+            raise ConfigError(
+                f"diagram: name the axes with --diagram X,Y (swept: {', '.join(swept)})"
+            )
+        axes = (swept[0], swept[1])
+    if not os.path.exists(args.store):
+        raise ConfigError(f"diagram: no store {args.store!r}")
+    configs = sweep.configs()
+    store = Store(args.store)
+    found = stored_configs(configs, store, axes)
+    if not found:
+        raise ConfigError(
+            f"diagram: none of the sweep's {len(configs)} runs is finished in {args.store}; "
+            "train them with `phenolab sweep` and the same options"
+        )
+    missing = len({c.run_id() for c in configs} - {c.run_id() for c in found})
+    say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+    say(
+        f"{len(found)} finished runs of the sweep in {args.store}"
+        + (f" ({missing} of its {len(configs)} runs are not: not drawn)" if missing else "")
+    )
+    cells = cell_events(found, store, axes)
+    path = write_diagram(found, store, axes, sweep.out)
+    rows = []
+    for (x, y), events in sorted(
+        cells.items(), key=lambda kv: (_order(kv[0][0]), _order(kv[0][1]))
+    ):
+        phases = [e.phase for e in events]
+        t_gens = [float("inf") if e.t_gen is None else e.t_gen for e in events]
+        median = statistics.median(t_gens)
+        rows.append(
+            [
+                x,
+                y,
+                len(events),
+                majority_phase(phases),
+                ", ".join(f"{p}×{phases.count(p)}" for p in dict.fromkeys(phases)),
+                None if median == float("inf") else median,
+            ]
+        )
+    header = [axes[0], axes[1], "runs", "majority phase", "phases", "median t_gen"]
+    report = None
+    if not args.no_report:
+        from phenolab.cli.shared import write_report
+        from phenolab.report.html import diagram_report
+
+        fig = diagram_figure(cells, axes)
+        title = f"phase diagram: {axes[0]} × {axes[1]}, {len(found)} runs"
+        report = write_report(
+            diagram_report(fig, title, header, rows),
+            args.report or default_diagram_path(found, store, axes, ".html"),
+        )
+        plt.close(fig)
+    if args.json:
+        cells_json = [dict(zip(header, row, strict=True)) for row in rows]
+        out = {"diagram": path, "report": report, "runs": len(found), "missing": missing}
+        print(json.dumps(out | {"axes": list(axes), "cells": cells_json}))
+        return 0
+    print(f"{axes[0]:>10} {axes[1]:>10} {'runs':>5}  {'majority phase':<14} {'t_gen':>8}  phases")
+    for x, y, n, majority, phases, median in rows:
+        print(f"{x!s:>10} {y!s:>10} {n:>5}  {majority:<14} {opt(median):>8}  {phases}")
+    print(f"diagram {path}")
+    if report:
+        print(f"report  {report}")
+    return 0
+
+
+def stored_configs(configs, store: Store, axes: tuple[str, str]) -> list:
+    """The finished runs in `store` of the sweep `configs`: its own, and the points a --refine
+    added (runs equal to one of `configs` in every field but the two axes, and on each axis
+    between the sweep's smallest and largest value)."""
+    import json
+
+    from phenolab.config import from_json
+
+    def key(cfg) -> str:
+        flat = {k: v for k, v in cfg.flat().items() if k not in axes}
+        return json.dumps(flat, sort_keys=True, default=str)
+
+    keys = {key(c) for c in configs}
+    values = [{c.flat()[a] for c in configs} for a in axes]
+
+    def inside(value, among: set) -> bool:  # a sweep value, or between two numeric ones
+        numbers = [v for v in among if isinstance(v, int | float)]
+        if value in among:
+            return True
+        return (
+            isinstance(value, int | float) and bool(numbers) and min(numbers) < value < max(numbers)
+        )
+
+    found = []
+    for record in store.runs():
+        if record.status != "finished":
+            continue
+        try:
+            cfg = from_json(record.config)
+        except ConfigError:  # a run of an older config format
+            continue
+        flat = cfg.flat()
+        if key(cfg) in keys and all(inside(flat[a], v) for a, v in zip(axes, values, strict=True)):
+            found.append(cfg)
+    return found
 
 
 def refine(configs, sweep: Sweep, store, device, args, say, plans) -> list:
@@ -290,27 +437,40 @@ def diagram_axes(text: str, fields: list[str]) -> tuple[str, str]:
     return names[0], names[1]
 
 
-def write_diagram(configs, store: Store, axes: tuple[str, str], path: str | None) -> str:
-    """The phase diagram of the stored runs of `configs` over the fields `axes`; its path.
-    Other grid fields than the two axes are pooled into each cell, as extra seeds."""
-    import hashlib
-    import os
+def diagram_figure(cells: dict, axes: tuple[str, str]):
+    """The phase diagram figure of `cells` ({(x, y): [Events]}) over the fields `axes`."""
+    from phenolab.report.figures import phase_diagram
 
-    from phenolab.cli.shared import default_report_path
-    from phenolab.report.figures import phase_diagram, plt
-
-    cells = cell_events(configs, store, axes)
     xs = sorted({x for x, _ in cells}, key=_order)
     ys = sorted({y for _, y in cells}, key=_order)
-    if path is None:
-        key = hashlib.sha256(" ".join(sorted(c.run_id() for c in configs)).encode()).hexdigest()
-        name = f"diagram-{axes[0]}-{axes[1]}-{key[:12]}"
-        path = os.path.splitext(default_report_path(store.path, name))[0] + ".png"
-    fig = phase_diagram(cells, xs, ys, axes[0], axes[1])
+    return phase_diagram(cells, xs, ys, axes[0], axes[1])
+
+
+def write_diagram(configs, store: Store, axes: tuple[str, str], path: str | None) -> str:
+    """The phase diagram of the stored runs of `configs` over the fields `axes`; its path.
+    Other swept fields than the two axes are pooled into each cell, as extra seeds."""
+    import os
+
+    from phenolab.report.figures import plt
+
+    path = path or default_diagram_path(configs, store, axes)
+    fig = diagram_figure(cell_events(configs, store, axes), axes)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def default_diagram_path(configs, store: Store, axes: tuple[str, str], ext: str = ".png") -> str:
+    """Next to the store, named by the axes and a hash of the runs' ids."""
+    import hashlib
+    import os
+
+    from phenolab.cli.shared import default_report_path
+
+    key = hashlib.sha256(" ".join(sorted(c.run_id() for c in configs)).encode()).hexdigest()
+    name = f"diagram-{axes[0]}-{axes[1]}-{key[:12]}"
+    return os.path.splitext(default_report_path(store.path, name))[0] + ext
 
 
 def log_fields(items: list[str], every: list[str]) -> set[str]:
