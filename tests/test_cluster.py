@@ -133,3 +133,17 @@ def test_sweep_ray_on_the_command_line(cluster, tmp_path, capsys):
     out = capsys.readouterr()
     assert "Ray task(s)" in out.err
     assert len(json.loads(out.out)["members"]) == 2
+
+
+@pytest.mark.parametrize(
+    "address, message",
+    [("127.0.0.1:1", "ray: nothing answers at 127.0.0.1:1"), ("nohost", "as HOST:PORT")],
+)
+def test_a_ray_address_nobody_serves_is_one_line(address, message, tmp_path, capsys):
+    from phenolab.cli import main
+
+    argv = ["sweep", "--grid", "wd=0.5,1", "--steps", "40", "--ray", address]
+    code = main([*argv, "--store", str(tmp_path / "r.db")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "r.db").exists()

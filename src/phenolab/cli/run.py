@@ -221,7 +221,7 @@ def backend_of(args: argparse.Namespace):
         return None
     from phenolab.run import RayBackend
 
-    return RayBackend(None if ray == shared.RAY_LOCAL else ray).check_installed()
+    return RayBackend(None if ray == shared.RAY_LOCAL else ray).checked()
 
 
 def _member_json(result) -> dict:

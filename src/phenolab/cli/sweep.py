@@ -253,7 +253,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sweep = sweep_of(args)
     configs = sweep.configs()
     device = resolve_device(args.device)
-    backend_of(args)  # --ray without Ray installed: one line before the store is made
+    backend_of(args)  # --ray without Ray, or at a wrong address: one line, no store made
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     store = Store(args.store)
     plans: list = []

@@ -50,9 +50,12 @@ class RayBackend:
     address: str | None = None
     max_retries: int = 2  # runs of a shard again after its worker died
 
-    def check_installed(self) -> RayBackend:
-        """Itself, once Ray is found installed (else the one-line error naming the extra)."""
+    def checked(self) -> RayBackend:
+        """Itself, once Ray is found installed (else the one-line error naming the extra) and
+        something answers at its address (Ray itself waits minutes on one nobody serves)."""
         ray_module()
+        if self.address not in (None, "auto") and not self.address.startswith("ray://"):
+            _reachable(self.address)
         return self
 
     def connect(self) -> None:
@@ -173,6 +176,24 @@ def _needed(store: Store, shard: list[RunConfig]) -> list[str]:
         if record is not None:
             todo += [record.config.get("start", {}).get(f) for f in START_FIELDS]
     return ids + sorted(seen - set(ids))
+
+
+def _reachable(address: str, seconds: float = 10.0) -> None:
+    """A one-line error unless something listens at `address` (HOST:PORT)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(
+            f"ray: expected the address as HOST:PORT (e.g. 10.0.0.1:6379), got {address!r}"
+        )
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except OSError as exc:
+        raise UserError(
+            f"ray: nothing answers at {address} ({exc.strerror or exc}); start the cluster "
+            "with `ray start --head` and give the address it prints"
+        ) from None
 
 
 def _first_line(exc: Exception) -> str:
