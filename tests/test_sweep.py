@@ -254,10 +254,13 @@ def test_a_sampled_sweep_is_the_same_points_again(tmp_path, capsys):
     first = json.loads(capsys.readouterr().out)
     fracs = [m["frac"] for m in first["members"]]
     assert len(fracs) == 3 and all(0.4 <= f <= 0.9 for f in fracs)
-    assert main(argv) == 0
+    svg = tmp_path / "d.svg"
+    assert main([*argv, "--diagram", "frac,wd", "--diagram-out", str(svg)]) == 0
     again = json.loads(capsys.readouterr().out)
     assert [m["run_id"] for m in again["members"]] == [m["run_id"] for m in first["members"]]
     assert all(m["cached"] for m in again["members"])
+    # scattered points are drawn where they lie: one marker per point in each panel
+    assert "median final test accuracy" in svg.read_text()
 
 
 @pytest.mark.parametrize(
