@@ -2,6 +2,7 @@
 
     phenolab run [PRESET] [--FIELD VALUE ...]   train (or fetch / resume) runs and report them
     phenolab sweep --grid FIELD=VALUES [...]    a grid over any config fields, times seeds
+    phenolab diagram --file SWEEP.toml          the phase diagram of a sweep's stored runs
     phenolab runs                               list stored runs
     phenolab report RUN_ID                      write a run's HTML report
     phenolab interventions                      list intervention ids and their parameters

@@ -68,13 +68,19 @@ def _announce_large(grid: dict[str, list[str]], seeds: int | None) -> None:
 
 
 def config_values(
-    args: argparse.Namespace, preset_name: str
+    args: argparse.Namespace, preset_name: str, fixed: dict[str, typing.Any] | None = None
 ) -> tuple[dict[str, typing.Any], dict[str, list[str]]]:
-    """(flat config values, grid): the preset, then --config FILE, then --FIELD options (a
-    comma list in a field that is not a tuple goes to the grid) and --intervention."""
+    """(flat config values, grid): the preset, then --config FILE, then `fixed` (a sweep file's
+    fields), then --FIELD options (a comma list in a field that is not a tuple goes to the
+    grid) and --intervention."""
     values = preset(preset_name).flat()
     if args.config:
         values.update(from_json(_config_file(args.config)).canonical())
+    if fixed:
+        unknown = sorted(set(fixed) - set(values))
+        if unknown:
+            raise ConfigError(f"{unknown[0]}: unknown config field (see `phenolab run --help`)")
+        values.update(fixed)
     grid: dict[str, list[str]] = {}
     specs = field_specs()
     for key, value in vars(args).items():
@@ -126,11 +132,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
 
 
-def train(configs: list[RunConfig], store: Store, device, args, say) -> list:
+def train(configs: list[RunConfig], store: Store, device, args, say, plans=None) -> list:
     """The configs through the one door, with the terminal's progress and the command's
-    options (`--workers`, `--max-members`, `--fast`, `--checkpoint-seconds`, `--threads`)."""
+    options (`--workers`, `--max-members`, `--fast`, `--checkpoint-seconds`, `--threads`,
+    `--ray`). `plans`: a list that gets the training plan (printed before training)."""
     from phenolab.cli.progress import ProgressPrinter
     from phenolab.run import train_configs
+
+    printer = ProgressPrinter(say)
+
+    def on_progress(progress) -> None:
+        if progress.plan is not None and plans is not None:
+            plans.append(progress.plan)
+        printer(progress)
 
     return train_configs(
         configs,
@@ -139,7 +153,7 @@ def train(configs: list[RunConfig], store: Store, device, args, say) -> list:
         workers=getattr(args, "workers", None),
         max_members=getattr(args, "max_members", None),
         options=options_of(args),
-        on_progress=ProgressPrinter(say),
+        on_progress=on_progress,
     )
 
 
@@ -196,7 +210,18 @@ def options_of(args: argparse.Namespace):
         getattr(args, "checkpoint_seconds", 30.0),
         getattr(args, "fast", False),
         getattr(args, "threads", None),
+        backend_of(args),
     )
+
+
+def backend_of(args: argparse.Namespace):
+    """`--ray [ADDRESS]`: the Ray backend (checked to be installed), or None."""
+    ray = getattr(args, "ray", None)
+    if ray is None:
+        return None
+    from phenolab.run import RayBackend
+
+    return RayBackend(None if ray == shared.RAY_LOCAL else ray).checked()
 
 
 def _member_json(result) -> dict:
@@ -222,11 +247,19 @@ def _member_json(result) -> dict:
 
 
 def train_and_summarize(
-    configs: list[RunConfig], store: Store, device, args, say, varying: list[str] | None = None
+    configs: list[RunConfig],
+    store: Store,
+    device,
+    args,
+    say,
+    varying: list[str] | None = None,
+    plans: list | None = None,
+    diagram=None,
 ) -> int:
     """Train `configs` and print (or --json) each run and each group of seeds: the configs
     that differ only in their seed. `varying`: the fields that tell groups apart (default: the
-    member fields that vary)."""
+    member fields that vary); `plans`: training plans of this command made before (--json
+    gives the first); `diagram`: draws the phase diagram for the report (after training)."""
     from phenolab.analysis.ensemble import summarize_group
     from phenolab.run import shard_sizes
     from phenolab.sweep.grid import varying_fields
@@ -235,7 +268,8 @@ def train_and_summarize(
     say(f"{len(configs)} runs varying {', '.join(varying) or 'nothing'} on {device}")
     steps = configs[0].train.steps
     t0 = time.perf_counter()
-    results = train(configs, store, device, args, say)
+    plans = [] if plans is None else plans
+    results = train(configs, store, device, args, say, plans)
     wall = time.perf_counter() - t0
     shards = shard_sizes(results)
     plan = f"{len(configs)} members in {len(shards)} shard(s) {shards}"
@@ -260,7 +294,7 @@ def train_and_summarize(
     report = None
     if not args.no_report:
         report = _write_ensemble_report(
-            store, configs, results, groups, varying, label, wall, plan, args.report
+            store, configs, results, groups, varying, label, wall, plan, args.report, diagram
         )
     if args.json:
         members = []
@@ -279,6 +313,8 @@ def train_and_summarize(
                         r.record.env.get("layout", {}).get("workers", 1) for r in results
                     ),
                     "device": str(device),
+                    # shards, workers, memory estimate (None: everything was in the store)
+                    "plan": plans[0].as_dict() if plans else None,
                     "report": report,
                 }
             )
@@ -312,7 +348,7 @@ def train_and_summarize(
 
 
 def _write_ensemble_report(
-    store, configs, results, groups, varying, label, wall, shards, path
+    store, configs, results, groups, varying, label, wall, shards, path, diagram=None
 ) -> str:
     from phenolab.report.html import ensemble_report
 
@@ -322,7 +358,8 @@ def _write_ensemble_report(
     ]
     key = hashlib.sha256(" ".join(sorted(c.run_id() for c in configs)).encode()).hexdigest()
     path = path or default_report_path(store.path, f"ensemble-{key[:12]}")
-    return write_report(ensemble_report(members, groups, varying, wall, shards), path)
+    fig = diagram() if diagram else None  # closed once drawn into the report
+    return write_report(ensemble_report(members, groups, varying, wall, shards, fig), path)
 
 
 def write_run_report(store: Store, record: RunRecord, path: str | None) -> str:

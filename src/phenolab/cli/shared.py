@@ -87,7 +87,7 @@ def add_execution(
     p: argparse.ArgumentParser, max_members: bool = True, checkpoint_seconds: bool = True
 ) -> None:
     """The options of how runs train (never what they are), in their own group: --device,
-    --workers, --max-members, --fast, --threads, --checkpoint-seconds."""
+    --workers, --max-members, --fast, --threads, --checkpoint-seconds, --ray."""
     group = execution_group(p)
     add_device(group)
     add_workers(group)
@@ -97,6 +97,22 @@ def add_execution(
     add_threads(group)
     if checkpoint_seconds:
         add_checkpoint_seconds(group)
+    add_ray(group)
+
+
+RAY_LOCAL = "local"
+
+
+def add_ray(p: Options) -> None:
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const=RAY_LOCAL,
+        metavar="ADDRESS",
+        help="train every shard as a Ray task: on a local Ray cluster started here (--ray), or "
+        "on the cluster at ADDRESS (e.g. 10.0.0.1:6379; `ray start --head` prints it); one GPU "
+        'per task on CUDA, --threads CPUs on CPU; needs pip install "phenolab[ray]"',
+    )
 
 
 def add_device(p: Options) -> None:

@@ -249,13 +249,21 @@ def phase_map(ax, cells: dict, xs: list, ys: list, per_seed_text: bool = True) -
 
     from phenolab.analysis.events import PHASES
 
-    grid = [[PHASES.index(majority_phase([e.phase for e in cells[x, y]])) for x in xs] for y in ys]
-    cmap = ListedColormap(PHASE_COLORS)
+    grid = [
+        [
+            PHASES.index(majority_phase([e.phase for e in cells[x, y]]))
+            if (x, y) in cells
+            else math.nan  # a refined diagram's cell that has no point
+            for x in xs
+        ]
+        for y in ys
+    ]
+    cmap = ListedColormap(PHASE_COLORS).with_extremes(bad="white")
     ax.imshow(grid, cmap=cmap, vmin=0, vmax=len(PHASES) - 1, origin="lower", aspect="auto")
     if per_seed_text:
         for i, y in enumerate(ys):
             for j, x in enumerate(xs):
-                text = "\n".join(e.phase for e in cells[x, y])
+                text = "\n".join(e.phase for e in cells.get((x, y), ()))
                 ax.text(j, i, text, ha="center", va="center", fontsize=6, color="white")
     ax.set_xticks(range(len(xs)), [f"{x:g}" if isinstance(x, float) else str(x) for x in xs])
     ax.set_yticks(range(len(ys)), [f"{y:g}" if isinstance(y, float) else str(y) for y in ys])
@@ -267,12 +275,36 @@ def phase_diagram(cells: dict, xs: list, ys: list, x_name: str, y_name: str) -> 
     """A sweep's phase diagram over two fields, in the style of Omnigrok's and Huang et al.'s:
     each cell's majority phase over seeds, and heat maps of the median t_gen, of t_gen / t_fit
     (seeds that never generalized count as ∞ in the medians: a cell whose median is ∞ is grey)
-    and of the median final test accuracy."""
+    and of the median final test accuracy. Cells without a point (a refined diagram's) are
+    white; points that fill less than half of their grid (a sampled box) are drawn as markers
+    where they lie instead (`_scattered`)."""
+    from matplotlib.colors import ListedColormap
+
+    from phenolab.analysis.events import PHASES
+
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
-    phase_map(axes[0][0], cells, xs, ys, per_seed_text=len(xs) * len(ys) <= 60)
+    scattered = _scattered(cells, xs, ys)
+    if scattered:
+        points = list(cells)
+        majority = [majority_phase([e.phase for e in cells[p]]) for p in points]
+        ax = axes[0][0]
+        ax.scatter(
+            [x for x, _ in points],
+            [y for _, y in points],
+            c=[PHASE_COLORS[PHASES.index(m)] for m in majority],
+            s=60,
+            edgecolors="black",
+            linewidths=0.5,
+        )
+        handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in PHASE_COLORS]
+        ax.legend(handles, PHASES, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    else:
+        phase_map(axes[0][0], cells, xs, ys, per_seed_text=len(xs) * len(ys) <= 60)
     axes[0][0].set_title("phase (majority over seeds)")
 
     def median_of(values: list[float | None]) -> float:
+        if not values:
+            return math.nan
         return statistics.median([math.inf if v is None else v for v in values])
 
     panels = [
@@ -281,16 +313,60 @@ def phase_diagram(cells: dict, xs: list, ys: list, x_name: str, y_name: str) -> 
         (axes[1][1], "median final test accuracy", lambda e: e.final_test_acc, "viridis", (0, 1)),
     ]
     for ax, title, value, cmap, limits in panels:
-        grid = [[median_of([value(e) for e in cells[x, y]]) for x in xs] for y in ys]
-        shown = [[v if math.isfinite(v) else math.nan for v in row] for row in grid]
         colors = plt.get_cmap(cmap).with_extremes(bad="#bbbbbb")
         vmin, vmax = limits or (None, None)
-        image = ax.imshow(shown, cmap=colors, origin="lower", aspect="auto", vmin=vmin, vmax=vmax)
+        if scattered:
+            points = list(cells)
+            medians = [median_of([value(e) for e in cells[p]]) for p in points]
+            finite = [i for i, v in enumerate(medians) if math.isfinite(v)]
+            never = [i for i, v in enumerate(medians) if not math.isfinite(v)]
+            ax.scatter(
+                [points[i][0] for i in never],
+                [points[i][1] for i in never],
+                c="#bbbbbb",
+                s=60,
+                edgecolors="black",
+                linewidths=0.5,
+            )
+            image = ax.scatter(
+                [points[i][0] for i in finite],
+                [points[i][1] for i in finite],
+                c=[medians[i] for i in finite],
+                cmap=colors,
+                vmin=vmin,
+                vmax=vmax,
+                s=60,
+                edgecolors="black",
+                linewidths=0.5,
+            )
+        else:
+            grid = [[median_of([value(e) for e in cells.get((x, y), ())]) for x in xs] for y in ys]
+            shown = [[v if math.isfinite(v) else math.nan for v in row] for row in grid]
+            image = ax.imshow(
+                shown, cmap=colors, origin="lower", aspect="auto", vmin=vmin, vmax=vmax
+            )
+            empty = [[1.0 if (x, y) not in cells else math.nan for x in xs] for y in ys]
+            ax.imshow(empty, cmap=ListedColormap(["white"]), origin="lower", aspect="auto")
+            ax.set_xticks(range(len(xs)), [_tick(x) for x in xs])
+            ax.set_yticks(range(len(ys)), [_tick(y) for y in ys])
         fig.colorbar(image, ax=ax, fraction=0.046)
-        ax.set_xticks(range(len(xs)), [f"{x:g}" if isinstance(x, float) else str(x) for x in xs])
-        ax.set_yticks(range(len(ys)), [f"{y:g}" if isinstance(y, float) else str(y) for y in ys])
         ax.set_title(title)
     for ax in axes.flat:
         ax.set(xlabel=x_name, ylabel=y_name)
+        if scattered:
+            for values, set_scale in ((xs, ax.set_xscale), (ys, ax.set_yscale)):
+                if min(values) > 0 and max(values) >= 20 * min(values):
+                    set_scale("log")
     fig.tight_layout()
     return fig
+
+
+def _scattered(cells: dict, xs: list, ys: list) -> bool:
+    """Whether the points of a diagram are scattered (numbers on both axes, filling less than
+    half of the grid of their values: a sampled box), to be drawn where they lie."""
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in [*xs, *ys])
+    return numeric and len(cells) < len(xs) * len(ys) / 2
+
+
+def _tick(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)

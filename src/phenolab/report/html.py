@@ -151,8 +151,10 @@ def ensemble_report(
     varying: list[str],
     seconds: float,
     shards: str,
+    diagram=None,
 ) -> str:
-    """The HTML text of an ensemble's report. `members`: (record, metrics, events, group label)."""
+    """The HTML text of an ensemble's report. `members`: (record, metrics, events, group label);
+    `diagram`: a sweep's phase diagram (a figure), shown after the curves."""
     first = members[0][0]
     task, model = first.config["task"], first.config["model"]
     title = (
@@ -196,6 +198,7 @@ def ensemble_report(
 <h1>{html.escape(title)}</h1>
 <p class="muted">{html.escape(shards)}; {seconds:.1f} s wall time.</p>
 <img alt="accuracy of every member and t_gen by group" src="data:image/png;base64,{img}">
+{_diagram_section(diagram)}
 <h2>Groups (members that differ only in seed)</h2>
 {_grid(["group", "members", "generalized", "median t_gen", "q1", "q3", "phases"], group_rows)}
 <p class="muted">A member that never generalized counts as t_gen = ∞ in the median and
@@ -204,6 +207,31 @@ quartiles (shown as —).</p>
 {_grid(["run id", *varying, "t_fit", "t_gen", "phase", "final test acc"], member_rows)}
 <h2>Shared config</h2>{_table(shared)}
 <h2>Environment</h2>{_environment(first.env)}
+</body></html>
+"""
+
+
+def _diagram_section(fig) -> str:
+    if fig is None:
+        return ""
+    return (
+        "<h2>Phase diagram</h2>\n"
+        + _png_tag(fig, "phase diagram: majority phase, t_gen, t_gen / t_fit, test accuracy")
+        + '\n<p class="muted">Each cell: the majority phase over its seeds (other swept '
+        "fields pooled in), and the medians over them (a seed that never generalized counts "
+        "as ∞; grey: most never did; white: no point there).</p>"
+    )
+
+
+def diagram_report(fig, title: str, header: list[str], rows: list[list[object]]) -> str:
+    """The HTML text of a stored sweep's phase diagram (`phenolab diagram`), with its cells."""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>phenolab phase diagram</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(title)}</h1>
+{_diagram_section(fig)}
+<h2>Cells</h2>
+{_grid(header, rows)}
 </body></html>
 """
 

@@ -7,6 +7,7 @@ command). The modules, each with one job:
 
     execute.py      the door: found in the store / resumed / grouped / sharded / workers
     workers.py      shards side by side in worker processes
+    cluster.py      shards as Ray tasks (a local cluster or past one machine)
     shards.py       how many members fit in one ensemble (memory estimate)
     ensemble.py     one ensemble trained in this process (resume, status, Ctrl-C)
     build.py        data + model + optimizer + plan + interventions of an ensemble
@@ -17,15 +18,18 @@ command). The modules, each with one job:
     result.py       RunResult, RunInterrupted
 """
 
+from phenolab.run.cluster import RayBackend
 from phenolab.run.environment import DEFAULT_OPTIONS, Options, default_device, resolve_device
-from phenolab.run.execute import Progress, train_configs
+from phenolab.run.execute import Plan, Progress, train_configs
 from phenolab.run.result import RunInterrupted, RunResult, shard_sizes
 from phenolab.run.start import imp_sparsity, run_mask
 
 __all__ = [
     "DEFAULT_OPTIONS",
     "Options",
+    "Plan",
     "Progress",
+    "RayBackend",
     "RunInterrupted",
     "RunResult",
     "default_device",

@@ -8,11 +8,15 @@ import os
 import platform
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 import phenolab
 from phenolab.errors import ConfigError
+
+if TYPE_CHECKING:
+    from phenolab.run.cluster import RayBackend
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,9 @@ class Options:
     fast: bool = False
     # CPU threads of each training process; None: `cpu_threads(workers)`
     threads: int | None = None
+    # where shards train: None, here (in this process or worker processes); a
+    # `cluster.RayBackend`, as Ray tasks
+    backend: RayBackend | None = None
 
 
 DEFAULT_OPTIONS = Options()

@@ -5,6 +5,7 @@ another in this process or side by side in worker processes."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,39 @@ from phenolab.train.loop import Callback, TrainState
 
 
 @dataclass(frozen=True)
+class Plan:
+    """How `train_configs` will train what it did not find in the store, reported before
+    training starts: the shards, where they train, and the memory estimate behind them."""
+
+    runs: int  # to train (found finished ones are not)
+    found: int  # found finished in the store
+    groups: int  # ensemble groups (configs that may share an ensemble)
+    shards: list[int]  # members of each shard
+    device: str
+    workers: int  # shards at once: processes, or Ray tasks
+    threads: int  # torch threads of each
+    backend: str  # "this process", "processes" or "ray"
+    bytes_per_member: int  # estimated peak (run/shards.py), the largest group's
+    fit_per_shard: int  # members that fit in one shard (memory, --max-members)
+    free_bytes: int  # free memory of the device it is measured against
+
+    def describe(self) -> str:
+        if self.shards == [1]:
+            return f"training on {self.device}, {self.threads} thread(s)"
+        at_once = "Ray task(s)" if self.backend == "ray" else "process(es)"
+        return (
+            f"training {self.runs} runs: {self.groups} ensemble group(s) in "
+            f"{len(self.shards)} shard(s) [{_sizes(self.shards)}] on {self.device}, "
+            f"{self.workers} {at_once} × {self.threads} thread(s); "
+            f"≈{self.bytes_per_member / 2**20:,.1f} MiB per member, "
+            f"{self.free_bytes / 2**30:.1f} GiB free"
+        )
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class Progress:
     """What `train_configs` reports as it goes to its `on_progress` callback: a line for the
     user (`message`), or where training stands (the lowest step of the runs training now and
@@ -42,6 +76,7 @@ class Progress:
     train_acc: tuple[float, ...] = ()
     test_acc: tuple[float, ...] = ()
     finished: bool = False
+    plan: Plan | None = None  # the plan, once made (before training)
 
     def generalized(self) -> int:
         return sum(a >= TAU for a in self.test_acc)
@@ -59,8 +94,10 @@ def train_configs(
     callbacks: Sequence[Callback] = (),
 ) -> list[RunResult]:
     """Train (or find, or resume) every config; one result per config, in order, each with its
-    curves. `workers`: processes side by side (default: one per usable core on CPU, one on a
-    GPU); `callbacks` (training callbacks, e.g. for tests) keep training in this process."""
+    curves. `workers`: shards side by side (default: one process per usable core on CPU, one on
+    a GPU; with `options.backend` a Ray cluster, its CPUs / threads, or its GPUs: every shard is
+    then a Ray task, run/cluster.py); `callbacks` (training callbacks, e.g. for tests) keep
+    training in this process."""
     device = resolve_device(device)
     report = on_progress or (lambda progress: None)
     distinct = list(dict.fromkeys(configs))
@@ -82,25 +119,34 @@ def train_configs(
     solved = [g for g in groups if g[0].train.optimizer == "lstsq"]  # milliseconds each: here
     trained = [g for g in groups if g[0].train.optimizer != "lstsq"]
     n_trained = sum(len(g) for g in trained)
-    w = workers or (cpu_workers(n_trained) if device.type == "cpu" else 1)
-    if callbacks:  # training callbacks live in this process
+    backend = None if callbacks else options.backend  # training callbacks live in this process
+    if backend is not None and trained:
+        backend.connect()
+        w = workers or backend.slots(device, options.threads or cpu_threads(1))
+    else:
+        w = workers or (cpu_workers(n_trained) if device.type == "cpu" else 1)
+    if callbacks:
         w = 1
     plans = [plan_shards(g, device, max_members, min_shards=min(w, len(g))) for g in trained]
     shards = [shard for plan in plans for shard in plan.shards]
     w = max(1, min(w, len(shards)))
     threads = options.threads or cpu_threads(w)
     layouts = [Layout(len(s), i, len(shards), w) for i, s in enumerate(shards)]
-    if len(shards) == 1 and len(shards[0]) == 1:
-        report(Progress(f"training on {device}, {threads} thread(s)"))
-    elif shards:
-        report(
-            Progress(
-                f"training {n_trained} runs: {len(trained)} ensemble group(s) in "
-                f"{len(shards)} shard(s) [{_sizes(shards)}] on {device}, "
-                f"{w} process(es) × {threads} thread(s); ≈{_mib(plans)} MiB per member, "
-                f"{plans[0].free_bytes / 2**30:.1f} GiB free"
-            )
+    if shards:
+        plan = Plan(
+            runs=n_trained,
+            found=len(results),
+            groups=len(trained),
+            shards=[len(s) for s in shards],
+            device=str(device),
+            workers=w,
+            threads=threads,
+            backend="ray" if backend else ("processes" if w > 1 else "this process"),
+            bytes_per_member=max(p.bytes_per_member for p in plans),
+            fit_per_shard=min(p.max_members for p in plans),
+            free_bytes=plans[0].free_bytes,
         )
+        report(Progress(plan.describe(), plan=plan))
     steps = {c.run_id(): store.checkpoint_step(c.run_id()) for c in todo}
     resuming = {run_id: step for run_id, step in steps.items() if step is not None}
     if len(todo) == 1 and resuming:
@@ -114,7 +160,17 @@ def train_configs(
         for group in solved:
             for r in train_ensemble(group, store, device, (), options):
                 results[r.record.id] = r
-        if w == 1:
+        if backend is not None and shards:
+            done = backend.train(
+                list(zip(shards, layouts, strict=True)),
+                store,
+                device,
+                threads,
+                options,
+                lambda line: report(Progress(line)),
+            )
+            _read_back(store, done, results)
+        elif w == 1:
             forward = [_Forward(report, total)] if on_progress else []
             for shard, layout in zip(shards, layouts, strict=True):
                 for r in train_ensemble(
@@ -126,22 +182,23 @@ def train_configs(
             done = train_in_processes(
                 list(zip(shards, layouts, strict=True)), store, device, w, threads, options, poll
             )
-            for run_id, (resumed_from, cached) in done.items():
-                record, metrics = store.get_run(run_id), store.metrics(run_id)
-                events = events_of(record, metrics)
-                results[run_id] = RunResult(record, events, resumed_from, cached, metrics)
+            _read_back(store, done, results)
     report(Progress(finished=True, total=total))
     return [results[c.run_id()] for c in configs]
 
 
-def _mib(plans) -> str:
-    """The memory estimate per member of the largest group, in MiB."""
-    return f"{max(p.bytes_per_member for p in plans) / 2**20:,.1f}"
+def _read_back(store: Store, done: dict, results: dict[str, RunResult]) -> None:
+    """The results of runs trained elsewhere ({run id: (resumed_from, cached)}), from the
+    store."""
+    for run_id, (resumed_from, cached) in done.items():
+        record, metrics = store.get_run(run_id), store.metrics(run_id)
+        results[run_id] = RunResult(
+            record, events_of(record, metrics), resumed_from, cached, metrics
+        )
 
 
-def _sizes(shards: list[list]) -> str:
+def _sizes(sizes: list[int]) -> str:
     """Members per shard: each, or their range when there are many."""
-    sizes = [len(s) for s in shards]
     if len(sizes) <= 8:
         return ", ".join(map(str, sizes))
     return f"{min(sizes)}–{max(sizes)} each"

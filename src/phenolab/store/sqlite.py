@@ -372,6 +372,52 @@ class Store:
         rows = self.db.execute("SELECT step FROM kept WHERE run_id = ? ORDER BY step", (run_id,))
         return [step for (step,) in rows]
 
+    # -- copies of runs between stores (a remote worker trains into a store of its own) ------
+    def export_runs(self, run_ids: list[str]) -> dict[str, list[tuple]]:
+        """Everything stored of `run_ids` (those in this store): their rows of runs, metrics,
+        checkpoints and kept weights, as plain tuples (`import_runs` writes them into another
+        store). Leases are not copied: they belong to the process that trains here."""
+        marks = ",".join("?" * len(run_ids))
+        tables = {
+            "runs": "id, config, status, created, updated, seconds, env, summary",
+            "metrics": "run_id, step, name, value",
+            "checkpoints": "run_id, step, seconds, state",
+            "kept": "run_id, step, state",
+        }
+        out = {}
+        for table, columns in tables.items():
+            key = "id" if table == "runs" else "run_id"
+            out[table] = self.db.execute(
+                f"SELECT {columns} FROM {table} WHERE {key} IN ({marks})", run_ids
+            ).fetchall()
+        return out
+
+    def import_runs(self, rows: dict[str, list[tuple]]) -> list[str]:
+        """Write runs exported from another store (`export_runs`) into this one, in one
+        transaction, replacing what this store had of them (their metric rows included); the
+        ids written."""
+        ids = [row[0] for row in rows["runs"]]
+        marks = ",".join("?" * len(ids))
+        with self.db:
+            self.db.execute(f"DELETE FROM metrics WHERE run_id IN ({marks})", ids)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO runs (id, config, status, created, updated, seconds, env,"
+                " summary) VALUES (?,?,?,?,?,?,?,?)",
+                rows["runs"],
+            )
+            self.db.executemany(
+                "INSERT INTO metrics (run_id, step, name, value) VALUES (?,?,?,?)", rows["metrics"]
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO checkpoints (run_id, step, seconds, state)"
+                " VALUES (?,?,?,?)",
+                rows["checkpoints"],
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO kept (run_id, step, state) VALUES (?,?,?)", rows["kept"]
+            )
+        return ids
+
     def _unblob(self, run_id: str, blob: bytes) -> Any:
         try:
             return torch.load(io.BytesIO(blob), weights_only=True)
