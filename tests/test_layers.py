@@ -25,6 +25,7 @@ LAYERS = {
     "compare": 5,
     "catalog": 5,
     "sweep": 5,
+    "io": 5,
     "cli": 6,
 }
 

@@ -10,6 +10,7 @@
     phenolab interpolate RUN_A RUN_B [--align]  loss and error on the line between two runs
     phenolab catalog [show ID]                  catalog entries (papers and their expectations)
     phenolab reproduce ID [--quick]             run a catalog entry and judge its expectations
+    phenolab detect LOG [--by PARAM]            events and phases of runs in your own logs
 
 Each command's module (cli/<command>.py) declares its own arguments in `add_parser(sub)`; the
 options several commands share are declared once in cli/shared.py.
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 from phenolab.cli import (
     catalog,
     compare,
+    detect,
     imp,
     interpolate,
     interventions,
@@ -39,7 +41,17 @@ from phenolab.errors import UserError
 
 # Each module adds its own subcommand(s) with `add_parser(sub)`, in the order `phenolab --help`
 # lists them, and sets the function that runs it as the `handler` default.
-COMMAND_MODULES = (run, sweep, compare, catalog, imp, interventions, listing, interpolate)
+COMMAND_MODULES = (
+    run,
+    sweep,
+    compare,
+    catalog,
+    imp,
+    interventions,
+    listing,
+    interpolate,
+    detect,
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -111,6 +111,23 @@ def circle_figure(xy, frequency: int, title: str) -> plt.Figure:
     return fig
 
 
+def size_figure(sizes: list[float], errors: list[float], peak, by: str) -> plt.Figure:
+    """Final test error against a model or data size (log axis), the double-descent peak
+    (analysis.doubledescent.Peak, or None) marked."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot(sizes, errors, "o-", color=TEST, lw=1.8)
+    if peak is not None and peak.found:
+        ax.axvline(peak.x, color="0.4", ls=":", lw=1, label=f"peak at {by} = {peak.x:g}")
+        ax.legend(loc="best")
+    if min(sizes) > 0:
+        ax.set_xscale("log")
+    ax.set_xlabel(by)
+    ax.set_ylabel("final test error (median over runs)")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def to_png(fig: plt.Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)

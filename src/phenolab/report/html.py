@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import os
 import time
 
@@ -16,10 +17,12 @@ from phenolab.report.figures import (
     curves_figure,
     ensemble_figure,
     measures_figure,
+    size_figure,
     to_png,
 )
 from phenolab.store import RunRecord
 from phenolab.store.layout import describe_layout
+from phenolab.store.sqlite import EXTERNAL
 from phenolab.tasks import describe
 
 STYLE = """
@@ -33,7 +36,7 @@ th { background: #f3f3f3; } img { max-width: 100%; } .muted { color: #777; font-
 
 
 def _fmt(value) -> str:
-    if value is None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -58,20 +61,48 @@ def _table(rows: list[tuple[str, object]]) -> str:
 
 
 def _environment(env: dict) -> str:
-    """The environment table, led by the execution layout (members, shard, threads, CPU): the
-    same run id trained in another layout may round differently (store/layout.py)."""
+    """The environment section, led by the execution layout (members, shard, threads, CPU): the
+    same run id trained in another layout may round differently (store/layout.py). None for a
+    log phenolab only read."""
+    if not env:
+        return ""
     layout = env.get("layout") if isinstance(env.get("layout"), dict) else {}
     rows = [("execution layout", describe_layout(env) or "not recorded")]
     rows += [(f"layout.{k}", v) for k, v in layout.items()]
     rows += [(k, v) for k, v in env.items() if k != "layout"]
-    return _table(rows)
+    return "<h2>Environment</h2>" + _table(rows)
 
 
 def run_title(record: RunRecord) -> str:
+    if record.external is not None:
+        return f"{subject(record.config)} — run {record.id}"
     task, model = record.config["task"], record.config["model"]
     return (
         f"{describe(task['op'], task['p'])}, {task['frac']:.0%} train, {model['model']} "
         f"— run {record.id}"
+    )
+
+
+def subject(config: dict) -> str:
+    """What a run trained, in a few words: the task and model, or where a run phenolab did not
+    train came from (a watched loop, a log)."""
+    external = config.get(EXTERNAL)
+    if external is not None:
+        return f"{external['name']} ({external['source']})"
+    return f"{describe(config['task']['op'], config['task']['p'])}, {config['model']['model']}"
+
+
+def size_section(curve) -> str:
+    """The double-descent section of a report over runs of several sizes (io.detect.SizeCurve):
+    the median final test error against the size, the peak, the table."""
+    fig = size_figure(curve.sizes, curve.errors, curve.peak, curve.by)
+    text = "fewer than 2 sizes: no peak to find" if curve.peak is None else curve.peak.describe()
+    rows = [[x, n, e] for x, n, e in zip(curve.sizes, curve.runs, curve.errors, strict=True)]
+    return (
+        f"<h2>Test error against {html.escape(curve.by)}</h2>"
+        + _png_tag(fig, f"final test error against {curve.by}")
+        + f"<p>{html.escape(text)}</p>"
+        + _grid([curve.by, "runs", "median final test error"], rows)
     )
 
 
@@ -88,7 +119,7 @@ def embedding_circle(record: RunRecord, checkpoint: tuple | None):
     from phenolab.models.embedding import embedding_of
     from phenolab.tasks.arithmetic import OPERATIONS
 
-    if checkpoint is None or record.config["task"]["op"] not in OPERATIONS:
+    if checkpoint is None or record.external or record.config["task"]["op"] not in OPERATIONS:
         return None
     embedding = embedding_of(checkpoint[2]["model"])
     if embedding is None:
@@ -138,9 +169,12 @@ def run_report(record: RunRecord, metrics: dict, events: Events, circle=None) ->
 {extra}
 <h2>Summary</h2>{_table(summary)}
 <h2>Config</h2>{_table(config_rows)}
-<h2>Environment</h2>{_environment(record.env)}
-<p class="muted">Written by phenolab from the run store. Phase definitions: DESIGN.md
-(τ = 0.99; comprehension if t_gen ≤ 2·t_fit).</p>
+{_environment(record.env)}
+<p class="muted">Written by phenolab. t_fit and t_gen: the first evaluation from which train
+(test) accuracy stays ≥ τ = 0.99 to the end; phases: comprehension if t_gen ≤ 2·t_fit, grokking
+beyond; semi-grokking if the train set fits and the final test accuracy is at least 25 % of the
+way from chance to 1 without reaching τ; memorization below that; confusion if the train set
+never fits.</p>
 </body></html>
 """
 
@@ -149,17 +183,19 @@ def ensemble_report(
     members: list[tuple[RunRecord, dict, Events, str]],
     groups: list[GroupSummary],
     varying: list[str],
-    seconds: float,
+    seconds: float | None,
     shards: str,
+    extra: str = "",
 ) -> str:
-    """The HTML text of an ensemble's report. `members`: (record, metrics, events, group label)."""
+    """The HTML text of an ensemble's report. `members`: (record, metrics, events, group label);
+    `extra`: HTML placed after the figure; `seconds`: None when not known (runs read from
+    logs)."""
     first = members[0][0]
-    task, model = first.config["task"], first.config["model"]
     title = (
-        f"{describe(task['op'], task['p'])}, {model['model']}: {len(members)} members "
-        f"varying {', '.join(varying) or 'nothing'}"
+        f"{subject(first.config)}: {len(members)} members varying {', '.join(varying) or 'nothing'}"
     )
     fig = ensemble_figure([(label, m, ev.t_gen) for _, m, ev, label in members], title)
+    wall = "" if seconds is None else f"; {seconds:.1f} s wall time"
     img = base64.b64encode(to_png(fig)).decode()
     group_rows = [
         [
@@ -194,8 +230,9 @@ def ensemble_report(
 <html lang="en"><head><meta charset="utf-8"><title>phenolab ensemble</title>
 <style>{STYLE}</style></head><body>
 <h1>{html.escape(title)}</h1>
-<p class="muted">{html.escape(shards)}; {seconds:.1f} s wall time.</p>
+<p class="muted">{html.escape(shards)}{wall}.</p>
 <img alt="accuracy of every member and t_gen by group" src="data:image/png;base64,{img}">
+{extra}
 <h2>Groups (members that differ only in seed)</h2>
 {_grid(["group", "members", "generalized", "median t_gen", "q1", "q3", "phases"], group_rows)}
 <p class="muted">A member that never generalized counts as t_gen = ∞ in the median and
@@ -203,7 +240,7 @@ quartiles (shown as —).</p>
 <h2>Members</h2>
 {_grid(["run id", *varying, "t_fit", "t_gen", "phase", "final test acc"], member_rows)}
 <h2>Shared config</h2>{_table(shared)}
-<h2>Environment</h2>{_environment(first.env)}
+{_environment(first.env)}
 </body></html>
 """
 
@@ -293,7 +330,7 @@ def entry_report(reproduction, store) -> str:
 t_gen = ∞; a median it makes unknown is reported as a bound and judged only where the bound
 decides.</p>
 <h2>Expectation history</h2><ul>{history}</ul>
-<h2>Environment</h2>{_environment(first.env)}
+{_environment(first.env)}
 </body></html>
 """
 
@@ -336,6 +373,6 @@ def comparison_report(comparison) -> str:
 <h2>What each arm changes</h2>
 {_grid(["arm", "control of", "interventions", "config changes", "runs"], arm_rows)}
 <h2>Baseline config</h2>{_table(list(cfg.canonical().items()))}
-<h2>Environment</h2>{_environment(first.env)}
+{_environment(first.env)}
 </body></html>
 """
