@@ -11,6 +11,7 @@
     phenolab catalog [show ID]                  catalog entries (papers and their expectations)
     phenolab reproduce ID [--quick]             run a catalog entry and judge its expectations
     phenolab detect LOG [--by PARAM]            events and phases of runs in your own logs
+    phenolab export FORMAT OUT [RUN ...]        runs to CSV / Parquet, TensorBoard or MLflow
 
 Each command's module (cli/<command>.py) declares its own arguments in `add_parser(sub)`; the
 options several commands share are declared once in cli/shared.py.
@@ -29,6 +30,7 @@ from phenolab.cli import (
     catalog,
     compare,
     detect,
+    export,
     imp,
     interpolate,
     interventions,
@@ -51,6 +53,7 @@ COMMAND_MODULES = (
     listing,
     interpolate,
     detect,
+    export,
 )
 
 

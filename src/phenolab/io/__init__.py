@@ -2,3 +2,10 @@
 lines, TensorBoard, MLflow), the watcher for a user's own training loop, exports of stored runs
 (TensorBoard, MLflow, Parquet / CSV) and the pandas loader. The packages each needs are
 optional extras (`extras.py`)."""
+
+
+def load(store="phenolab.db"):
+    """A store's runs, metrics and verdicts as pandas DataFrames (io/tables.py)."""
+    from phenolab.io.tables import load as load_tables
+
+    return load_tables(store)
