@@ -47,7 +47,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         row = _run_row(r)
         print(
             f"{row['run_id']:<12}  {row['status']:<11}  {row['task']:<20} {row['model']:<11} "
-            f"{row['steps']:>7,}  {opt(row['t_fit']):>6} {opt(row['t_gen']):>7}  "
+            f"{opt(row['steps']):>7}  {opt(row['t_fit']):>6} {opt(row['t_gen']):>7}  "
             f"{row['phase'] or '—':<13} {row['seconds']:>8.1f}  {row['created']:<16}  "
             f"{describe_layout(r.env) or '—'}"
         )
@@ -55,15 +55,27 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _run_row(r: RunRecord) -> dict:
-    task, s = r.config["task"], r.summary or {}
+    if r.external is not None:  # a watched loop: no phenolab task, model or step budget
+        from phenolab.report.html import subject
+
+        return _row(
+            r, subject(r.config), r.external.get("model", "—"), (r.summary or {}).get("steps")
+        )
+    task = r.config["task"]
     solved = r.config["train"]["optimizer"] == "lstsq"  # one closed-form solve, n samples
     size = f"n={task['n_train']}" if solved else f"{task['frac']:.0%}"
+    steps = closedform.STEP if solved else r.config["train"]["steps"]
+    return _row(r, f"{describe(task['op'], task['p'])} {size}", r.config["model"]["model"], steps)
+
+
+def _row(r: RunRecord, task: str, model: str, steps: int | None) -> dict:
+    s = r.summary or {}
     return {
         "run_id": r.id,
         "status": r.status,
-        "task": f"{describe(task['op'], task['p'])} {size}",
-        "model": r.config["model"]["model"],
-        "steps": closedform.STEP if solved else r.config["train"]["steps"],
+        "task": task,
+        "model": model,
+        "steps": steps,
         "t_fit": s.get("t_fit"),
         "t_gen": s.get("t_gen"),
         "phase": s.get("phase"),

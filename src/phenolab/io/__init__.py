@@ -9,3 +9,10 @@ def load(store="phenolab.db"):
     from phenolab.io.tables import load as load_tables
 
     return load_tables(store)
+
+
+def watch(model, train, test, **options):
+    """Record a user's own training loop into a phenolab store (io/watcher.py)."""
+    from phenolab.io.watcher import Watcher
+
+    return Watcher(model, train, test, **options)

@@ -26,7 +26,7 @@ from phenolab.store import lease
 from phenolab.store.errors import BLOB_ERRORS, store_error, store_errors, unreadable_blob
 
 DEFAULT_PATH = "phenolab.db"
-# the config section of a run phenolab did not train (io/watch.py, io/detect.py): {"source":
+# the config section of a run phenolab did not train (io/watcher.py, io/detect.py): {"source":
 # "watch" | "csv" | …, "name": …, "chance": …}, in place of task / model / train / start
 EXTERNAL = "external"
 
