@@ -7,7 +7,7 @@ import json
 import time
 
 from phenolab.cli import shared
-from phenolab.cli.run import write_run_report
+from phenolab.cli.run import FIGURE_FORMATS, write_run_figures, write_run_report
 from phenolab.cli.shared import opt
 from phenolab.errors import UserError
 from phenolab.store import RunRecord, Store
@@ -28,6 +28,13 @@ def add_parser(sub) -> None:
     report.add_argument("run_id", help="run id (a unique prefix is enough)")
     shared.add_store(report)
     report.add_argument("--out", metavar="PATH", help="output file (default: next to the store)")
+    report.add_argument(
+        "--format",
+        choices=("html", *FIGURE_FORMATS),
+        default="html",
+        help="html: the report (default); svg, pdf or png: its figures as files for a paper "
+        "(PATH-curves.svg, PATH-measures.svg)",
+    )
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -90,5 +97,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     record = store.find_run(args.run_id)
     if not store.metrics(record.id):
         raise UserError(f"run {record.id} has no recorded metrics yet")
-    print(write_run_report(store, record, args.out))
+    if args.format == "html":
+        print(write_run_report(store, record, args.out))
+    else:
+        print("\n".join(write_run_figures(store, record, args.format, args.out)))
     return 0

@@ -12,6 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+# fonts readable in a paper's column and in the report (matplotlib's default is 10)
+plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "legend.fontsize": 10})
+
 TRAIN, TEST = "#d62728", "#1f77b4"  # red train / blue test, as in Power et al. Fig. 1
 Series = tuple[list[int], list[float]]
 
@@ -126,6 +129,18 @@ def size_figure(sizes: list[float], errors: list[float], peak, by: str) -> plt.F
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def save_figure(fig: plt.Figure, path: str, fmt: str) -> str:
+    """`fig` written to `path` as svg, pdf or png (its folder created), then closed."""
+    import os
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    try:
+        fig.savefig(path, format=fmt, dpi=200 if fmt == "png" else None)
+    finally:
+        plt.close(fig)
+    return path
 
 
 def to_png(fig: plt.Figure) -> bytes:

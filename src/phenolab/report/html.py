@@ -38,6 +38,10 @@ th { background: #f3f3f3; } img { max-width: 100%; } .muted { color: #777; font-
 def _fmt(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value))
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, int):
@@ -128,8 +132,22 @@ def embedding_circle(record: RunRecord, checkpoint: tuple | None):
     return xy[0].numpy(), int(top[0])
 
 
-def run_report(record: RunRecord, metrics: dict, events: Events, circle=None) -> str:
-    """The HTML text of one run's report (`circle`: see embedding_circle)."""
+def config_rows(config: dict, shown: list[str] | None, leave_out=()) -> list[tuple[str, object]]:
+    """(section.field, value) of a run's config, only the fields in `shown` when given (the
+    ones the run uses: config.used_fields), without those in `leave_out`."""
+    return [
+        (f"{section}.{k}", v)
+        for section, fields in config.items()
+        for k, v in fields.items()
+        if (shown is None or k in shown) and k not in leave_out
+    ]
+
+
+def run_report(
+    record: RunRecord, metrics: dict, events: Events, circle=None, shown: list[str] | None = None
+) -> str:
+    """The HTML text of one run's report (`circle`: see embedding_circle; `shown`: the config
+    fields to list, default all)."""
     png = to_png(curves_figure(metrics, events.t_fit, events.t_gen, run_title(record)))
     img = base64.b64encode(png).decode()
     extra = ""
@@ -153,11 +171,6 @@ def run_report(record: RunRecord, metrics: dict, events: Events, circle=None) ->
         ("training wall time (s)", record.seconds),
         ("status", record.status),
     ]
-    config_rows = [
-        (f"{section}.{k}", json.dumps(v) if isinstance(v, list) else v)
-        for section, fields in record.config.items()
-        for k, v in fields.items()
-    ]
     created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>phenolab run {record.id}</title>
@@ -168,7 +181,8 @@ def run_report(record: RunRecord, metrics: dict, events: Events, circle=None) ->
 <img alt="accuracy, loss and weight norm against step" src="data:image/png;base64,{img}">
 {extra}
 <h2>Summary</h2>{_table(summary)}
-<h2>Config</h2>{_table(config_rows)}
+<h2>Config</h2>{_table(config_rows(record.config, shown))}
+{_unused_note(shown)}
 {_environment(record.env)}
 <p class="muted">Written by phenolab. t_fit and t_gen: the first evaluation from which train
 (test) accuracy stays ≥ τ = 0.99 to the end; phases: comprehension if t_gen ≤ 2·t_fit, grokking
@@ -186,6 +200,7 @@ def ensemble_report(
     seconds: float | None,
     shards: str,
     extra: str = "",
+    shown: list[str] | None = None,
 ) -> str:
     """The HTML text of an ensemble's report. `members`: (record, metrics, events, group label);
     `extra`: HTML placed after the figure; `seconds`: None when not known (runs read from
@@ -220,12 +235,7 @@ def ensemble_report(
         ]
         for r, _, ev, _ in members
     ]
-    shared = [
-        (f"{section}.{k}", json.dumps(v) if isinstance(v, list) else v)
-        for section, fields in first.config.items()
-        for k, v in fields.items()
-        if k not in varying
-    ]
+    shared = config_rows(first.config, shown, leave_out=varying)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>phenolab ensemble</title>
 <style>{STYLE}</style></head><body>
@@ -240,9 +250,19 @@ quartiles (shown as —).</p>
 <h2>Members</h2>
 {_grid(["run id", *varying, "t_fit", "t_gen", "phase", "final test acc"], member_rows)}
 <h2>Shared config</h2>{_table(shared)}
+{_unused_note(shown)}
 {_environment(first.env)}
 </body></html>
 """
+
+
+def _unused_note(shown: list[str] | None) -> str:
+    if shown is None:
+        return ""
+    return (
+        '<p class="muted">Fields the task and model do not read, left at their defaults, '
+        "are not shown (all fields: <code>phenolab run --help</code>).</p>"
+    )
 
 
 def _field(config: dict, name: str):
