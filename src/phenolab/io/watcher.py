@@ -6,6 +6,8 @@
         w.step(step + 1)         # on the evaluation grid: measures → the store
     w.finish()                   # events, phase and summary; `phenolab report RUN` works
 
+Lightning and Hugging Face Trainer loops: the callbacks of `adapters.py`.
+
 An ordinary nn.Module (no member dimension) is seen as an ensemble of one (`OneMember`), so the
 registered measures that read only the model's outputs and weights — performance, norm, layers,
 continuous, collapse, primes — run on it unchanged. The run is stored with a random id and a
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -45,7 +48,10 @@ class OneMember:
         self.model = model
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x[0]).unsqueeze(0)  # [1, N, C]
+        out = self.model(x[0])
+        if isinstance(out, Mapping):  # a Hugging Face ModelOutput, or a dict with logits
+            out = out["logits"]
+        return out.unsqueeze(0)  # [1, N, C]
 
     def named_parameters(self):
         return ((n, p.detach().unsqueeze(0)) for n, p in self.model.named_parameters())
