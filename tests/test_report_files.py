@@ -65,3 +65,24 @@ def test_figures_as_svg_and_pdf(tmp_path, capsys):
     assert main(["report", run_id, "--store", str(db), "--format", "pdf", "--out", str(out)]) == 0
     (pdf,) = capsys.readouterr().out.split()
     assert pdf == f"{out}-curves.pdf" and open(pdf, "rb").read(4) == b"%PDF"
+
+
+def test_comparison_figure_without_any_generalized_arm_shows_final_accuracy():
+    from phenolab.report.figures import comparison_figure
+
+    def member(final):
+        return {"test/acc": ([1, 10, 100], [0.0, 0.1, final])}
+
+    arms = [
+        ("baseline", [member(0.1), member(0.2)], [None, None]),
+        ("set:wd=0,loss=stablemax,loss_dtype=float64", [member(0.3), member(0.4)], [None, None]),
+    ]
+    fig = comparison_figure(arms, "nothing generalizes")
+    strip = fig.axes[1]
+    from matplotlib.collections import PathCollection
+
+    points = [o.get_offsets() for o in strip.collections if isinstance(o, PathCollection)]
+    assert sorted(float(y) for p in points for _, y in p) == [0.1, 0.2, 0.3, 0.4]
+    assert strip.get_ylabel().startswith("final test accuracy")
+    labels = [t.get_text() for t in strip.get_xticklabels()]
+    assert labels[1].endswith("…") and strip.get_xticklabels()[0].get_rotation() == 30
