@@ -92,6 +92,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
             raise UserError(f"--run: no run named {', '.join(args.run)} in {', '.join(args.paths)}")
     detected = [detect(log, args.chance) for log in logs]
     curve = across(detected, args.by) if args.by else None
+    if curve is not None:  # runs in order of size
+        detected.sort(key=lambda d: float(d.log.params[args.by]))
     report = None if args.no_report else _write_report(detected, curve, args)
     if args.json:
         print(
@@ -156,7 +158,17 @@ def _write_report(detected, curve, args) -> str:
     ]
     rows = [(r, m, ev, label(d)) for (r, m, ev), d in zip(members, detected, strict=True)]
     extra = size_section(curve) if curve else ""
+    kinds = ", ".join(dict.fromkeys(d.log.source for d in detected))
+    title = f"{len(detected)} runs from {', '.join(args.paths)} ({kinds})"
+    if curve is not None:
+        title += f" by {args.by}"
     text = ensemble_report(
-        rows, summaries, [args.by] if curve else [], None, f"runs read from {sources}", extra
+        rows,
+        summaries,
+        [args.by] if curve else [],
+        None,
+        f"runs read from {sources}",
+        extra,
+        title=title,
     )
     return write_report(text, path)

@@ -122,7 +122,7 @@ def size_figure(sizes: list[float], errors: list[float], peak, by: str) -> plt.F
     if peak is not None and peak.found:
         ax.axvline(peak.x, color="0.4", ls=":", lw=1, label=f"peak at {by} = {peak.x:g}")
         ax.legend(loc="best")
-    if min(sizes) > 0:
+    if min(sizes) > 0 and max(sizes) / min(sizes) >= 8:  # sizes over an order of magnitude
         ax.set_xscale("log")
     ax.set_xlabel(by)
     ax.set_ylabel("final test error (median over runs)")

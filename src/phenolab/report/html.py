@@ -201,12 +201,13 @@ def ensemble_report(
     shards: str,
     extra: str = "",
     shown: list[str] | None = None,
+    title: str | None = None,
 ) -> str:
     """The HTML text of an ensemble's report. `members`: (record, metrics, events, group label);
     `extra`: HTML placed after the figure; `seconds`: None when not known (runs read from
-    logs)."""
+    logs); `title`: instead of the task, model and varying fields."""
     first = members[0][0]
-    title = (
+    title = title or (
         f"{subject(first.config)}: {len(members)} members varying {', '.join(varying) or 'nothing'}"
     )
     fig = ensemble_figure([(label, m, ev.t_gen) for _, m, ev, label in members], title)
