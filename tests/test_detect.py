@@ -172,3 +172,18 @@ def test_bad_stores_are_one_line_errors(tmp_path, capsys):
         assert main(["detect", *args, "--no-report"]) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (args, err)
+
+
+def test_a_missing_extra_is_a_one_line_error_naming_its_install(tmp_path, capsys, monkeypatch):
+    (tmp_path / "tb").mkdir()
+    (tmp_path / "tb" / "events.out.tfevents.1.host").write_bytes(b"")
+    for module in ("tensorboard", "mlflow"):
+        monkeypatch.setitem(__import__("sys").modules, module, None)  # import fails
+    assert main(["detect", str(tmp_path / "tb")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "phenolab: error: TensorBoard event files need the tensorboard package: "
+        "pip install 'phenolab[tensorboard]'\n"
+    )
+    assert main(["detect", str(tmp_path / "tb"), "--format", "mlflow"]) == 2
+    assert "pip install 'phenolab[mlflow]'" in capsys.readouterr().err

@@ -42,7 +42,8 @@ class Detected:
 
 def infer_chance(log: Log) -> tuple[float, str]:
     """The test accuracy of the untrained network: the first value logged (at step 0 if the
-    log has it). Only the semi-grokking / memorization boundary depends on it."""
+    log has it), at most 0.5 (a log that starts late may begin above chance). Only the
+    semi-grokking / memorization boundary depends on it: give --chance where it matters."""
     steps, values = log.curves["test/acc"]
     return min(max(values[0], 0.0), 0.5), f"first test accuracy, step {steps[0]:,}"
 

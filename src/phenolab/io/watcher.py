@@ -94,7 +94,8 @@ class Watcher:
         self.member = OneMember(model)
         self.init = {n: p.clone() for n, p in self.member.named_parameters()}
         self.grid = {0, *log_spaced(10 * every, points=30)}  # dense early, then every `every`
-        self.store = store if isinstance(store, Store) else Store(store)
+        self.own_store = not isinstance(store, Store)  # opened here: closed when done
+        self.store = Store(store) if self.own_store else store
         self.run_id = uuid.uuid4().hex[:12]
         self.config = {
             EXTERNAL: {
@@ -164,8 +165,13 @@ class Watcher:
             seconds=seconds,
             summary=summary(metrics, events) | {"steps": self.last_step},
         )
-        self.store.release([self.run_id])
+        self._let_go()
         return events
+
+    def _let_go(self) -> None:
+        self.store.release([self.run_id])
+        if self.own_store:
+            self.store.close()
 
     def __enter__(self) -> Watcher:
         return self
@@ -175,7 +181,7 @@ class Watcher:
             self.finish()
         else:  # the loop raised: the run stays "interrupted", its curves kept
             self.store.set_status(self.run_id, "interrupted")
-            self.store.release([self.run_id])
+            self._let_go()
 
 
 def _pair(split: str, pair, device) -> tuple[torch.Tensor, torch.Tensor]:
