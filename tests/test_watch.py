@@ -65,6 +65,12 @@ def test_watch_records_a_plain_loop(tmp_path, capsys):
     report = tmp_path / "r.html"
     assert main(["report", w.run_id[:6], "--store", str(db), "--out", str(report)]) == 0
     assert "Sequential (watch)" in report.read_text()
+    # commands that need a phenolab run's weights say why a watched one has none
+    assert main(["interpolate", w.run_id, w.run_id, "--store", str(db)]) == 2
+    assert "recorded by phenolab.watch" in capsys.readouterr().err
+    args = ["run", "grokking", "--steps", "10", "--store", str(db), "--no-report"]
+    assert main([*args, "--init-from", w.run_id]) == 2
+    assert "init_from: run" in capsys.readouterr().err
 
 
 def test_a_loop_that_raises_leaves_an_interrupted_run(tmp_path):
