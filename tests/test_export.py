@@ -135,3 +135,22 @@ def test_mlflow_store(tmp_path, capsys):
     assert main(args) == 0
     assert all("already there" in w for w in json.loads(capsys.readouterr().out)["written"])
     assert len(client.search_runs([experiment.experiment_id])) == 2
+
+
+def test_parquet_of_phenolab_and_watched_runs_with_clashing_types(tmp_path):
+    pd = pytest.importorskip("pandas", reason="the [parquet] extra")
+    pytest.importorskip("pyarrow", reason="the [parquet] extra")
+    import torch
+
+    db = tmp_path / "s.db"
+    make_store(db)
+    model = torch.nn.Linear(3, 2)
+    x, y = torch.randn(8, 3), torch.tensor([0, 1] * 4)
+    w = phenolab.watch(model, (x, y), (x, y), store=str(db), params={"width": "wide"})
+    w.step(0)
+    w.finish()
+    out = tmp_path / "t.parquet"
+    assert main(["export", "parquet", str(out), "--all", "--store", str(db)]) == 0
+    table = pd.read_parquet(out)
+    assert set(table.width) == {"128", "wide"}  # phenolab's 128 and the watched run's text
+    assert set(table.external_source.dropna()) == {"watch"}

@@ -36,7 +36,13 @@ def to_table(store: Store, records: list[RunRecord], path: str, kind: str) -> st
         return path
     pd = require("pandas", "parquet")
     require("pyarrow", "parquet")
-    pd.DataFrame(rows, columns=columns).to_parquet(path, index=False)
+    table = pd.DataFrame(rows, columns=columns)
+    for column in table.columns:
+        kinds = {type(v) for v in table[column] if v is not None}
+        # e.g. a watched run's param "width": "64" beside phenolab's 64
+        if pd.api.types.is_object_dtype(table[column]) and len(kinds) > 1:
+            table[column] = [None if v is None else str(v) for v in table[column]]
+    table.to_parquet(path, index=False)
     return path
 
 
