@@ -131,11 +131,13 @@ def as_fraction(log: Log) -> Log:
 # -- CSV and JSON lines ---------------------------------------------------------------------------
 
 
-def read_table(path: str, given: dict[str, str | None], run_column: str | None = None) -> list[Log]:
+def read_table(
+    path: str, given: dict[str, str | None], run_column: str | None = None, source: str = "csv"
+) -> list[Log]:
     """The runs of a CSV or JSON lines file: one row per logged step, empty cells for what a
     row did not log; a run column (`run_column`, else one named run / run_id / run_name)
-    splits it into runs. Columns constant within a run are its params."""
-    source = "jsonl" if path.endswith((".jsonl", ".ndjson", ".json")) else "csv"
+    splits it into runs. Columns constant within a run are its params. `source`: csv or
+    jsonl."""
     rows = _json_rows(path) if source == "jsonl" else _csv_rows(path)
     if not rows:
         raise UserError(f"{path}: no rows")
@@ -270,7 +272,7 @@ def read_logs(
     given = given or {}
     kind = kind or kind_of(path)
     if kind in ("csv", "jsonl"):
-        return read_table(path, given, run_column)
+        return read_table(path, given, run_column, kind)
     if kind == "tensorboard":
         from phenolab.io.tb import read_tensorboard
 

@@ -66,8 +66,8 @@ def _table(rows: list[tuple[str, object]]) -> str:
 
 def _environment(env: dict) -> str:
     """The environment section, led by the execution layout (members, shard, threads, CPU): the
-    same run id trained in another layout may round differently (store/layout.py). None for a
-    log phenolab only read."""
+    same run id trained in another layout may round differently (store/layout.py). Nothing
+    for a log phenolab only read (no environment recorded)."""
     if not env:
         return ""
     layout = env.get("layout") if isinstance(env.get("layout"), dict) else {}
