@@ -71,6 +71,12 @@ def test_csv_and_parquet_tidy_tables(tmp_path, capsys):
     assert main(["export", "csv", str(out), ids[1][:6], "--store", str(db)]) == 0
     assert main(["export", "csv", str(out), "--where", "wd=7", "--store", str(db)]) == 2
     assert "no runs" in capsys.readouterr().err
+    # a catalog reproduction: the runs its latest verdicts judged
+    assert main(["export", "csv", str(out), "--entry", "toy-entry", "--store", str(db)]) == 0
+    with open(out, newline="") as f:
+        assert {r["run_id"] for r in csv.DictReader(f)} == {ids[0]}
+    assert main(["export", "csv", str(out), "--entry", "nope", "--store", str(db)]) == 2
+    assert "no reproduction of 'nope'" in capsys.readouterr().err
 
 
 def test_load_returns_runs_metrics_and_verdicts(tmp_path):

@@ -27,6 +27,11 @@ def add_parser(sub) -> None:
     p.add_argument("runs", nargs="*", metavar="RUN", help="run ids (a unique prefix is enough)")
     p.add_argument("--all", action="store_true", help="every run of the store")
     p.add_argument(
+        "--entry",
+        metavar="ID",
+        help="the runs of a catalog entry's latest reproduction in the store (phenolab reproduce)",
+    )
+    p.add_argument(
         "--where",
         action="append",
         default=[],
@@ -46,7 +51,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from phenolab.io.tables import select
 
     store = Store(args.store)
-    records = select(store, args.runs, args.where, args.all)
+    records = select(store, args.runs, args.where, args.all, args.entry)
     if args.format in ("csv", "parquet"):
         written = [export.to_table(store, records, args.out, args.format)]
     elif args.format == "tensorboard":

@@ -29,14 +29,27 @@ def flat_config(record: RunRecord) -> dict[str, Any]:
     return out
 
 
-def select(store: Store, prefixes: list[str], where: list[str], every: bool) -> list[RunRecord]:
-    """The runs named by id prefix (each must match one run), or all runs (`every`), kept where
-    every FIELD=VALUE of `where` holds (VALUE: a comma list of accepted values)."""
-    if prefixes and every:
-        raise UserError("name runs or give --all, not both")
-    if not prefixes and not every and not where:
-        raise UserError("which runs? name run ids (a prefix is enough), --all, or --where F=V")
-    records = [store.find_run(p) for p in prefixes] if prefixes else list(store.runs())
+def select(
+    store: Store, prefixes: list[str], where: list[str], every: bool, entry: str | None = None
+) -> list[RunRecord]:
+    """The runs named by id prefix (each must match one run), the runs judged by a catalog
+    entry's latest reproduction in the store (`entry`), or all runs (`every`), kept where every
+    FIELD=VALUE of `where` holds (VALUE: a comma list of accepted values)."""
+    if sum((bool(prefixes), every, entry is not None)) > 1:
+        raise UserError("name runs, an --entry or --all: one of them")
+    if not prefixes and not every and not where and entry is None:
+        raise UserError(
+            "which runs? name run ids (a prefix is enough), --entry ID, --all, or --where F=V"
+        )
+    if entry is not None:
+        judged = [ids for e, _, _, _, ids in store.all_verdicts() if e == entry]
+        if not judged:
+            raise UserError(f"--entry: no reproduction of {entry!r} in {store.path}")
+        records = [store.find_run(run_id) for run_id in judged[-1]]
+    elif prefixes:
+        records = [store.find_run(p) for p in prefixes]
+    else:
+        records = list(store.runs())
     for condition in where:
         field, sep, values = condition.partition("=")
         if not sep or not field:
