@@ -96,7 +96,7 @@ def test_load_returns_runs_metrics_and_verdicts(tmp_path):
         phenolab.load(tmp_path / "missing.db")
 
 
-def test_tensorboard_folders_with_hparams(tmp_path):
+def test_tensorboard_folders_with_hparams(tmp_path, capsys):
     pytest.importorskip("tensorboard", reason="the [tensorboard] extra")
     from phenolab.io.tb import read_tensorboard
 
@@ -109,6 +109,12 @@ def test_tensorboard_folders_with_hparams(tmp_path):
     assert grokked.params == {"wd": "1", "phase": "grokking"}  # the varying field and phase
     steps, values = grokked.curves["test/acc"]
     assert steps == STEPS and values == pytest.approx([0.01, 0.02, 0.5, 1.0])
+    # exported again: the folders are found, not written twice
+    args = ["export", "tensorboard", str(tmp_path / "tb"), "--all", "--store", str(db), "--json"]
+    capsys.readouterr()
+    assert main(args) == 0
+    assert all("already there" in w for w in json.loads(capsys.readouterr().out)["written"])
+    assert len(list((tmp_path / "tb" / ids[0]).iterdir())) == 1
 
 
 def test_mlflow_store(tmp_path, capsys):

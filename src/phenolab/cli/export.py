@@ -55,7 +55,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format in ("csv", "parquet"):
         written = [export.to_table(store, records, args.out, args.format)]
     elif args.format == "tensorboard":
-        written = export.to_tensorboard(store, records, args.out)
+        done = export.to_tensorboard(store, records, args.out)
+        written = [f"{path}{'' if new else ' (already there)'}" for path, new in done]
     else:
         from phenolab.cli.run import write_run_report
 
@@ -79,9 +80,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
         return 0
     print(f"{len(records)} run(s) exported as {args.format} to {args.out}")
-    if args.format == "tensorboard":
-        print(f"view    tensorboard --logdir {args.out}  (HParams tab: config and phase)")
-    if args.format == "mlflow":
+    if args.format in ("tensorboard", "mlflow"):
         for line in written:
             print(f"  {line}")
+    if args.format == "tensorboard":
+        print(f"view    tensorboard --logdir {args.out}  (HParams tab: config and phase)")
     return 0

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from phenolab.errors import UserError
 from phenolab.io.extras import require
 from phenolab.io.tables import events, flat_config, tidy_rows, varying
+from phenolab.io.tb import EVENTS
 from phenolab.store import RunRecord, Store
 
 FORMATS = ("csv", "parquet", "tensorboard", "mlflow")
@@ -59,10 +60,12 @@ def hparam_value(value):
     return value if isinstance(value, bool | int | float | str) else str(value)
 
 
-def to_tensorboard(store: Store, records: list[RunRecord], folder: str) -> list[str]:
+def to_tensorboard(store: Store, records: list[RunRecord], folder: str) -> list[tuple[str, bool]]:
     """One event folder per run, `folder`/<run id>: every metric as a scalar by step, the
     events as scalars `events/t_fit` and `events/t_gen`, and the config fields that differ
-    between the runs (all of them for one run) and the phase in the HParams plugin."""
+    between the runs (all of them for one run) and the phase in the HParams plugin. A run whose
+    folder holds event files already is left as it is (written again, its points would be
+    doubled). Returns (folder, newly written) per run."""
     require("tensorboard", "tensorboard")
     from torch.utils.tensorboard import SummaryWriter
     from torch.utils.tensorboard.summary import hparams
@@ -70,8 +73,11 @@ def to_tensorboard(store: Store, records: list[RunRecord], folder: str) -> list[
     fields = varying(records)
     out = []
     for record in records:
-        metrics = store.metrics(record.id)
         path = os.path.join(folder, record.id)
+        if os.path.isdir(path) and any(EVENTS in f for f in os.listdir(path)):
+            out.append((path, False))
+            continue
+        metrics = store.metrics(record.id)
         writer = SummaryWriter(path)
         for name, (steps, values) in metrics.items():
             for step, value in zip(steps, values, strict=True):
@@ -83,15 +89,13 @@ def to_tensorboard(store: Store, records: list[RunRecord], folder: str) -> list[
                 writer.add_scalar(f"events/{key}", ev[key], last)
         config = flat_config(record)
         hp = {f: hparam_value(config.get(f)) for f in fields} | {"phase": ev["phase"] or "—"}
-        shown = {
-            m: 0.0
-            for m in ("test/acc", "train/acc", "test/loss", "events/t_gen")
-            if m in metrics or (m == "events/t_gen" and ev["t_gen"] is not None)
-        }
-        for summary in hparams(hp, shown):
+        # the HParams table's metric columns (it shows each tag's last value)
+        columns = [m for m in ("test/acc", "train/acc", "test/loss") if m in metrics]
+        columns += ["events/t_gen"] if ev["t_gen"] is not None else []
+        for summary in hparams(hp, dict.fromkeys(columns, 0.0)):
             writer.file_writer.add_summary(summary)
         writer.close()
-        out.append(path)
+        out.append((path, True))
     return out
 
 
