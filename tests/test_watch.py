@@ -31,7 +31,7 @@ def test_watch_records_a_plain_loop(tmp_path, capsys):
         store=str(db),
         every=10,
         measures=["performance", "norm", "layers"],
-        params={"lr": 0.05},
+        params={"lr": 0.05, "betas": (0.9, 0.99)},
     )
     recorded = []
     for step in range(1, 61):
@@ -57,7 +57,10 @@ def test_watch_records_a_plain_loop(tmp_path, capsys):
     assert metrics["norm/total"][1][-1] == pytest.approx(norm, rel=1e-5)
     record = store.get_run(w.run_id)
     assert record.status == "finished" and record.external["source"] == "watch"
-    assert record.external["chance"] == 0.25 and record.config["params"] == {"lr": 0.05}
+    assert record.external["chance"] == 0.25 and record.config["params"] == {
+        "lr": 0.05,
+        "betas": "(0.9, 0.99)",
+    }
     assert record.summary["phase"] == events.phase and record.summary["steps"] == 60
     assert events.t_fit is not None
     assert main(["runs", "--store", str(db)]) == 0

@@ -92,7 +92,12 @@ class Watcher:
         classes = int(max(y.max(), y_test.max())) + 1
         self.data = TaskData(x, y, x_test, y_test, n_classes=classes, vocab=0)
         self.member = OneMember(model)
-        self.init = {n: p.clone() for n, p in self.member.named_parameters()}
+        # the start weights, for `layers`' movement from init (a copy of the model: only if asked)
+        self.init = (
+            {n: p.clone() for n, p in self.member.named_parameters()}
+            if "layers" in self.measures
+            else None
+        )
         self.grid = {0, *log_spaced(10 * every, points=30)}  # dense early, then every `every`
         self.own_store = not isinstance(store, Store)  # opened here: closed when done
         self.store = Store(store) if self.own_store else store
@@ -110,7 +115,7 @@ class Watcher:
                 "every": every,
                 "loss": loss,
             },
-            "params": dict(params or {}),
+            "params": {k: _plain(v) for k, v in (params or {}).items()},
         }
         from phenolab.run import environment
 
@@ -182,6 +187,12 @@ class Watcher:
         else:  # the loop raised: the run stays "interrupted", its curves kept
             self.store.set_status(self.run_id, "interrupted")
             self._let_go()
+
+
+def _plain(value: Any) -> Any:
+    """A param as JSON holds it: numbers, text, booleans and None as they are, the rest (a
+    tensor, a tuple) as its text."""
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
 
 
 def _pair(split: str, pair, device) -> tuple[torch.Tensor, torch.Tensor]:
