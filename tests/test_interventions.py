@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from phenolab.cli import main
-from phenolab.config import RunConfig
+from phenolab.config import RunConfig, field_specs
 from phenolab.errors import ConfigError
 from phenolab.interventions import INTERVENTIONS, build, canonical
 from phenolab.interventions.spec import parse_specs
@@ -223,8 +223,23 @@ def test_resume_with_a_stateful_intervention_continues_the_same_curve(tmp_path, 
 
 def test_cli_lists_interventions_and_run_takes_them(tmp_path, capsys):
     assert main(["interventions", "--json"]) == 0
-    listed = {item["id"]: item for item in json.loads(capsys.readouterr().out)}
+    items = json.loads(capsys.readouterr().out)
+    listed = {item["id"]: item for item in items if item["kind"] == "hook"}
     assert set(listed) == set(INTERVENTIONS)
+    fields = {item["id"]: item for item in items if item["kind"] == "config"}
+    assert {
+        "stablemax",
+        "muon",
+        "lottery-ticket",
+        "grokking-ticket",
+        "embedding-transfer",
+        "init-scale",
+    } <= set(fields)
+    assert fields["stablemax"]["flags"] == "--loss stablemax --loss-dtype float64"
+    specs = field_specs()
+    for item in fields.values():  # every field named exists, and its flag is in the flags
+        for name in item["fields"]:
+            assert name in specs and "--" + name.replace("_", "-") in item["flags"], name
     assert {p["name"]: p["default"] for p in listed["grokfast-ema"]["params"]} == {
         "alpha": 0.98,
         "lamb": 2.0,

@@ -3,7 +3,9 @@
 The layers and the way imports go are drawn in CONTRIBUTING.md. This module holds only what
 every layer shares: the version, the run format, `param` (a config field with its help) and
 `Registry` (name → object, the one way tasks, models, optimizers, losses, measures,
-interventions and catalog entries are looked up by the name a config gives).
+interventions and catalog entries are looked up by the name a config gives) — and, imported only
+when first used, the two entry points for notebooks and a user's own training loop:
+`phenolab.load(store)` and `phenolab.watch(model, ...)` (phenolab.io).
 """
 
 from __future__ import annotations
@@ -174,3 +176,13 @@ def summary_of(obj: Any) -> str:
         return ""  # a plain value (a string, a number): its type's docstring says nothing
     doc = (getattr(obj, "__doc__", None) or "").strip()
     return doc.splitlines()[0] if doc else ""
+
+
+def __getattr__(name: str) -> Any:
+    """`phenolab.load` and `phenolab.watch`, imported from phenolab.io when first asked for (the
+    one import from the root to a higher layer: tests/test_layers.py names it)."""
+    if name in ("load", "watch"):
+        from phenolab import io
+
+        return getattr(io, name)
+    raise AttributeError(f"module 'phenolab' has no attribute {name!r}")

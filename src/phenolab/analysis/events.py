@@ -1,4 +1,4 @@
-"""Events and phases of a finished curve, as DESIGN.md defines them.
+"""Events and phases of a finished curve.
 
 - t_fit: first eval step from which train accuracy stays ≥ τ to the end of the run.
 - t_gen: first eval step from which test accuracy stays ≥ τ to the end of the run
@@ -116,8 +116,16 @@ def events_of(record, metrics: dict) -> Events:
         return NO_EVENTS
     steps, train_acc = metrics["train/acc"]
     _, test_acc = metrics["test/acc"]
+    return classify(steps, train_acc, test_acc, chance=chance_of(record))
+
+
+def chance_of(record) -> float:
+    """The accuracy of guessing: 1 / classes of the task, or what a run phenolab did not train
+    recorded (`external.chance`)."""
+    if record.external is not None:
+        return record.external["chance"]
     task = record.config["task"]
-    return classify(steps, train_acc, test_acc, chance=1.0 / n_elements(task["op"], task["p"]))
+    return 1.0 / n_elements(task["op"], task["p"])
 
 
 def rise_width(

@@ -35,6 +35,8 @@ def final_weights(store: Store, run_id: str) -> tuple[RunConfig, dict[str, torch
     if record is None or record.status != "finished":
         state = "not in the store" if record is None else f"{record.status}, not finished"
         raise ConfigError(f"run {run_id} is {state} ({store.path})")
+    if record.external is not None:
+        raise ConfigError(f"run {run_id} was recorded by phenolab.watch: it has no checkpoint")
     checkpoint = store.load_checkpoint(run_id)
     if checkpoint is None or checkpoint[0] != record.config["train"]["steps"]:
         raise ConfigError(f"run {run_id} has no checkpoint of its final step")

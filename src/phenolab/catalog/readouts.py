@@ -186,7 +186,7 @@ def median_steps_to(outcome: Outcome, arm: str, level: float, first: bool = Fals
 
 
 def median_delay_ratio(outcome: Outcome, arm: str) -> Measured:
-    """Median over seeds of t_gen / t_fit (the grokking delay as a ratio; DESIGN.md's phases
+    """Median over seeds of t_gen / t_fit (the grokking delay as a ratio; the phases
     call ≤ 2 comprehension). A seed that never generalized counts as (budget + 1) / t_fit, a
     lower bound; one that never fitted makes the value unknown."""
     ratios, never = [], 0

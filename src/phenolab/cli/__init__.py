@@ -12,6 +12,8 @@
     phenolab catalog [show ID]                  catalog entries (papers and their expectations)
     phenolab reproduce ID [--quick]             run a catalog entry and judge its expectations
     phenolab judge [--quick] [--measure F:FN]   score explanations of grokking on a fixed trial
+    phenolab detect LOG [--by PARAM]            events and phases of runs in your own logs
+    phenolab export FORMAT OUT [RUN ...]        runs to CSV / Parquet, TensorBoard or MLflow
 
 Each command's module (cli/<command>.py) declares its own arguments in `add_parser(sub)`; the
 options several commands share are declared once in cli/shared.py.
@@ -29,6 +31,8 @@ from collections.abc import Sequence
 from phenolab.cli import (
     catalog,
     compare,
+    detect,
+    export,
     imp,
     interpolate,
     interventions,
@@ -52,6 +56,8 @@ COMMAND_MODULES = (
     interventions,
     listing,
     interpolate,
+    detect,
+    export,
 )
 
 

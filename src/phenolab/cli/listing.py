@@ -7,7 +7,7 @@ import json
 import time
 
 from phenolab.cli import shared
-from phenolab.cli.run import write_run_report
+from phenolab.cli.run import FIGURE_FORMATS, write_run_figures, write_run_report
 from phenolab.cli.shared import opt
 from phenolab.errors import UserError
 from phenolab.store import RunRecord, Store
@@ -28,6 +28,13 @@ def add_parser(sub) -> None:
     report.add_argument("run_id", help="run id (a unique prefix is enough)")
     shared.add_store(report)
     report.add_argument("--out", metavar="PATH", help="output file (default: next to the store)")
+    report.add_argument(
+        "--format",
+        choices=("html", *FIGURE_FORMATS),
+        default="html",
+        help="html: the report (default); svg, pdf or png: its figures as files for a paper "
+        "(PATH-curves.svg, PATH-measures.svg)",
+    )
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -47,7 +54,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         row = _run_row(r)
         print(
             f"{row['run_id']:<12}  {row['status']:<11}  {row['task']:<20} {row['model']:<11} "
-            f"{row['steps']:>7,}  {opt(row['t_fit']):>6} {opt(row['t_gen']):>7}  "
+            f"{opt(row['steps']):>7}  {opt(row['t_fit']):>6} {opt(row['t_gen']):>7}  "
             f"{row['phase'] or '—':<13} {row['seconds']:>8.1f}  {row['created']:<16}  "
             f"{describe_layout(r.env) or '—'}"
         )
@@ -55,15 +62,27 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _run_row(r: RunRecord) -> dict:
-    task, s = r.config["task"], r.summary or {}
+    if r.external is not None:  # a watched loop: no phenolab task, model or step budget
+        from phenolab.report.html import subject
+
+        return _row(
+            r, subject(r.config), r.external.get("model", "—"), (r.summary or {}).get("steps")
+        )
+    task = r.config["task"]
     solved = r.config["train"]["optimizer"] == "lstsq"  # one closed-form solve, n samples
     size = f"n={task['n_train']}" if solved else f"{task['frac']:.0%}"
+    steps = closedform.STEP if solved else r.config["train"]["steps"]
+    return _row(r, f"{describe(task['op'], task['p'])} {size}", r.config["model"]["model"], steps)
+
+
+def _row(r: RunRecord, task: str, model: str, steps: int | None) -> dict:
+    s = r.summary or {}
     return {
         "run_id": r.id,
         "status": r.status,
-        "task": f"{describe(task['op'], task['p'])} {size}",
-        "model": r.config["model"]["model"],
-        "steps": closedform.STEP if solved else r.config["train"]["steps"],
+        "task": task,
+        "model": model,
+        "steps": steps,
         "t_fit": s.get("t_fit"),
         "t_gen": s.get("t_gen"),
         "phase": s.get("phase"),
@@ -78,5 +97,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     record = store.find_run(args.run_id)
     if not store.metrics(record.id):
         raise UserError(f"run {record.id} has no recorded metrics yet")
-    print(write_run_report(store, record, args.out))
+    if args.format == "html":
+        print(write_run_report(store, record, args.out))
+    else:
+        print("\n".join(write_run_figures(store, record, args.format, args.out)))
     return 0

@@ -12,9 +12,9 @@ import typing
 
 from phenolab.cli import shared
 from phenolab.cli.shared import EXIT_INTERRUPTED, default_report_path, opt, write_report
-from phenolab.config import RunConfig, field_specs, from_flat, from_json
+from phenolab.config import RunConfig, field_specs, from_flat, from_json, used_fields
 from phenolab.config.presets import preset
-from phenolab.errors import ConfigError
+from phenolab.errors import ConfigError, UserError
 from phenolab.store import RunRecord, Store
 from phenolab.sweep.grid import expand
 from phenolab.tasks import describe
@@ -359,7 +359,21 @@ def _write_ensemble_report(
     key = hashlib.sha256(" ".join(sorted(c.run_id() for c in configs)).encode()).hexdigest()
     path = path or default_report_path(store.path, f"ensemble-{key[:12]}")
     fig = diagram() if diagram else None  # closed once drawn into the report
-    return write_report(ensemble_report(members, groups, varying, wall, shards, fig), path)
+    shown = used_fields(configs[0])
+    return write_report(
+        ensemble_report(members, groups, varying, wall, shards, fig, shown=shown), path
+    )
+
+
+def shown_fields(record: RunRecord) -> list[str] | None:
+    """The config fields a report lists for a run (config.used_fields); None (all) for a run
+    phenolab did not train, or a stored config this version cannot read."""
+    if record.external is not None:
+        return None
+    try:
+        return used_fields(from_json(record.config))
+    except ConfigError:
+        return None
 
 
 def write_run_report(store: Store, record: RunRecord, path: str | None) -> str:
@@ -369,4 +383,32 @@ def write_run_report(store: Store, record: RunRecord, path: str | None) -> str:
     metrics = store.metrics(record.id)
     path = path or default_report_path(store.path, record.id)
     circle = embedding_circle(record, store.load_checkpoint(record.id))
-    return write_report(run_report(record, metrics, events_of(record, metrics), circle), path)
+    text = run_report(record, metrics, events_of(record, metrics), circle, shown_fields(record))
+    return write_report(text, path)
+
+
+FIGURE_FORMATS = ("svg", "pdf", "png")
+
+
+def write_run_figures(store: Store, record: RunRecord, fmt: str, path: str | None) -> list[str]:
+    """The figures of a run's report as files (`fmt`: svg, pdf or png), for a paper:
+    <path or the report's name>-curves.<fmt>, and -measures.<fmt> when it has measures."""
+    from phenolab.analysis.events import events_of
+    from phenolab.report.figures import curves_figure, measures_figure, save_figure
+    from phenolab.report.html import run_title
+
+    metrics = store.metrics(record.id)
+    events = events_of(record, metrics)
+    base = (path or default_report_path(store.path, record.id, suffix="")).removesuffix(f".{fmt}")
+    figures = [("curves", curves_figure(metrics, events.t_fit, events.t_gen, run_title(record)))]
+    measures = measures_figure(metrics, events.t_fit, events.t_gen, "progress measures")
+    if measures is not None:
+        figures.append(("measures", measures))
+    written = []
+    for name, fig in figures:
+        out = f"{base}-{name}.{fmt}"
+        try:
+            written.append(save_figure(fig, out, fmt))
+        except OSError as exc:
+            raise UserError(f"report: cannot write {out!r} ({exc.strerror})") from None
+    return written

@@ -14,9 +14,12 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def default_report_path(store_path: str, name: str) -> str:
+def default_report_path(store_path: str, name: str, suffix: str = ".html") -> str:
+    """phenolab_reports/<store name>-<name>.html beside the store: two stores in one folder
+    (which may hold runs of the same id) do not overwrite each other's reports."""
+    stem = os.path.splitext(os.path.basename(store_path))[0]
     return os.path.join(
-        os.path.dirname(os.path.abspath(store_path)), "phenolab_reports", f"{name}.html"
+        os.path.dirname(os.path.abspath(store_path)), "phenolab_reports", f"{stem}-{name}{suffix}"
     )
 
 

@@ -98,6 +98,22 @@ class RunConfig:
         }
 
 
+# training fields every report shows, at their defaults too
+CORE_TRAIN = ("optimizer", "lr", "wd", "steps", "batch_size", "loss", "seed", "eval_every")
+
+
+def used_fields(cfg: RunConfig) -> list[str]:
+    """The fields a report shows of a run: those its task and model read, the core training
+    fields, and every field set away from its default (the rest are at their defaults and
+    unused by this run)."""
+    from phenolab.tasks.base import COMMON_FIELDS
+
+    task, kind = task_of(cfg.task.op), MODELS.get(cfg.model.model)
+    used = {*COMMON_FIELDS, *task.fields, "model", "init_scale", *kind.fields, *CORE_TRAIN}
+    changed = cfg.canonical()
+    return [name for name in cfg.flat() if name in used or name in changed]
+
+
 def _check_inputs(cfg: RunConfig) -> None:
     """The model reads what the task provides (token pairs or sequences, feature vectors,
     images) and fits its dimensions; an online task has a batch size; the closed-form solver

@@ -1,7 +1,7 @@
 """What every intervention shares: its parameters (with defaults, checks and help) and the
 Callback it is, with per-member hyperparameters and checkpointable state.
 
-An intervention is the only kind of callback that may change training (DESIGN.md). It is built
+An intervention is the only kind of callback that may change training. It is built
 once per ensemble from the members' parsed parameters, right after the model is initialised (or
 loaded from a parent run) and before a checkpoint is restored, so anything it captures there
 (the initial weights, their norm) is a function of the config alone and is rebuilt identically

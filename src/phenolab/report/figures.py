@@ -12,6 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+# fonts readable in a paper's column and in the report (matplotlib's default is 10)
+plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "legend.fontsize": 10})
+
 TRAIN, TEST = "#d62728", "#1f77b4"  # red train / blue test, as in Power et al. Fig. 1
 Series = tuple[list[int], list[float]]
 
@@ -111,6 +114,35 @@ def circle_figure(xy, frequency: int, title: str) -> plt.Figure:
     return fig
 
 
+def size_figure(sizes: list[float], errors: list[float], peak, by: str) -> plt.Figure:
+    """Final test error against a model or data size (log axis), the double-descent peak
+    (analysis.doubledescent.Peak, or None) marked."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot(sizes, errors, "o-", color=TEST, lw=1.8)
+    if peak is not None and peak.found:
+        ax.axvline(peak.x, color="0.4", ls=":", lw=1, label=f"peak at {by} = {peak.x:g}")
+        ax.legend(loc="best")
+    if min(sizes) > 0 and max(sizes) / min(sizes) >= 8:  # sizes over an order of magnitude
+        ax.set_xscale("log")
+    ax.set_xlabel(by)
+    ax.set_ylabel("final test error (median over runs)")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: plt.Figure, path: str, fmt: str) -> str:
+    """`fig` written to `path` as svg, pdf or png (its folder created), then closed."""
+    import os
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    try:
+        fig.savefig(path, format=fmt, dpi=200 if fmt == "png" else None)
+    finally:
+        plt.close(fig)
+    return path
+
+
 def to_png(fig: plt.Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
@@ -126,9 +158,28 @@ def _colors(groups: list[str]) -> dict:
     }
 
 
-def _t_gen_strip(ax, groups: list[str], t_gens: list[tuple[str, int | None]], color_of) -> None:
-    """t_gen of every member by group (log axis), the median as a bar, and how many never."""
+def _short(label: str, most: int = 28) -> str:
+    return label if len(label) <= most else label[: most - 1] + "…"
+
+
+def _t_gen_strip(
+    ax,
+    groups: list[str],
+    t_gens: list[tuple[str, int | None]],
+    color_of,
+    finals: list[tuple[str, float]] | None = None,
+) -> None:
+    """t_gen of every member by group (log axis), the median as a bar, and how many never.
+    When no member generalized, the final test accuracy of every member by group instead
+    (`finals`: (group, accuracy)), so that the panel still tells the groups apart."""
+    generalized = any(t is not None for _, t in t_gens)
     for i, g in enumerate(groups):
+        if not generalized and finals is not None:
+            accs = [a for label, a in finals if label == g]
+            ax.scatter([i] * len(accs), accs, color=color_of[g], s=22, zorder=3)
+            if accs:
+                ax.hlines(sorted(accs)[len(accs) // 2], i - 0.3, i + 0.3, color="k", lw=1.5)
+            continue
         ts = [t for label, t in t_gens if label == g]
         done = [t for t in ts if t is not None]
         ax.scatter([i] * len(done), done, color=color_of[g], s=22, zorder=3)
@@ -141,19 +192,26 @@ def _t_gen_strip(ax, groups: list[str], t_gens: list[tuple[str, int | None]], co
                 xycoords=("data", "axes fraction"),
                 ha="center",
                 va="top",
-                fontsize=8,
+                fontsize=9,
                 color="0.3",
             )
+    # long or many labels are slanted (and long ones shortened) so that they never overlap
+    slant = len(groups) > 4 or sum(len(g) for g in groups) > 40
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels(
-        groups,
-        rotation=30 if len(groups) > 4 else 0,
-        ha="right" if len(groups) > 4 else "center",
-        fontsize=8,
+        [_short(g) for g in groups],
+        rotation=30 if slant else 0,
+        ha="right" if slant else "center",
+        fontsize=9,
     )
-    ax.set_ylabel("$t_{gen}$ (step; bar = median)")
-    if any(t is not None for _, t in t_gens):  # a log axis needs at least one value
-        ax.set_yscale("log")
+    if not generalized and finals is not None:
+        ax.set_ylabel("final test accuracy (bar = median)")
+        ax.set_title("no run reached $t_{gen}$", fontsize=10)
+        ax.set_ylim(-0.02, 1.02)
+    else:
+        ax.set_ylabel("$t_{gen}$ (step; bar = median)")
+        if generalized:  # a log axis needs at least one value
+            ax.set_yscale("log")
     ax.grid(True, axis="y", alpha=0.3)
 
 
@@ -187,7 +245,8 @@ def ensemble_figure(
     ax.grid(True, alpha=0.3)
     if len(groups) <= 12:
         ax.legend(loc="best", fontsize=8)
-    _t_gen_strip(ax_t, groups, [(label, t) for label, _, t in members], color_of)
+    finals = [(label, m["test/acc"][1][-1]) for label, m, _ in members]
+    _t_gen_strip(ax_t, groups, [(label, t) for label, _, t in members], color_of, finals)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -225,7 +284,8 @@ def comparison_figure(
     ax.grid(True, alpha=0.3)
     if len(names) <= 12:
         ax.legend(loc="best", fontsize=8)
-    _t_gen_strip(ax_t, names, [(n, t) for n, _, ts in arms for t in ts], color_of)
+    finals = [(n, m["test/acc"][1][-1]) for n, members, _ in arms for m in members]
+    _t_gen_strip(ax_t, names, [(n, t) for n, _, ts in arms for t in ts], color_of, finals)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import os
 import time
 
@@ -16,10 +17,12 @@ from phenolab.report.figures import (
     curves_figure,
     ensemble_figure,
     measures_figure,
+    size_figure,
     to_png,
 )
 from phenolab.store import RunRecord
 from phenolab.store.layout import describe_layout
+from phenolab.store.sqlite import EXTERNAL
 from phenolab.tasks import describe
 
 STYLE = """
@@ -33,8 +36,12 @@ th { background: #f3f3f3; } img { max-width: 100%; } .muted { color: #777; font-
 
 
 def _fmt(value) -> str:
-    if value is None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value))
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, int):
@@ -58,20 +65,48 @@ def _table(rows: list[tuple[str, object]]) -> str:
 
 
 def _environment(env: dict) -> str:
-    """The environment table, led by the execution layout (members, shard, threads, CPU): the
-    same run id trained in another layout may round differently (store/layout.py)."""
+    """The environment section, led by the execution layout (members, shard, threads, CPU): the
+    same run id trained in another layout may round differently (store/layout.py). Nothing
+    for a log phenolab only read (no environment recorded)."""
+    if not env:
+        return ""
     layout = env.get("layout") if isinstance(env.get("layout"), dict) else {}
     rows = [("execution layout", describe_layout(env) or "not recorded")]
     rows += [(f"layout.{k}", v) for k, v in layout.items()]
     rows += [(k, v) for k, v in env.items() if k != "layout"]
-    return _table(rows)
+    return "<h2>Environment</h2>" + _table(rows)
 
 
 def run_title(record: RunRecord) -> str:
+    if record.external is not None:
+        return f"{subject(record.config)} — run {record.id}"
     task, model = record.config["task"], record.config["model"]
     return (
         f"{describe(task['op'], task['p'])}, {task['frac']:.0%} train, {model['model']} "
         f"— run {record.id}"
+    )
+
+
+def subject(config: dict) -> str:
+    """What a run trained, in a few words: the task and model, or where a run phenolab did not
+    train came from (a watched loop, a log)."""
+    external = config.get(EXTERNAL)
+    if external is not None:
+        return f"{external['name']} ({external['source']})"
+    return f"{describe(config['task']['op'], config['task']['p'])}, {config['model']['model']}"
+
+
+def size_section(curve) -> str:
+    """The double-descent section of a report over runs of several sizes (io.detect.SizeCurve):
+    the median final test error against the size, the peak, the table."""
+    fig = size_figure(curve.sizes, curve.errors, curve.peak, curve.by)
+    text = "fewer than 2 sizes: no peak to find" if curve.peak is None else curve.peak.describe()
+    rows = [[x, n, e] for x, n, e in zip(curve.sizes, curve.runs, curve.errors, strict=True)]
+    return (
+        f"<h2>Test error against {html.escape(curve.by)}</h2>"
+        + _png_tag(fig, f"final test error against {curve.by}")
+        + f"<p>{html.escape(text)}</p>"
+        + _grid([curve.by, "runs", "median final test error"], rows)
     )
 
 
@@ -88,7 +123,7 @@ def embedding_circle(record: RunRecord, checkpoint: tuple | None):
     from phenolab.models.embedding import embedding_of
     from phenolab.tasks.arithmetic import OPERATIONS
 
-    if checkpoint is None or record.config["task"]["op"] not in OPERATIONS:
+    if checkpoint is None or record.external or record.config["task"]["op"] not in OPERATIONS:
         return None
     embedding = embedding_of(checkpoint[2]["model"])
     if embedding is None:
@@ -97,8 +132,22 @@ def embedding_circle(record: RunRecord, checkpoint: tuple | None):
     return xy[0].numpy(), int(top[0])
 
 
-def run_report(record: RunRecord, metrics: dict, events: Events, circle=None) -> str:
-    """The HTML text of one run's report (`circle`: see embedding_circle)."""
+def config_rows(config: dict, shown: list[str] | None, leave_out=()) -> list[tuple[str, object]]:
+    """(section.field, value) of a run's config, only the fields in `shown` when given (the
+    ones the run uses: config.used_fields), without those in `leave_out`."""
+    return [
+        (f"{section}.{k}", v)
+        for section, fields in config.items()
+        for k, v in fields.items()
+        if (shown is None or k in shown) and k not in leave_out
+    ]
+
+
+def run_report(
+    record: RunRecord, metrics: dict, events: Events, circle=None, shown: list[str] | None = None
+) -> str:
+    """The HTML text of one run's report (`circle`: see embedding_circle; `shown`: the config
+    fields to list, default all)."""
     png = to_png(curves_figure(metrics, events.t_fit, events.t_gen, run_title(record)))
     img = base64.b64encode(png).decode()
     extra = ""
@@ -122,11 +171,6 @@ def run_report(record: RunRecord, metrics: dict, events: Events, circle=None) ->
         ("training wall time (s)", record.seconds),
         ("status", record.status),
     ]
-    config_rows = [
-        (f"{section}.{k}", json.dumps(v) if isinstance(v, list) else v)
-        for section, fields in record.config.items()
-        for k, v in fields.items()
-    ]
     created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>phenolab run {record.id}</title>
@@ -137,10 +181,14 @@ def run_report(record: RunRecord, metrics: dict, events: Events, circle=None) ->
 <img alt="accuracy, loss and weight norm against step" src="data:image/png;base64,{img}">
 {extra}
 <h2>Summary</h2>{_table(summary)}
-<h2>Config</h2>{_table(config_rows)}
-<h2>Environment</h2>{_environment(record.env)}
-<p class="muted">Written by phenolab from the run store. Phase definitions: DESIGN.md
-(τ = 0.99; comprehension if t_gen ≤ 2·t_fit).</p>
+<h2>Config</h2>{_table(config_rows(record.config, shown))}
+{_unused_note(shown)}
+{_environment(record.env)}
+<p class="muted">Written by phenolab. t_fit and t_gen: the first evaluation from which train
+(test) accuracy stays ≥ τ = 0.99 to the end; phases: comprehension if t_gen ≤ 2·t_fit, grokking
+beyond; semi-grokking if the train set fits and the final test accuracy is at least 25 % of the
+way from chance to 1 without reaching τ; memorization below that; confusion if the train set
+never fits.</p>
 </body></html>
 """
 
@@ -149,19 +197,23 @@ def ensemble_report(
     members: list[tuple[RunRecord, dict, Events, str]],
     groups: list[GroupSummary],
     varying: list[str],
-    seconds: float,
+    seconds: float | None,
     shards: str,
     diagram=None,
+    extra: str = "",
+    shown: list[str] | None = None,
+    title: str | None = None,
 ) -> str:
     """The HTML text of an ensemble's report. `members`: (record, metrics, events, group label);
-    `diagram`: a sweep's phase diagram (a figure), shown after the curves."""
+    `diagram`: a sweep's phase diagram (a figure), shown after the curves; `extra`: HTML placed
+    after the figure; `seconds`: None when not known (runs read from logs); `title`: instead of
+    the task, model and varying fields."""
     first = members[0][0]
-    task, model = first.config["task"], first.config["model"]
-    title = (
-        f"{describe(task['op'], task['p'])}, {model['model']}: {len(members)} members "
-        f"varying {', '.join(varying) or 'nothing'}"
+    title = title or (
+        f"{subject(first.config)}: {len(members)} members varying {', '.join(varying) or 'nothing'}"
     )
     fig = ensemble_figure([(label, m, ev.t_gen) for _, m, ev, label in members], title)
+    wall = "" if seconds is None else f"; {seconds:.1f} s wall time"
     img = base64.b64encode(to_png(fig)).decode()
     group_rows = [
         [
@@ -186,19 +238,15 @@ def ensemble_report(
         ]
         for r, _, ev, _ in members
     ]
-    shared = [
-        (f"{section}.{k}", json.dumps(v) if isinstance(v, list) else v)
-        for section, fields in first.config.items()
-        for k, v in fields.items()
-        if k not in varying
-    ]
+    shared = config_rows(first.config, shown, leave_out=varying)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>phenolab ensemble</title>
 <style>{STYLE}</style></head><body>
 <h1>{html.escape(title)}</h1>
-<p class="muted">{html.escape(shards)}; {seconds:.1f} s wall time.</p>
+<p class="muted">{html.escape(shards)}{wall}.</p>
 <img alt="accuracy of every member and t_gen by group" src="data:image/png;base64,{img}">
 {_diagram_section(diagram)}
+{extra}
 <h2>Groups (members that differ only in seed)</h2>
 {_grid(["group", "members", "generalized", "median t_gen", "q1", "q3", "phases"], group_rows)}
 <p class="muted">A member that never generalized counts as t_gen = ∞ in the median and
@@ -206,7 +254,8 @@ quartiles (shown as —).</p>
 <h2>Members</h2>
 {_grid(["run id", *varying, "t_fit", "t_gen", "phase", "final test acc"], member_rows)}
 <h2>Shared config</h2>{_table(shared)}
-<h2>Environment</h2>{_environment(first.env)}
+{_unused_note(shown)}
+{_environment(first.env)}
 </body></html>
 """
 
@@ -234,6 +283,15 @@ def diagram_report(fig, title: str, header: list[str], rows: list[list[object]])
 {_grid(header, rows)}
 </body></html>
 """
+
+
+def _unused_note(shown: list[str] | None) -> str:
+    if shown is None:
+        return ""
+    return (
+        '<p class="muted">Fields the task and model do not read, left at their defaults, '
+        "are not shown (all fields: <code>phenolab run --help</code>).</p>"
+    )
 
 
 def _field(config: dict, name: str):
@@ -393,7 +451,7 @@ t_gen = ∞; a median it makes unknown is reported as a bound and judged only wh
 decides.</p>
 {ledger}
 <h2>Expectation history</h2><ul>{history}</ul>
-<h2>Environment</h2>{_environment(first.env)}
+{_environment(first.env)}
 </body></html>
 """
 
@@ -436,6 +494,6 @@ def comparison_report(comparison) -> str:
 <h2>What each arm changes</h2>
 {_grid(["arm", "control of", "interventions", "config changes", "runs"], arm_rows)}
 <h2>Baseline config</h2>{_table(list(cfg.canonical().items()))}
-<h2>Environment</h2>{_environment(first.env)}
+{_environment(first.env)}
 </body></html>
 """

@@ -19,8 +19,15 @@ command). The modules, each with one job:
 """
 
 from phenolab.run.cluster import RayBackend
-from phenolab.run.environment import DEFAULT_OPTIONS, Options, default_device, resolve_device
+from phenolab.run.environment import (
+    DEFAULT_OPTIONS,
+    Options,
+    default_device,
+    environment,
+    resolve_device,
+)
 from phenolab.run.execute import Plan, Progress, train_configs
+from phenolab.run.record import summary
 from phenolab.run.result import RunInterrupted, RunResult, shard_sizes
 from phenolab.run.start import imp_sparsity, run_mask
 
@@ -33,9 +40,11 @@ __all__ = [
     "RunInterrupted",
     "RunResult",
     "default_device",
+    "environment",
     "imp_sparsity",
     "resolve_device",
     "run_mask",
     "shard_sizes",
+    "summary",
     "train_configs",
 ]

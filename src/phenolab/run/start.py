@@ -120,6 +120,11 @@ def finished_run(store: Store, run_id: str, field: str) -> tuple[RunRecord, dict
     if record is None or record.status != "finished":
         state = "not in the store" if record is None else f"{record.status}, not finished"
         raise ConfigError(f"{field}: run {run_id} is {state} ({store.path})")
+    if record.external is not None:  # a watched loop: no phenolab weights to start from
+        raise ConfigError(
+            f"{field}: run {run_id} was recorded by phenolab.watch, not trained by phenolab "
+            "(it has no checkpoint)"
+        )
     checkpoint = store.load_checkpoint(run_id)  # written when the run finished
     if checkpoint is None or checkpoint[0] != record.config["train"]["steps"]:
         raise ConfigError(f"{field}: run {run_id} has no checkpoint of its final step")

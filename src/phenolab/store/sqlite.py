@@ -26,6 +26,9 @@ from phenolab.store import lease
 from phenolab.store.errors import BLOB_ERRORS, store_error, store_errors, unreadable_blob
 
 DEFAULT_PATH = "phenolab.db"
+# the config section of a run phenolab did not train (io/watcher.py, io/detect.py): {"source":
+# "watch" | "csv" | …, "name": …, "chance": …}, in place of task / model / train / start
+EXTERNAL = "external"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -100,6 +103,12 @@ class RunRecord:
     seconds: float
     env: dict[str, Any]
     summary: dict[str, Any] | None
+
+    @property
+    def external(self) -> dict[str, Any] | None:
+        """Where a run phenolab did not train came from (a watched loop, a log read by
+        `detect`): its config's `external` section; None for phenolab's own runs."""
+        return self.config.get(EXTERNAL)
 
 
 @store_errors
@@ -326,6 +335,14 @@ class Store:
                 r[0] for r in self.db.execute(f"SELECT id FROM runs WHERE id IN ({marks})", chunk)
             }
         return [i for i in run_ids if i in held]
+
+    def all_verdicts(self) -> list[tuple[str, str, float, list[dict], list[str]]]:
+        """Every reproduction's verdicts, oldest first: (entry, variant, time, verdicts, run
+        ids)."""
+        rows = self.db.execute(
+            "SELECT entry, variant, created, verdicts, run_ids FROM verdicts ORDER BY created"
+        ).fetchall()
+        return [(e, v, t, json.loads(vs), json.loads(ids)) for e, v, t, vs, ids in rows]
 
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoints(self, step: int, members: dict[str, tuple[float, dict]]) -> None:

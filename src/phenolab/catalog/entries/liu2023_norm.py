@@ -55,7 +55,7 @@ def _no_delay(arm: str, where: str) -> Expectation:
     return Expectation(
         id=f"{arm.removeprefix('constrained-')}-no-delay",
         claim=f"With the norm fixed at {where}, train and test accuracy rise together: median "
-        "t_gen / t_fit ≤ 2 (DESIGN.md's comprehension phase; a seed that never generalizes "
+        "t_gen / t_fit ≤ 2 (the comprehension phase; a seed that never generalizes "
         "counts as beyond the budget).",
         readout=lambda outcome: median_delay_ratio(outcome, arm),
         op="<=",

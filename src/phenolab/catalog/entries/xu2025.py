@@ -102,7 +102,7 @@ GROKTRANSFER = register(
             Expectation(
                 id="no-delay",
                 claim="The delay is removed: train and test accuracy rise together, median "
-                "t_gen / t_fit ≤ 2 (DESIGN.md's comprehension phase).",
+                "t_gen / t_fit ≤ 2 (the comprehension phase).",
                 readout=lambda outcome: median_delay_ratio(outcome, "groktransfer"),
                 op="<=",
                 threshold=2.0,
