@@ -34,7 +34,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="the CPU trial (3 seeds, 3,000 steps; ~10 minutes on 2 cores) instead of the full "
+        help="the CPU trial (3 seeds, 3,000 steps; ~15 minutes on 2 cores) instead of the full "
         "one (5 seeds, 10,000 steps, the transformer among the conditions: a GPU's work)",
     )
     p.add_argument(
