@@ -19,7 +19,8 @@ from phenolab.store import Store
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "judge",
-        help="score explanations of grokking (or double descent) on a fixed trial, prime counts as nulls",
+        help="score explanations of grokking (or double descent) on a fixed trial, prime "
+        "counts as nulls",
         description="Run a fixed, hashed trial (conditions × seeds, split into development and "
         "held-out) and score every candidate explanation — a label-free measure with a "
         "direction — on tracking, telling t_gen on held-out conditions, forecasting it from "
