@@ -55,15 +55,19 @@ def main() -> None:
     if os.path.exists(store):
         print(f"note: {store} exists; the first row is not from an empty store")
     first, wall1 = judge(store)
-    print(f"judge --quick, all built-in candidates: {wall1:,.0f} s wall "
-          f"(judge's split: {', '.join(f'{k} {v:,.0f} s' for k, v in first['seconds'].items())})")
+    print(
+        f"judge --quick, all built-in candidates: {wall1:,.0f} s wall "
+        f"(judge's split: {', '.join(f'{k} {v:,.0f} s' for k, v in first['seconds'].items())})"
+    )
     print(f"store: {os.path.getsize(store) / 2**20:,.0f} MiB")
     measure = os.path.join(tmp, "mine.py")
     with open(measure, "w") as f:
         f.write(MEASURE)
     second, wall2 = judge(store, "--only", "weight-norm", "--measure", f"{measure}:output_rank")
-    print(f"judge --quick --measure mine.py:output_rank on the filled store: {wall2:,.0f} s wall "
-          f"(split: {', '.join(f'{k} {v:,.0f} s' for k, v in second['seconds'].items())})")
+    print(
+        f"judge --quick --measure mine.py:output_rank on the filled store: {wall2:,.0f} s wall "
+        f"(split: {', '.join(f'{k} {v:,.0f} s' for k, v in second['seconds'].items())})"
+    )
     out = os.path.join(tmp, "scorecard.json")
     with open(out, "w") as f:
         json.dump(first, f, indent=1)
