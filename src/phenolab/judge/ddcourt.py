@@ -40,12 +40,12 @@ from phenolab.judge.doubledescent import (
     SweepRules,
     SweepTrial,
 )
+from phenolab.judge.predictions import FAIL, INCONCLUSIVE, PASS
 from phenolab.judge.scorecard import Score, bootstrap, log_errors, rank_correlation
 from phenolab.judge.trial import DEV, HELD_OUT
 from phenolab.run import Options, train_configs
 from phenolab.store import Store
 
-PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
 Say = Callable[[str], None]
 
 
