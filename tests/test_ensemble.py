@@ -211,3 +211,16 @@ def test_group_summary_counts_never_generalized_as_infinite():
     assert g.phases == {"grokking": 2, "memorization": 1}
     g = summarize_group({}, [None, None, 300], ["memorization"] * 2 + ["grokking"])
     assert g.median_t_gen is None and g.t_gen_min == 300
+
+
+def test_a_group_below_five_seeds_shows_its_range_and_a_censored_seed_as_never():
+    from phenolab.analysis.ensemble import summarize_group
+
+    three = summarize_group({}, [1200, None, 1400], ["grokking", "memorization", "grokking"])
+    assert three.spread() == ("range", "[1,200, never]")
+    assert summarize_group({}, [300, 100, 200], ["grokking"] * 3).spread() == (
+        "range",
+        "[100, 300]",
+    )
+    five = summarize_group({}, [100, 200, 300, 400, 500], ["grokking"] * 5)
+    assert five.spread() == ("IQR", "[200, 400]")

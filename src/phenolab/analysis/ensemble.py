@@ -22,6 +22,9 @@ def quantile(values: Sequence[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
+SPREAD_IQR_FROM = 5  # seeds from which a group's spread is its IQR; below, the seeds' range
+
+
 @dataclass(frozen=True)
 class GroupSummary:
     values: dict  # the member fields that define the group, e.g. {"wd": 0.3}
@@ -36,6 +39,20 @@ class GroupSummary:
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
+
+    def spread(self) -> tuple[str, str]:
+        """What the spread of t_gen over the group's seeds is, and its text: below
+        SPREAD_IQR_FROM seeds the seeds' range (a never-generalized seed makes the upper end
+        "never"), from there on the interquartile range (a censored quartile shows as —)."""
+        if self.members < SPREAD_IQR_FROM:
+            lo = "—" if self.t_gen_min is None else f"{self.t_gen_min:,}"
+            if self.generalized < self.members:
+                hi = "never"
+            else:
+                hi = f"{self.t_gen_max:,}"
+            return "range", f"[{lo}, {hi}]"
+        q = ["—" if v is None else f"{v:,.0f}" for v in (self.t_gen_q1, self.t_gen_q3)]
+        return "IQR", f"[{q[0]}, {q[1]}]"
 
 
 def summarize_group(

@@ -330,14 +330,15 @@ def train_and_summarize(
             + f"  {opt(ev.t_fit):>6} {opt(ev.t_gen):>7}  {ev.phase}"
         )
     print()
-    print(f"{'group':<24} {'generalized':>11} {'median t_gen':>13} {'IQR':>18}  phases")
+    kinds = {g.spread()[0] for g in groups}
+    spread = " / ".join(sorted(kinds)) if kinds else "IQR"
+    print(f"{'group':<24} {'generalized':>11} {'median t_gen':>13} {spread:>18}  phases")
     for g in groups:
         name = ", ".join(f"{k}={v}" for k, v in g.values.items()) or "all"
-        iqr = f"[{opt(g.t_gen_q1)}, {opt(g.t_gen_q3)}]"
         phases = ", ".join(f"{p}×{n}" for p, n in g.phases.items())
         print(
             f"{name:<24} {g.generalized:>5}/{g.members:<5} {opt(g.median_t_gen):>13} "
-            f"{iqr:>18}  {phases}"
+            f"{g.spread()[1]:>18}  {phases}"
         )
     trained = [r for r in results if not r.cached]
     rate = f" ({len(trained) * steps / wall:,.0f} model-steps/s)" if trained else ""

@@ -221,8 +221,7 @@ def ensemble_report(
             g.members,
             f"{g.generalized}/{g.members}",
             g.median_t_gen,
-            g.t_gen_q1,
-            g.t_gen_q3,
+            " ".join(g.spread()),
             ", ".join(f"{p}×{n}" for p, n in g.phases.items()),
         ]
         for g in groups
@@ -248,9 +247,10 @@ def ensemble_report(
 {_diagram_section(diagram)}
 {extra}
 <h2>Groups (members that differ only in seed)</h2>
-{_grid(["group", "members", "generalized", "median t_gen", "q1", "q3", "phases"], group_rows)}
+{_grid(["group", "members", "generalized", "median t_gen", "spread", "phases"], group_rows)}
 <p class="muted">A member that never generalized counts as t_gen = ∞ in the median and
-quartiles (shown as —).</p>
+quartiles (shown as —). Spread: below 5 seeds the seeds' range (a seed that never generalized
+makes its upper end "never"), from 5 seeds the interquartile range.</p>
 <h2>Members</h2>
 {_grid(["run id", *varying, "t_fit", "t_gen", "phase", "final test acc"], member_rows)}
 <h2>Shared config</h2>{_table(shared)}
