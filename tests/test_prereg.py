@@ -213,6 +213,9 @@ def test_prereg_reproduce_change_and_export(experiment, capsys):
     assert verdicts["more-generalizes"] == "PASS"
     html = pathlib.Path(result["report"]).read_text(encoding="utf-8")
     assert first["hash"] in html and "a preregistration" in html
+    # the self-assessment checklist, answered from the registration and the runs
+    assert "Was it preregistered?" in html and "before any of its runs" in html
+    assert "Does the explanation predict anything else?" in html and "Open" in html
 
     # the file changes: reproduce refuses it until the change is registered
     path.write_text(BASE.replace('threshold = 1.0\nunit = "×"', 'threshold = 1.5\nunit = "×"'))

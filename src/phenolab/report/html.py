@@ -354,6 +354,54 @@ def _ledger_section(reproduction) -> str:
     return "\n".join(parts)
 
 
+def checklist(reproduction) -> list[tuple[str, str]]:
+    """Jeffares & van der Schaar's self-assessment questions (ICML 2025, §5), answered from what
+    phenolab holds — the runs' tasks and models, the verdicts, the registration — and left
+    visibly open where only the researcher can answer."""
+    setups = sorted(
+        {
+            (r.record.config["task"]["op"], r.record.config["model"]["model"])
+            for results in reproduction.outcome.values()
+            for r in results
+        }
+    )
+    listed = "; ".join(f"{op} with {model}" for op, model in setups)
+    if len(setups) > 1:
+        edge = f"Run on {len(setups)} task/model pairs here: {listed}."
+    else:
+        edge = f"Run on one task and model only ({listed}): whether it holds elsewhere is open."
+    counts: dict[str, int] = {}
+    for v in reproduction.verdicts:
+        counts[v.verdict] = counts.get(v.verdict, 0) + 1
+    tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none judged"
+    falsifiable = (
+        f"{len(reproduction.verdicts)} expectation(s), each a threshold a run could miss: {tally}."
+        + (" It did fail here." if counts.get("FAIL") else "")
+    )
+    reg = getattr(reproduction, "registration", None)
+    if reg is None:
+        prereg = "No registration recorded for this reproduction."
+    elif not reg.existing:
+        prereg = (
+            f"Yes: registration {reg.hash} ({reg.when()}) was recorded before any of its runs "
+            "was in the store."
+        )
+    else:
+        prereg = (
+            f"Not before its runs: {len(reg.existing)} of them were in the store when "
+            f"registration {reg.hash} ({reg.when()}) was recorded."
+        )
+    return [
+        ("Is it an edge case?", edge),
+        (
+            "Does the explanation predict anything else?",
+            "Open — for the researcher: phenolab checks only the expectations listed above.",
+        ),
+        ("Is it falsifiable?", falsifiable),
+        ("Was it preregistered?", prereg),
+    ]
+
+
 def entry_report(reproduction, store) -> str:
     """The HTML text of a catalog entry's reproduction: claims, verdicts, figures, arms."""
     from phenolab.analysis.ensemble import summarize_group
@@ -450,6 +498,8 @@ def entry_report(reproduction, store) -> str:
 t_gen = ∞; a median it makes unknown is reported as a bound and judged only where the bound
 decides.</p>
 {ledger}
+<h2>Self-assessment (Jeffares &amp; van der Schaar 2025)</h2>
+{_table(checklist(reproduction))}
 <h2>Expectation history</h2><ul>{history}</ul>
 {_environment(first.env)}
 </body></html>
