@@ -57,15 +57,7 @@ class CandidateScore:
             "when": section(self.when),
             "forecast": section(self.forecast),
             "invariance": self.invariance,
-            "intervention": [
-                {
-                    "prediction": j.prediction.id,
-                    "text": j.prediction.text,
-                    "verdict": j.verdict,
-                    "evidence": j.evidence,
-                }
-                for j in self.intervention
-            ],
+            "intervention": [preds.judged_json(j) for j in self.intervention],
             "summary": self.summary,
         }
 

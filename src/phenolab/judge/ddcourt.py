@@ -40,7 +40,14 @@ from phenolab.judge.doubledescent import (
     SweepRules,
     SweepTrial,
 )
-from phenolab.judge.predictions import FAIL, INCONCLUSIVE, PASS
+from phenolab.judge.predictions import (
+    FAIL,
+    INCONCLUSIVE,
+    PASS,
+    by_condition,
+    judged_json,
+    share_verdict,
+)
 from phenolab.judge.scorecard import Score, bootstrap, log_errors, rank_correlation
 from phenolab.judge.trial import DEV, HELD_OUT
 from phenolab.run import Options, train_configs
@@ -225,16 +232,7 @@ class SweepJudged:
 
 
 def _verdict(hits: int, total: int, agree: float, what: str) -> tuple[str, str]:
-    if total < 2:
-        return INCONCLUSIVE, f"{hits} of {total} {what}: too few to judge"
-    return (PASS if hits / total >= agree else FAIL), f"{hits} of {total} {what}"
-
-
-def _by_condition(sweeps: Sequence[Sweep]) -> dict[str, list[Sweep]]:
-    by: dict[str, list[Sweep]] = {}
-    for s in sweeps:
-        by.setdefault(s.condition, []).append(s)
-    return by
+    return share_verdict(hits, total - hits, agree, what)
 
 
 def _has(sweeps: Sequence[Sweep], cand: str) -> bool:
@@ -243,7 +241,7 @@ def _has(sweeps: Sequence[Sweep], cand: str) -> bool:
 
 def judge_predictions(trial: SweepTrial, sweeps: Sequence[Sweep]) -> list[SweepJudged]:
     r = trial.rules
-    by = _by_condition(sweeps)
+    by = by_condition(sweeps)
     out = []
     for pred in PREDICTIONS:
         if not all(_has(sweeps, c) for c in pred.candidates[:1]):
@@ -485,15 +483,7 @@ class SweepScore:
                 "log_ratio": w["log_ratio"].json(),
                 "whether": w["whether"],
             },
-            "intervention": [
-                {
-                    "prediction": j.prediction.id,
-                    "text": j.prediction.text,
-                    "verdict": j.verdict,
-                    "evidence": j.evidence,
-                }
-                for j in self.intervention
-            ],
+            "intervention": [judged_json(j) for j in self.intervention],
             "summary": self.summary,
         }
 

@@ -20,7 +20,7 @@ from phenolab.judge.ddcourt import (  # noqa: E402
     never,
     sweep_key,
 )
-from phenolab.judge.report import _ratio, interval  # noqa: E402
+from phenolab.judge.report import _ratio, closing_sections, interval  # noqa: E402
 from phenolab.judge.scorecard import rank_correlation  # noqa: E402
 from phenolab.judge.trial import HELD_OUT  # noqa: E402
 from phenolab.report.html import STYLE, _grid, _png_tag  # noqa: E402
@@ -191,21 +191,6 @@ def dd_report(card: SweepScorecard) -> str:
         )
         + "</ul>",
         _png_tag(where_figure(card), "telling where"),
-        "<h2>Predictions (written before the first trial run)</h2>",
-        _grid(
-            ["prediction", "candidates", "verdict", "evidence"],
-            [
-                [j.prediction.text, ", ".join(j.prediction.candidates), j.verdict, j.evidence]
-                for j in card.judged
-            ],
-        ),
-        "<h2>The self-assessment questions</h2>",
+        *closing_sections(card, "Predictions (written before the first trial run)", questions),
     ]
-    for s in card.scores:
-        parts.append(
-            f"<h3>{html.escape(s.candidate.id)} — {html.escape(s.candidate.explanation)}</h3>"
-            f"<ul>{questions(card, s)}</ul>"
-        )
-    seconds = ", ".join(f"{k} {v:.0f}" for k, v in card.seconds.items())
-    parts.append(f"<p class='muted'>seconds: {seconds}</p>")
     return "\n".join(parts)

@@ -91,7 +91,8 @@ PREDICTIONS = (
 )
 
 
-def _verdict(hits: int, misses: int, agree: float, what: str) -> tuple[str, str]:
+def share_verdict(hits: int, misses: int, agree: float, what: str) -> tuple[str, str]:
+    """PASS when at least `agree` of the cases agree, FAIL below; INCONCLUSIVE under 2 cases."""
     n = hits + misses
     if n < 2:
         return INCONCLUSIVE, f"{hits} of {n} {what}: too few to judge"
@@ -195,17 +196,17 @@ def judge_all(
     """Every prediction's verdict. `rescaled`: per base run, (test accuracy before, after the
     ReLU rescaling, {candidate: relative change}) from the invariance test."""
     agree = trial.rules.agree
-    by = _by_condition(curves)
+    by = by_condition(curves)
     base = by.get("base", [])
     out = []
     for pred in PREDICTIONS:
         if pred.id in ("norm-held", "transfer"):
             runs = follow_ups.get(pred.id, [])
-            verdict, evidence = _verdict(*comprehension(runs), agree, "seeds comprehend")
+            verdict, evidence = share_verdict(*comprehension(runs), agree, "seeds comprehend")
             if runs:
                 evidence += f" (t_gen/t_fit {_ratios(runs)})"
         elif pred.id == "fourier-ablation":
-            verdict, evidence = _verdict(
+            verdict, evidence = share_verdict(
                 *fourier_ablation(store, base), agree, "generalized base runs agree"
             )
         elif pred.id == "lazier-later":
@@ -219,7 +220,7 @@ def judge_all(
                 for count in pred.candidates
                 if change.get(count, 0.0) > 0.05
             ]
-            verdict, evidence = _verdict(
+            verdict, evidence = share_verdict(
                 sum(moved),
                 len(moved) - sum(moved),
                 agree,
@@ -231,11 +232,22 @@ def judge_all(
     return out
 
 
-def _by_condition(curves: list[RunCurves]) -> dict[str, list[RunCurves]]:
-    by: dict[str, list[RunCurves]] = {}
-    for c in curves:
+def by_condition(items):
+    """Runs (or sweeps) grouped by their `.condition`, in order."""
+    by: dict = {}
+    for c in items:
         by.setdefault(c.condition, []).append(c)
     return by
+
+
+def judged_json(j) -> dict:
+    """A judged prediction (either trial's) as JSON."""
+    return {
+        "prediction": j.prediction.id,
+        "text": j.prediction.text,
+        "verdict": j.verdict,
+        "evidence": j.evidence,
+    }
 
 
 def censored_t_gen(c: RunCurves, factor: float) -> float:

@@ -209,7 +209,16 @@ def judge_report(card: Scorecard) -> str:
                 for how in TRANSFORMS
             ],
         ),
-        "<h2>Predictions under intervention</h2>",
+        *closing_sections(card, "Predictions under intervention", questions),
+    ]
+    return "\n".join(parts)
+
+
+def closing_sections(card, predictions_title: str, answers) -> list[str]:
+    """The end of either trial's report: the predictions' verdicts, each candidate's answers to
+    the self-assessment questions (`answers(card, score)` → <li> items), the seconds."""
+    parts = [
+        f"<h2>{html.escape(predictions_title)}</h2>",
         _grid(
             ["prediction", "candidates", "verdict", "evidence"],
             [
@@ -222,8 +231,8 @@ def judge_report(card: Scorecard) -> str:
     for s in card.scores:
         parts.append(
             f"<h3>{html.escape(s.candidate.id)} — {html.escape(s.candidate.explanation)}"
-            f"</h3><ul>{questions(card, s)}</ul>"
+            f"</h3><ul>{answers(card, s)}</ul>"
         )
     seconds = ", ".join(f"{k} {v:.0f}" for k, v in card.seconds.items())
     parts.append(f"<p class='muted'>seconds: {seconds}</p>")
-    return "\n".join(parts)
+    return parts

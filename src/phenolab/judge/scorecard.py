@@ -75,14 +75,6 @@ def bootstrap(
     return float(value), float(lo), float(hi)
 
 
-def _by_condition(curves: Sequence[RunCurves], split: str | None, conditions) -> dict:
-    out: dict[str, list[RunCurves]] = {}
-    for c in curves:
-        if split is None or conditions[c.condition] == split:
-            out.setdefault(c.condition, []).append(c)
-    return out
-
-
 # --- tracking ---------------------------------------------------------------------------------
 
 
