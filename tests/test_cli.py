@@ -185,8 +185,20 @@ def _cli(store: str) -> list[str]:
 
 
 def _start(cmd: list[str]) -> subprocess.Popen:
+    """The command in a child process that takes Ctrl-C as a terminal's process does: a test
+    run started in the background (CI, `cmd &`) inherits SIGINT ignored, and Python then never
+    raises KeyboardInterrupt, so the child gets SIGINT's default disposition back first."""
+    import signal
+
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def _wait_for(proc: subprocess.Popen, store: str, query: str):
