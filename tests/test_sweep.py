@@ -321,3 +321,19 @@ def test_diagram_of_a_stored_sweep(tmp_path, capsys):
     assert code == 2 and "none of the sweep's 4 runs is finished" in err and err.count("\n") == 1
     code = main(["diagram", "--grid", "width=8,9", "--grid", "wd=3,4", "--grid", "lr=1,2"])
     assert code == 2 and "name the axes with --diagram X,Y" in capsys.readouterr().err
+
+
+def test_the_example_sweep_file_is_the_readmes_300_run_diagram():
+    from pathlib import Path
+
+    from phenolab.cli import build_parser
+    from phenolab.cli.sweep import sweep_of
+
+    path = Path(__file__).parent.parent / "examples" / "sweeps" / "frac-wd.toml"
+    if not path.exists():
+        pytest.skip("no examples beside the tests")
+    sweep = sweep_of(build_parser().parse_args(["sweep", "--file", str(path)]))
+    configs = sweep.configs()
+    assert len(configs) == 300 and len({c.run_id() for c in configs}) == 300
+    assert sweep.axes == ("frac", "wd")
+    assert len(ensemble_groups(configs)) == 1  # frac and wd vary between ensemble members
