@@ -32,6 +32,11 @@ def add_parser(sub) -> None:
         help="each published number beside the canonical variant's measured value in the store"
         " (reproduced / not reproduced / not run, with the command that runs it)",
     )
+    catalog.add_argument(
+        "--markdown",
+        action="store_true",
+        help="with --fidelity: the table as Markdown (the README's fidelity table)",
+    )
     shared.add_json(catalog)
     shared.add_store(catalog)
 
@@ -79,6 +84,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         return _show(entry_of(args.entry_id), args)
     if args.action is not None:
         raise ConfigError(f"catalog: unknown action {args.action!r} (valid: show)")
+    if args.markdown and not args.fidelity:
+        raise ConfigError("catalog: --markdown goes with --fidelity")
     store = Store(args.store)
     if args.fidelity:
         return _fidelity(store, args)
@@ -184,11 +191,14 @@ def _same_file(a: str | None, b: str | None) -> bool:
 
 
 def _fidelity(store: Store, args: argparse.Namespace) -> int:
-    from phenolab.catalog.fidelity import fidelity_rows
+    from phenolab.catalog.fidelity import fidelity_rows, markdown
 
     rows = fidelity_rows(store)
     if args.json:
         print(json.dumps([r.as_dict() for r in rows]))
+        return 0
+    if args.markdown:
+        print(markdown(rows))
         return 0
     for r in rows:
         p = r.published
