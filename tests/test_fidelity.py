@@ -36,9 +36,11 @@ def test_the_probe_command_trains_exactly_the_probe_configs():
     assert [c.run_id() for c in configs] == [c.run_id() for c in expected]
 
 
-def store_run(store: Store, config, curve: list[tuple[int, float]], seconds=100.0, gpu="H100"):
+def store_run(
+    store: Store, config, curve: list[tuple[int, float]], seconds=100.0, gpu="H100", env=None
+):
     rid = config.run_id()
-    store.create_run(rid, config.to_json(), {"device": "cuda", "gpu": gpu})
+    store.create_run(rid, config.to_json(), env or {"device": "cuda", "gpu": gpu})
     for step, acc in curve:
         store.append_metrics(step, {rid: {"test/acc": acc}})
     store.set_status(rid, "finished", seconds=seconds)
@@ -71,6 +73,19 @@ def test_probe_runs_measure_the_first_crossing_with_median_and_range(tmp_path):
     assert row.t_gen == 920
     assert row.variant == "canonical cut at 2,000 steps"
     assert "900 [700–1,300]" in markdown([row])
+
+
+def test_members_of_one_shard_share_its_seconds_and_the_cpu_is_named(tmp_path):
+    store = Store(tmp_path / "s.db")
+    arm = next(a for a in get(MA.entry).arms if a.name == "grokfast-ma")
+    # seeds 0 and 1 trained together in one shard of 880 s, seed 2 alone in another of 540 s
+    for seed, (members, seconds) in enumerate(((2, 880.0), (2, 880.0), (1, 540.0))):
+        env = {"device": "cpu", "layout": {"members": members, "cpu": "AMD EPYC"}}
+        config = arm.config.replace(steps=2000, seed=seed)
+        store_run(store, config, curve_first_at(800), seconds=seconds, env=env)
+    row = fidelity_rows(store)[0]
+    assert row.seconds == pytest.approx(880 + 540)
+    assert row.device == "AMD EPYC CPU"
 
 
 def test_not_reproduced_and_censored_medians(tmp_path):

@@ -118,7 +118,9 @@ class Row:
     high: float | None = None
     seeds: int = 0
     device: str = ""
-    seconds: float | None = None  # training time, all seeds of all arms
+    # training seconds of all seeds of all arms: each shard's wall time once (members trained
+    # together in one ensemble share it), summed over shards however they ran side by side
+    seconds: float | None = None
     variant: str = ""  # canonical, or the probe (steps cut)
     commands: tuple[str, ...] = ()
     # phenolab's sustained t_gen (TAU) of the same runs, median or its lower bound (one-arm rows
@@ -220,11 +222,19 @@ def _median(
 
 
 def _device(records) -> str:
+    """The GPU's name, or the CPU's model on CPU (as the run recorded it)."""
     names = set()
     for r in records:
         env = r.env or {}
-        names.add(env.get("gpu") or env.get("cpu") or env.get("device", "?"))
+        cpu = (env.get("layout") or {}).get("cpu")
+        names.add(env.get("gpu") or (cpu and f"{cpu} CPU") or env.get("device", "?"))
     return ", ".join(sorted(names))
+
+
+def _shard_seconds(record) -> float:
+    """The run's share of its shard's wall time (the members of one ensemble train together)."""
+    members = ((record.env or {}).get("layout") or {}).get("members") or 1
+    return (record.seconds or 0.0) / members
 
 
 def _status(p: Published, median: float | None, lower: float | None) -> str:
@@ -308,7 +318,7 @@ def fidelity_rows(store=None) -> list[Row]:
                 high,
                 seeds,
                 _device(all_records),
-                sum(r.seconds or 0.0 for r in all_records),
+                sum(_shard_seconds(r) for r in all_records),
                 " / ".join(sorted(set(variants))),
                 cmds,
                 t_gen,
@@ -322,7 +332,7 @@ def markdown(rows: list[Row]) -> str:
     """The table as Markdown (README), commands of the rows not run below it."""
     lines = [
         "| entry | published (source) | measured: median [range] | t_gen (≥ 0.99 to the end) "
-        "| seeds | device | seconds | status |",
+        "| seeds | device | training s (shards summed) | status |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

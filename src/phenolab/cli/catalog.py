@@ -213,7 +213,7 @@ def _fidelity(store: Store, args: argparse.Namespace) -> int:
         seconds = f"{r.seconds:,.0f} s" if r.seconds is not None else "? s"
         print(
             f"  measured {r.measured_text()} over {r.seeds} seed(s), {r.variant}, on {r.device},"
-            f" {seconds}: {r.status.upper()}"
+            f" {seconds} of training (shards summed): {r.status.upper()}"
         )
         if r.t_gen is not None or r.t_gen_lower is not None:
             print(f"  phenolab's t_gen (test acc ≥ 0.99 to the end), same runs: {r.t_gen_text()}")
