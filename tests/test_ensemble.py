@@ -183,6 +183,36 @@ def test_shards_split_by_memory_and_by_request(monkeypatch):
     assert plan.max_members == 2 and len(plan.shards) == 5
 
 
+def test_cpu_shards_never_pad_a_member_to_another_ones_larger_data(monkeypatch):
+    """A frac sweep on CPU: one shard per fraction (largest first), split further only to fit or
+    to feed the workers; on a GPU the ensemble stays whole."""
+    configs = [RunConfig().replace(frac=f, wd=w) for f in (0.2, 0.5) for w in (0.1, 1, 10)]
+    plan = plan_shards(configs, torch.device("cpu"), min_shards=2)
+    assert [[c.task.frac for c in s] for s in plan.shards] == [[0.5] * 3, [0.2] * 3]
+    plan = plan_shards(configs, torch.device("cpu"), min_shards=4)
+    assert [[c.task.frac for c in s] for s in plan.shards] == [[0.5] * 2, [0.5], [0.2] * 2, [0.2]]
+    assert sorted(c.run_id() for s in plan.shards for c in s) == sorted(c.run_id() for c in configs)
+    assert plan_shards(configs, torch.device("cpu"), max_members=2).shards == [
+        configs[3:5],
+        configs[5:],
+        configs[:2],
+        configs[2:3],
+    ]
+    # more sizes than twice the shards: sorted by size, cut into twice the shards
+    many = [RunConfig().replace(frac=f / 20) for f in range(1, 11)]
+    cut = plan_shards(many, torch.device("cpu"), min_shards=2).shards
+    assert [[round(c.task.frac * 20) for c in s] for s in cut] == [
+        [10, 9, 8],
+        [7, 6, 5],
+        [4, 3],
+        [2, 1],
+    ]
+    seeds = [RunConfig().replace(seed=s) for s in range(6)]  # one data size: as before
+    assert plan_shards(seeds, torch.device("cpu"), min_shards=2).shards == [seeds[:3], seeds[3:]]
+    monkeypatch.setattr(shards_module, "free_bytes", lambda device: 2**34)
+    assert plan_shards(configs, torch.device("cuda")).shards == [configs]
+
+
 def test_shards_in_worker_processes_match_in_process(tmp_path):
     base = RunConfig().replace(**TINY).replace(steps=60, eval_every=20)
     configs = [base.replace(seed=s) for s in range(3)]

@@ -65,6 +65,13 @@ class ShardPlan:
     free_bytes: int
 
 
+def data_size(cfg: RunConfig) -> tuple:
+    """The fields that size a member's training and test sets. Members of one ensemble that
+    differ in them are padded to the largest sets (tasks' `pad_members`) and pay for its rows."""
+    t = cfg.task
+    return (t.frac, t.n_train, t.n_test, t.n_val)
+
+
 def plan_shards(
     configs: list[RunConfig],
     device: torch.device,
@@ -72,7 +79,15 @@ def plan_shards(
     min_shards: int = 1,
 ) -> ShardPlan:
     """Split `configs` into the fewest near-equal shards (at least `min_shards`) that each fit
-    in memory and hold at most `max_members`."""
+    in memory and hold at most `max_members`.
+
+    On a CPU, where a step costs in proportion to its rows, members whose data sizes differ
+    (a sweep over the train fraction) go to different shards, so that none is padded to another
+    member's larger set (a frac sweep's step then costs about the mean fraction's rows, not the
+    largest's), up to twice as many shards as otherwise (each shard starts a worker process):
+    with more sizes than that, members sorted by size are cut into twice the shards. The shards
+    with the largest sets come first, so that the workers finish together. On a GPU the
+    ensemble stays whole (one shard per GPU with as many members as fit)."""
     per_member = max(bytes_per_member(c) for c in configs)
     free = free_bytes(device)
     if per_member > free:  # refuse before allocating anything, rather than swap or crash
@@ -90,10 +105,27 @@ def plan_shards(
     fit = max(1, int(free * MEMORY_FRACTION // per_member))
     if max_members is not None:
         fit = min(fit, max_members)
-    n_shards = min(len(configs), max(min_shards, math.ceil(len(configs) / fit)))
-    base, extra = divmod(len(configs), n_shards)
-    bounds = [0]
-    for i in range(n_shards):
-        bounds.append(bounds[-1] + base + (i < extra))
-    shards = [configs[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    n = min(len(configs), max(min_shards, math.ceil(len(configs) / fit)))
+    sizes = sorted({data_size(c) for c in configs}, reverse=True)
+    if device.type != "cpu" or len(sizes) == 1:
+        shards = _cut(configs, n)
+    elif len(sizes) <= 2 * n:  # a shard per data size, cut further to fit or feed the workers
+        blocks = [[c for c in configs if data_size(c) == size] for size in sizes]
+        counts = [math.ceil(len(b) / fit) for b in blocks]
+        while sum(counts) < n:
+            i = max(range(len(blocks)), key=lambda j: len(blocks[j]) / counts[j])
+            counts[i] += 1
+        shards = [s for block, k in zip(blocks, counts, strict=True) for s in _cut(block, k)]
+    else:  # many sizes: at most twice the shards (a worker process starts for each)
+        by_size = sorted(configs, key=data_size, reverse=True)
+        shards = _cut(by_size, 2 * n)
     return ShardPlan(shards, fit, per_member, free)
+
+
+def _cut(configs: list[RunConfig], n: int) -> list[list[RunConfig]]:
+    """`configs` in `n` near-equal contiguous parts, the larger ones first."""
+    base, extra = divmod(len(configs), n)
+    bounds = [0]
+    for i in range(n):
+        bounds.append(bounds[-1] + base + (i < extra))
+    return [configs[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
