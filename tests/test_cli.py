@@ -286,6 +286,60 @@ def test_a_run_is_trained_by_one_process_and_a_killed_one_resumes(tmp_path):
     assert f"from step {step:,}" in err
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _gone(pid: int) -> bool:
+    """Exited (or a zombie nobody reaped yet: it trains no more)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
+def test_workers_of_a_killed_command_checkpoint_and_stop(tmp_path):
+    """`kill -9` of a command training shards in worker processes: the workers notice that
+    their parent is gone, checkpoint and stop (they do not train on for nobody), and the same
+    command resumes both runs. Waits on the store and on the processes, not on a clock (the
+    600 s bound only ends a test that would otherwise hang)."""
+    import signal
+    import time
+
+    store = str(tmp_path / "runs.db")
+    cmd = [*_cli(store), "--seeds", "2", "--workers", "2"]
+    first = _start(cmd)
+    _wait_for(first, store, "SELECT COUNT(DISTINCT run_id) = 2 FROM checkpoints")
+    workers = [p for p in _children(first.pid) if p != first.pid]
+    assert len(workers) >= 2
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+    deadline = time.monotonic() + 600
+    while not all(_gone(p) for p in workers):
+        assert time.monotonic() < deadline, "the workers of a killed command kept training"
+        time.sleep(0.2)
+    with sqlite3.connect(store) as db:
+        statuses = [s for (s,) in db.execute("SELECT status FROM runs")]
+        steps = [s for (s,) in db.execute("SELECT step FROM checkpoints")]
+    assert statuses == ["interrupted"] * 2 and all(s > 0 for s in steps)
+    again = _start(cmd)
+    _wait_for(again, store, f"SELECT MIN(step) > {max(steps)} FROM checkpoints")
+    err = _interrupt(again)
+    assert "resuming" in err
+
+
 # -- one parser per command; shared options declared once ----------------------------------------
 
 # A command line of every command, with the flags users have today, and what each must parse to.

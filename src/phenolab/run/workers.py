@@ -5,7 +5,11 @@ progress and reads the results back from it."""
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
+import signal
+import threading
+import time
 from collections.abc import Callable
 
 import torch
@@ -17,6 +21,7 @@ from phenolab.run.result import RunInterrupted
 from phenolab.store import Store
 
 POLL_SECONDS = 0.5
+ORPHAN_POLL_SECONDS = 1.0
 
 
 def train_in_processes(
@@ -30,8 +35,9 @@ def train_in_processes(
 ) -> dict[str, tuple[int | None, bool]]:
     """Train every shard in at most `workers` processes at once; {run id: (resumed_from,
     cached)}. `poll` is called with the run ids of the shards training now, every
-    POLL_SECONDS. Ctrl-C reaches the workers too: each checkpoints and stops, then
-    RunInterrupted."""
+    POLL_SECONDS. Ctrl-C reaches the workers too (and SIGTERM from here, when only this process
+    got it): each checkpoints and stops, then RunInterrupted. A worker whose parent is killed
+    checkpoints and stops by itself (`_stop_when_orphaned`)."""
     ctx = mp.get_context("spawn")
     results: mp.Queue = ctx.Queue()
     todo = list(enumerate(shards))
@@ -57,7 +63,11 @@ def train_in_processes(
                         outcome[i] = ("error", f"worker exited with code {proc.exitcode}")
             poll([c.run_id() for i in running for c in shards[i][0]])
     except KeyboardInterrupt:
-        interrupted = True  # workers got the same Ctrl-C: they checkpoint and stop
+        # A terminal's Ctrl-C reached the workers too; a SIGINT sent to this process alone
+        # (`kill -INT`) did not: SIGTERM tells them the same (checkpoint and stop), once.
+        interrupted = True
+        for proc in running.values():
+            proc.terminate()
         for proc in running.values():
             proc.join()
     mistakes = [p for s, p in outcome.values() if s == "user-error"]
@@ -75,9 +85,20 @@ def train_in_processes(
     }
 
 
+def _stop_when_orphaned(parent: int) -> None:
+    """The command that started this worker is gone (killed, or its terminal closed): stop as
+    on SIGTERM — finish the step, checkpoint, exit — rather than train on for nobody. The runs
+    read interrupted and the same command resumes them."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_POLL_SECONDS)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _worker(index, config_json, layout, store_path, device, threads, options, results):
     from phenolab.run.ensemble import train_ensemble
 
+    watch = threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True)
+    watch.start()
     torch.set_num_threads(threads)
     try:
         configs = [from_json(c) for c in config_json]
