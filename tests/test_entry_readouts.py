@@ -1,4 +1,89 @@
-"""INVENTORY"""
+"""Every built-in catalog entry's read-outs on constructed outcomes, in both directions (issue 16
+item 7): for each entry an outcome built by hand — finished runs of the entry's own arm configs
+with the events, curves or analysis values given, no training — on which every expectation
+PASSes, and per expectation a minimal change (one or two arms) on which it FAILs; where a
+read-out can be undecided, an outcome on which it is INCONCLUSIVE. The verdicts come from the
+entries' own code through `reproduce.judge`, the function `phenolab reproduce` calls; one test
+writes runs into a Store and runs `phenolab reproduce` itself, which trains nothing.
+`test_every_built_in_expectation_is_tested_in_both_directions` fails for an entry or an
+expectation without its case here.
+
+Inventory (2026-12-07), entry: expectations — what tested them before this file ("some
+verdict": only tests/test_catalog.py::test_every_shipped_entry_is_complete_and_its_configs_are_
+valid, which checks that a verdict comes back). Every expectation listed now has a PASS and a
+FAIL case here, except the two entries marked "both directions elsewhere" (ELSEWHERE below).
+
+ainsworth2023-rebasin: naive-barrier, matching-removes-barrier, wider-matches-better
+    — test_lmc_entries.py: an end-to-end smoke run (PASS or FAIL, either) and INCONCLUSIVE
+    without the analysis; no directed PASS or FAIL.
+barak2022-sparse-parity: learns, long-plateau, late-drop, abrupt-drop, hidden-before-drop,
+    hidden-rises — test_parity.py: the measures' values on one constructed curve (on which
+    late-drop would FAIL); no verdicts.
+belkin2019-minnorm: peak-at-threshold, second-descent, interpolation-beats-classical
+    — test_doubledescent_entries.py: the first two PASS and FAIL; the third only its value on
+    a passing curve; all INCONCLUSIVE without the curve.
+chughtai2023-groups: s5-generalizes, d59-generalizes, s5-late, d59-late, d59-few-irreps
+    — test_groups.py: delay_ratio and irrep_key_fraction values; no verdicts.
+curth2023-uturn: peff-falls-past-threshold, error-follows-peff, no-second-descent-against-peff
+    — test_doubledescent_entries.py: all PASS; FAIL for the first and the third only.
+frankle2019-lenet: better-than-dense-to-21%, match-to-3.6%, match-to-2%-mnist1d, learn-faster,
+    reinit-degrades-earlier, random-mask-collapses — both directions elsewhere
+    (test_imp.py: all PASS on the published pattern, all FAIL on its opposite).
+frankle2020-lmc: lenet-stable-at-init, stable-early — test_lmc_entries.py: smoke run and
+    INCONCLUSIVE without the analysis; no directed PASS or FAIL.
+frankle2020-rewind: rewind-k-matches-to-16.8%, late-rewinding-beats-init,
+    random-pruning-fails-earlier — test_imp.py: all PASS, late-rewinding INCONCLUSIVE; no FAIL.
+furuta2024-transfer: source-groks, transfers-to-linear, not-to-polynomial — some verdict.
+huang2024-phase-diagram: critical-fraction-falls, memorization-only-below, capacity-grows,
+    delay-shrinks-with-data — test_phase_entries.py: critical-fraction-falls PASS and
+    INCONCLUSIVE, memorization-only-below FAIL, delay-shrinks PASS, capacity-grows a value.
+jeffares2025-primes: tracks-test-accuracy, just-the-norm — some verdict.
+jeffares2025-primes-dd: tracks-test-error — test_fidelity.py: PASS only.
+lee2024-grokfast (TOML): published-speedup, speedup-same-decay, speedup-same-step,
+    first-95-ma, first-95-ema — test_prereg.py: the vocabulary's t_gen_ratio and
+    first_steps_to PASS and FAIL on a generic outcome, not this file's expectations.
+liu2023-norm-constraint: baseline-groks, 0.8-no-delay, goldilocks-no-delay — some verdict.
+liu2023-omnigrok: later-with-large-init, goldilocks-norm, memorizes-first
+    — test_catalog_init_and_data.py: goldilocks_distance's value; no verdicts.
+liu2023-omnigrok-images: {digits,mnist1d}-large-init-generalizes-late,
+    {digits,mnist1d}-standard-init-no-delay, {digits,mnist1d}-norm-falls-as-test-rises
+    — some verdict.
+minegishi2024-tickets: ticket-sooner, delay-shrinks, not-the-norm, not-the-sparsity,
+    groks-without-decay — some verdict.
+nakkiran2021-epoch-wise: rise, second-descent, peak-at-interpolation
+    — test_deep_double_descent.py: all PASS, INCONCLUSIVE without curves; no FAIL.
+nakkiran2021-model-wise: peak, peak-at-threshold, second-descent, wide-matches-narrow
+    — test_deep_double_descent.py: all PASS; peak FAIL, second-descent INCONCLUSIVE.
+nakkiran2021-ridge: tuned-monotone, min-norm-peaks — both directions elsewhere
+    (test_doubledescent_entries.py::test_nakkiran_measures).
+nakkiran2021-sample-wise: more-data-hurts, hurts-at-threshold — some verdict.
+nanda2023-addition: groks, phases-in-order, excluded-rises, train-stays-fit, restricted-leads,
+    norm-drops-in-cleanup, sparsity-before-gen, few-frequencies, logits-in-key-frequencies
+    — test_nanda2023.py: the per-seed measures' values; no verdicts.
+power2022-data-fraction: steep-rise, monotone, enough-data-generalizes — some verdict.
+power2022-operations: rank-agreement, easiest-before-hardest — test_power_operations.py:
+    easiest-before-hardest FAIL, rank-agreement INCONCLUSIVE, both read-outs' values.
+power2022-weight-decay: decay-generalizes, no-decay-much-later — some verdict.
+prieto2025-stablemax: softmax-collapses, softmax-no-grokking, stablemax-groks, orthograd-fast
+    — some verdict.
+schaeffer2023-metrics (TOML): logprob-wider, brier-wider — some verdict (the vocabulary's
+    width_ratio was tested nowhere).
+tian2025-li2: above-boundary-generalizes, below-boundary-memorizes, lazy-output-moves-more,
+    lazy-hidden-near-init — test_catalog_init_and_data.py: the read-outs' values; no verdicts.
+tveit2025-muon (TOML): muon-sooner, muon-groks — test_prereg.py: share_generalized PASS and
+    FAIL on a generic outcome; steps_to_ratio tested nowhere.
+varma2023-ungrokking: parent-grokked, ungrokks, keeps-train, above-dcrit-stays,
+    monotone-in-size, semi-grokking — test_phase_entries.py: all PASS; FAIL for
+    above-dcrit-stays and monotone-in-size only.
+xu2025-groktransfer: sooner-than-scratch, no-delay, surpasses-weak, not-the-low-rank
+    — some verdict.
+
+No read-out was found that cannot FAIL or cannot PASS. One is conservative: a median t_gen
+(or steps-to) over seeds of which a minority never generalized is reported as a lower bound
+although the median is then known exactly (the censored seeds all lie above the budget), so an
+expectation "median ≤ x" or a ratio with such a numerator is INCONCLUSIVE where PASS or FAIL
+is decided (readouts.median_t_gen, _censored_median).
+"""
 
 from __future__ import annotations
 
@@ -986,6 +1071,56 @@ ELSEWHERE = {
     "pattern_and_its_opposite",
     "nakkiran2021-ridge": "tests/test_doubledescent_entries.py::test_nakkiran_measures",
 }
+
+# -- through the store: the path `phenolab reproduce` takes ---------------------------------------
+
+
+def store_finished(store, config: RunConfig, curves: dict) -> None:
+    """Write a finished run of `config` with the given curves {name: (steps, values)} into
+    `store`, as training would leave it (its events are then computed from its accuracy
+    curves when it is read back): `phenolab reproduce` finds it and trains nothing."""
+    store.create_run(config.run_id(), config.to_json(), {})
+    by_step: dict[int, dict[str, float]] = {}
+    for name, (steps, values) in curves.items():
+        for step, value in zip(steps, values, strict=True):
+            by_step.setdefault(step, {})[name] = value
+    for step, row in sorted(by_step.items()):
+        store.append_metrics(step, {config.run_id(): row})
+    store.set_status(config.run_id(), "finished", seconds=0.0)
+
+
+@pytest.mark.parametrize("muon_reaches, verdict", [(300, "PASS"), (550, "FAIL")])
+def test_reproduce_judges_stored_runs_it_did_not_train(
+    tmp_path, monkeypatch, capsys, muon_reaches, verdict
+):
+    """tveit2025-muon through `phenolab reproduce`: runs written into the store with AdamW
+    reaching 0.95 at step 600 and Muon at 300 (2×: PASS) or 550 (1.09×: FAIL); nothing is
+    trained (a config left to train would fail the test)."""
+    import json
+
+    import phenolab.run.execute
+    from phenolab.cli import main
+    from phenolab.store import Store
+
+    def no_training(configs):
+        raise AssertionError(f"would train {len(configs)} runs")
+
+    monkeypatch.setattr(phenolab.run.execute, "ensemble_groups", no_training)
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        for arm, configs in arm_configs(get("tveit2025-muon"), True, 3).items():
+            for config in configs:
+                store_finished(
+                    store, config, reaching(600 if arm == "adamw" else muon_reaches, 3000, 25)
+                )
+    code = main(
+        ["reproduce", "tveit2025-muon", "--quick", "--no-report", "--store", str(path), "--json"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    got = {v["expectation"]: v["verdict"] for v in json.loads(out)["verdicts"]}
+    assert got == {"muon-sooner": verdict, "muon-groks": "PASS"}
+
 
 # -- the tests -----------------------------------------------------------------------------------
 
