@@ -126,7 +126,7 @@ def finished(
     training. The phase defaults to grokking when it generalized, memorization when it only
     fitted, confusion when it did not even fit; the final test accuracy to 1.0 / 0.01."""
     if phase is None:
-        phase = "confusion" if t_fit is None else "grokking" if t_gen else "memorization"
+        phase = "confusion" if t_fit is None else "memorization" if t_gen is None else "grokking"
     test = test if test is not None else 1.0 if t_gen is not None else 0.01
     both = t_fit is not None and t_gen is not None
     events = Events(
@@ -145,6 +145,7 @@ def finished(
 def _per_seed(spec, seeds: int) -> list[dict]:
     """An arm's spec, one dict of `finished` arguments per seed: a dict (every seed alike) or a
     list with one t_gen (None: never) or dict per seed."""
+    assert spec is not None, "an arm without a spec (and no default)"
     if isinstance(spec, dict):
         return [spec] * seeds
     assert len(spec) == seeds, spec
@@ -251,6 +252,9 @@ case(
             "first-95-ma": {"grokfast-ma": grok(1200, 10000)},
             "first-95-ema": {"grokfast-ema": grok(1400, 10000)},
         },
+        inconclusive={
+            "published-speedup": {"baseline": grok(None, 10000), "grokfast-ma": grok(None, 10000)}
+        },
     )
 )
 
@@ -302,6 +306,7 @@ case(
             "monotone": {"frac=0.4": [400] * 3},  # more data, later
             "enough-data-generalizes": {"frac=0.5": [500, 500, None]},
         },
+        inconclusive={"steep-rise": {"frac=0.3": [None] * 3, "frac=0.5": [None] * 3}},
     )
 )
 
@@ -442,7 +447,10 @@ case(
             "not-the-sparsity": {"random": [300] * 3},
             "groks-without-decay": {"ticket-wd0": [500, None, None]},
         },
-        inconclusive={"delay-shrinks": {"dense": {"t_gen": None, "t_fit": None}}},
+        inconclusive={
+            "delay-shrinks": {"dense": {"t_gen": None, "t_fit": None}},
+            "ticket-sooner": {"dense": [None] * 3, "ticket": [None] * 3},
+        },
     )
 )
 
@@ -460,6 +468,10 @@ case(
             "no-delay": {"groktransfer": {"t_gen": 250, "t_fit": 100}},  # 2.5 × t_fit
             "surpasses-weak": {"weak": {"test": 0.95}},
             "not-the-low-rank": {"low-rank": [300] * 3},
+        },
+        inconclusive={
+            "sooner-than-scratch": {"scratch": [None] * 3, "groktransfer": {"t_fit": 100}},
+            "no-delay": {"groktransfer": {"t_fit": None}},  # never fitted: no ratio
         },
     )
 )
@@ -485,7 +497,12 @@ case(
                 "alpha=4": [_norm(500, 160.0, 10.0)] * 2 + [_norm(500, 160, 10, "comprehension")]
             },
         },
-        inconclusive={"goldilocks-norm": {"alpha=1": {"t_gen": 100}}},  # no norm recorded
+        inconclusive={
+            "goldilocks-norm": {"alpha=1": {"t_gen": 100}},  # no norm recorded
+            "later-with-large-init": dict.fromkeys(
+                ("alpha=1", "alpha=4"), {"curves": {"norm/total": ([0, 8000], [40.0, 10.0])}}
+            ),
+        },
     )
 )
 
@@ -619,11 +636,13 @@ case(
             "capacity-grows": _huang({(_WIDE, 0.1): HUANG_CONFUSED}),
             "delay-shrinks-with-data": _huang({(_WIDE, 0.5): HUANG_GROK}),
         },
-        # neither width generalizes anywhere on the grid
         inconclusive={
+            # neither the narrowest nor the widest width generalizes anywhere on the grid
             "critical-fraction-falls": _huang(
                 {k: MEMO for k in [(_WIDE, 0.2), (_WIDE, 0.3), (_WIDE, 0.5), (_NARROW, 0.5)]}
-            )
+            ),
+            "delay-shrinks-with-data": _huang({(_WIDE, f): MEMO for f in (0.2, 0.3, 0.5)}),
+            "memorization-only-below": dict.fromkeys(_huang({}), MEMO),  # no width generalizes
         },
         seeds=2,
     )
@@ -668,7 +687,10 @@ case(
             "hidden-before-drop": {"parity": _parity(share_end=0.1)},  # all of it after
             "hidden-rises": {"parity": _parity(share_end=0.15)},
         },
-        inconclusive={"hidden-rises": {"parity": {"t_gen": None, "curves": _parity()["curves"]}}},
+        inconclusive={
+            "hidden-rises": {"parity": {"t_gen": None, "curves": _parity()["curves"]}},
+            "long-plateau": {"parity": _parity(enter=5000)},  # never at chance: no plateau
+        },
     )
 )
 
@@ -737,7 +759,13 @@ case(
             "few-frequencies": {"addition": _nanda(key=20.0)},
             "logits-in-key-frequencies": {"addition": _nanda(key_share=0.5)},
         },
-        inconclusive={"excluded-rises": {"addition": {"t_gen": 700, "curves": {}}}},
+        inconclusive={  # no test-loss fall (no phases), or a curve not recorded
+            "excluded-rises": {"addition": {"t_gen": 700, "curves": {}}},
+            "restricted-leads": {"addition": {"t_gen": 700, "curves": {}}},
+            "norm-drops-in-cleanup": {"addition": {"t_gen": 700, "curves": {}}},
+            "sparsity-before-gen": {"addition": {"t_gen": 700, "curves": {}}},
+            "few-frequencies": {"addition": {"t_gen": 700, "curves": {}}},
+        },
     )
 )
 
@@ -774,7 +802,10 @@ case(
             "tracks-test-accuracy": {"main-job": _primes(acc_noise=True)},
             "just-the-norm": {"main-job": _primes(norm_noise=True)},
         },
-        inconclusive={"tracks-test-accuracy": {"main-job": {"t_gen": 100, "curves": {}}}},
+        inconclusive={
+            "tracks-test-accuracy": {"main-job": {"t_gen": 100, "curves": {}}},
+            "just-the-norm": {"main-job": {"t_gen": 100, "curves": {}}},
+        },
     )
 )
 
@@ -810,7 +841,10 @@ case(
             "second-descent": _width_sweep(test={80: 0.55, 104: 0.545, 135: 0.54}),
             "wide-matches-narrow": _width_sweep(test={80: 0.53, 104: 0.51, 135: 0.50}),
         },
-        inconclusive={"second-descent": _width_sweep(test={h: 0.6 - h / 1000 for h in WIDTH_TEST})},
+        inconclusive=dict.fromkeys(  # no peak to locate or descend from
+            ("peak-at-threshold", "second-descent", "wide-matches-narrow"),
+            _width_sweep(test={h: 0.6 - h / 1000 for h in WIDTH_TEST}),
+        ),
     )
 )
 
@@ -855,6 +889,9 @@ case(
             # fitted only at n = 1,000: the peak is 2.5× the threshold
             "hurts-at-threshold": _size_sweep(train={1500: 0.02, 2000: 0.02}),
         },
+        inconclusive={
+            "hurts-at-threshold": _size_sweep(test={n: 0.6 - n / 10**5 for n in SIZE_TEST})
+        },
         quick=False,  # the canonical grid: the quick one has four sizes
     )
 )
@@ -893,7 +930,10 @@ case(
             "second-descent": _epochs(fall=0.0),
             "peak-at-interpolation": _epochs(fit_epoch=320),  # fits 4× after the peak
         },
-        inconclusive={"rise": {"wide": {}}},  # the curves were not read
+        inconclusive={
+            "rise": {"wide": {}},  # the curves were not read
+            "second-descent": _epochs(rise=-0.05, fall=0.0),  # no peak to descend from
+        },
     )
 )
 
@@ -932,7 +972,10 @@ case(
                 lambda p: _schematic(p) + (1.0 if p > N else 0.0)
             ),
         },
-        inconclusive={"second-descent": {belkin2019.ARMS[N]: {"curves": {}}}},
+        inconclusive=dict.fromkeys(  # a run without its test loss
+            ("peak-at-threshold", "second-descent", "interpolation-beats-classical"),
+            {belkin2019.ARMS[N]: {"curves": {}}},
+        ),
     )
 )
 
@@ -954,6 +997,7 @@ case(
             ),
             "no-second-descent-against-peff": _closed_form(_schematic, lambda p: p),
         },
+        inconclusive={"error-follows-peff": _closed_form(_schematic)},  # p⁰ not recorded
     )
 )
 
@@ -982,7 +1026,10 @@ case(
             "lenet-stable-at-init": _lmc({0: 0.1}),  # unstable at init, stable later
             "stable-early": _lmc({400: 0.05}),
         },
-        inconclusive={"stable-early": _lmc({}) | {"k=400/a": {}}},  # the analysis did not run
+        inconclusive={  # the analysis did not run
+            "stable-early": _lmc({}) | {"k=400/a": {}},
+            "lenet-stable-at-init": _lmc({}) | {"k=0/a": {}},
+        },
     )
 )
 
@@ -1016,7 +1063,11 @@ case(
             "matching-removes-barrier": _rebasin(matched_wide=0.5, matched_narrow=0.6),
             "wider-matches-better": _rebasin(matched_narrow=0.05),
         },
-        inconclusive={"wider-matches-better": _rebasin() | {"width-S": {}}},
+        inconclusive={  # the analysis did not run
+            "wider-matches-better": _rebasin() | {"width-S": {}},
+            "naive-barrier": _rebasin() | {"width-L": {}},
+            "matching-removes-barrier": _rebasin() | {"width-L": {}},
+        },
         seeds=4,
     )
 )
