@@ -87,6 +87,7 @@ is decided (readouts.median_t_gen, _censored_median).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -152,6 +153,12 @@ def _per_seed(spec, seeds: int) -> list[dict]:
     return [s if isinstance(s, dict) else {"t_gen": s} for s in spec]
 
 
+@functools.cache
+def _arm_configs(entry_id: str, quick: bool, seeds: int) -> dict:
+    """The entry's arm configs per seed (built once: configs are immutable)."""
+    return arm_configs(get(entry_id), quick, seeds)
+
+
 @dataclass
 class Case:
     """An entry's constructed outcome on which every expectation PASSes (`base`: arm → spec,
@@ -168,7 +175,7 @@ class Case:
 
     def outcome(self, change: dict | None = None) -> dict:
         specs = {**self.base, **(change or {})}
-        arms = arm_configs(get(self.entry), self.quick, self.seeds)
+        arms = _arm_configs(self.entry, self.quick, self.seeds)
         unknown = set(specs) - set(arms)
         assert not unknown, f"{self.entry}: no arms {unknown}"
         return {
@@ -1123,7 +1130,52 @@ ELSEWHERE = {
     "nakkiran2021-ridge": "tests/test_doubledescent_entries.py::test_nakkiran_measures",
 }
 
-# -- through the store: the path `phenolab reproduce` takes ---------------------------------------
+# -- the tests -----------------------------------------------------------------------------------
+
+
+def test_every_built_in_expectation_is_tested_in_both_directions():
+    """A new entry (or expectation) needs its case here: a constructed outcome on which it
+    PASSes and a change on which it FAILs."""
+    assert set(ELSEWHERE) <= {e.id for e in all_entries()}
+    for entry in all_entries():
+        if entry.id in ELSEWHERE or entry.id in ENTRIES.origin or entry.id.startswith("test-"):
+            continue  # tested elsewhere, a plugin's or a test's own
+        assert entry.id in CASES, f"{entry.id}: no constructed outcome in this file"
+        ids = {x.id for x in entry.expectations}
+        assert set(CASES[entry.id].fails) == ids, entry.id
+
+
+@pytest.mark.parametrize("entry_id", CASES)
+def test_the_constructed_outcome_passes_every_expectation(entry_id):
+    got = verdicts(entry_id, CASES[entry_id].outcome())
+    assert got == dict.fromkeys(got, "PASS"), got
+
+
+FAILS = [(e, x) for e, c in CASES.items() for x in c.fails]
+INCONCLUSIVE = [(e, x) for e, c in CASES.items() for x in c.inconclusive]
+
+
+@pytest.mark.parametrize("entry_id, expectation", FAILS, ids=[f"{e}:{x}" for e, x in FAILS])
+def test_a_minimal_change_fails_the_expectation(entry_id, expectation):
+    c = CASES[entry_id]
+    assert verdicts(entry_id, c.outcome(c.fails[expectation]))[expectation] == "FAIL"
+
+
+@pytest.mark.parametrize(
+    "entry_id, expectation", INCONCLUSIVE, ids=[f"{e}:{x}" for e, x in INCONCLUSIVE]
+)
+def test_an_outcome_that_cannot_decide_is_inconclusive(entry_id, expectation):
+    c = CASES[entry_id]
+    verdict = judge(
+        next(x for x in get(entry_id).expectations if x.id == expectation),
+        c.outcome(c.inconclusive[expectation]),
+    )
+    assert verdict.verdict == "INCONCLUSIVE", verdict
+
+
+# -- through the store: the path `phenolab reproduce` takes --------------------------------------
+# (last in the file: once `phenolab reproduce` had run in the process, torch's tiny ops in it —
+# chughtai2023's irreps — ran ~100× slower on the loaded 2-core CPU, measured 2026-12-07)
 
 
 def store_finished(store, config: RunConfig, curves: dict) -> None:
@@ -1171,46 +1223,3 @@ def test_reproduce_judges_stored_runs_it_did_not_train(
     assert code == 0, err
     got = {v["expectation"]: v["verdict"] for v in json.loads(out)["verdicts"]}
     assert got == {"muon-sooner": verdict, "muon-groks": "PASS"}
-
-
-# -- the tests -----------------------------------------------------------------------------------
-
-
-def test_every_built_in_expectation_is_tested_in_both_directions():
-    """A new entry (or expectation) needs its case here: a constructed outcome on which it
-    PASSes and a change on which it FAILs."""
-    assert set(ELSEWHERE) <= {e.id for e in all_entries()}
-    for entry in all_entries():
-        if entry.id in ELSEWHERE or entry.id in ENTRIES.origin or entry.id.startswith("test-"):
-            continue  # tested elsewhere, a plugin's or a test's own
-        assert entry.id in CASES, f"{entry.id}: no constructed outcome in this file"
-        ids = {x.id for x in entry.expectations}
-        assert set(CASES[entry.id].fails) == ids, entry.id
-
-
-@pytest.mark.parametrize("entry_id", CASES)
-def test_the_constructed_outcome_passes_every_expectation(entry_id):
-    got = verdicts(entry_id, CASES[entry_id].outcome())
-    assert got == dict.fromkeys(got, "PASS"), got
-
-
-FAILS = [(e, x) for e, c in CASES.items() for x in c.fails]
-INCONCLUSIVE = [(e, x) for e, c in CASES.items() for x in c.inconclusive]
-
-
-@pytest.mark.parametrize("entry_id, expectation", FAILS, ids=[f"{e}:{x}" for e, x in FAILS])
-def test_a_minimal_change_fails_the_expectation(entry_id, expectation):
-    c = CASES[entry_id]
-    assert verdicts(entry_id, c.outcome(c.fails[expectation]))[expectation] == "FAIL"
-
-
-@pytest.mark.parametrize(
-    "entry_id, expectation", INCONCLUSIVE, ids=[f"{e}:{x}" for e, x in INCONCLUSIVE]
-)
-def test_an_outcome_that_cannot_decide_is_inconclusive(entry_id, expectation):
-    c = CASES[entry_id]
-    verdict = judge(
-        next(x for x in get(entry_id).expectations if x.id == expectation),
-        c.outcome(c.inconclusive[expectation]),
-    )
-    assert verdict.verdict == "INCONCLUSIVE", verdict
