@@ -822,12 +822,10 @@ WIDTH_TRAIN = {9: 0.5, 16: 0.4, 27: 0.2, 47: 0.05, 61: 0.0, 80: 0.0, 104: 0.0, 1
 WIDTH_TEST = {9: 0.50, 16: 0.47, 27: 0.50, 47: 0.53, 61: 0.55, 80: 0.52, 104: 0.50, 135: 0.46}
 
 
-def _sweep(arms: dict, train: dict, test: dict, **extra) -> dict:
+def _sweep(arms: dict, train: dict, test: dict) -> dict:
     """Each arm's seeds ending at the given train and test errors (a double descent over the
     quick widths: +8 points from 16 to 61, the interpolation threshold, then −9 points)."""
-    return {
-        arms[x]: {"train": 1 - train[x], "test": 1 - test[x], **extra.get(x, {})} for x in train
-    }
+    return {arms[x]: {"train": 1 - train[x], "test": 1 - test[x]} for x in train}
 
 
 def _width_sweep(train=None, test=None) -> dict:
