@@ -213,6 +213,22 @@ def test_cpu_shards_never_pad_a_member_to_another_ones_larger_data(monkeypatch):
     assert plan_shards(configs, torch.device("cuda")).shards == [configs]
 
 
+def test_several_groups_feed_the_workers_without_cutting_each_group(tmp_path):
+    """Four groups (widths) of two seeds on two workers: four shards of two, not eight of one
+    (each shard costs a process and its members' batching)."""
+    base = RunConfig().replace(**TINY).replace(steps=2, eval_every=1)
+    configs = [base.replace(width=w, seed=s) for w in (8, 16, 24, 32) for s in (0, 1)]
+    plans = []
+    train_configs(
+        configs,
+        Store(tmp_path / "s.db"),
+        "cpu",
+        workers=2,
+        on_progress=lambda p: p.plan and plans.append(p.plan),
+    )
+    assert plans[0].shards == [2, 2, 2, 2] and plans[0].workers == 2
+
+
 def test_shards_in_worker_processes_match_in_process(tmp_path):
     base = RunConfig().replace(**TINY).replace(steps=60, eval_every=20)
     configs = [base.replace(seed=s) for s in range(3)]

@@ -6,6 +6,7 @@ another in this process or side by side in worker processes."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -127,7 +128,12 @@ def train_configs(
         w = workers or (cpu_workers(n_trained) if device.type == "cpu" else 1)
     if callbacks:
         w = 1
-    plans = [plan_shards(g, device, max_members, min_shards=min(w, len(g))) for g in trained]
+    # every worker gets a shard; a group is cut only as far as that needs (several groups
+    # already feed several workers, and each shard costs a process and an ensemble's batching)
+    per_group = math.ceil(w / max(1, len(trained)))
+    plans = [
+        plan_shards(g, device, max_members, min_shards=min(per_group, len(g))) for g in trained
+    ]
     shards = [shard for plan in plans for shard in plan.shards]
     w = max(1, min(w, len(shards)))
     threads = options.threads or cpu_threads(w)
