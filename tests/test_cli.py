@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from phenolab.cli import main
+from phenolab.config.presets import preset
 from tests.conftest import TINY
 
 TINY_ARGS = [f"--{k.replace('_', '-')}={v}" for k, v in TINY.items()]
@@ -545,3 +546,20 @@ def test_a_large_request_is_announced_before_its_members_are_built(tmp_path, cap
         capsys, "run", "--seeds", "2", "--steps", "0", "--store", str(tmp_path / "r.db")
     )
     assert code == 2 and "members" not in err  # small requests say nothing extra
+
+
+def test_the_grokking_preset_says_when_its_table_is_much_smaller_than_tuned(tmp_path, capsys):
+    from phenolab.cli.run import small_table_note
+
+    base = preset("grokking")
+    assert small_table_note("grokking", [base]) is None  # p = 97: the table it was tuned on
+    assert small_table_note("grokking", [base.replace(p=113)]) is None
+    note = small_table_note("grokking", [base.replace(p=47)])
+    assert note and "p = 47 at frac 0.3 trains on 663" in note and "--frac" in note
+    assert small_table_note("nanda", [base.replace(p=47)]) is None  # not the preset it is about
+    assert small_table_note("grokking", [base.replace(p=47, batch_size=512)]) is None
+    store = str(tmp_path / "s.db")
+    code, _, err = run_cli(
+        capsys, "run", "--p", "47", "--steps", "1", "--no-report", "--store", store
+    )
+    assert "phenolab: note: the grokking preset was tuned on p = 97" in err
