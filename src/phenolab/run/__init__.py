@@ -8,7 +8,7 @@ command). The modules, each with one job:
     execute.py      the door: found in the store / resumed / grouped / sharded / workers
     workers.py      shards side by side in worker processes
     cluster.py      shards as Ray tasks (a local cluster or past one machine)
-    shards.py       how many members fit in one ensemble (memory estimate)
+    shards.py       how many members fit in one ensemble (memory), which share one (data size)
     ensemble.py     one ensemble trained in this process (resume, status, Ctrl-C)
     build.py        data + model + optimizer + plan + interventions of an ensemble
     start.py        where a member starts (seeded init, a parent's weights, a ticket, an embedding)
