@@ -555,7 +555,8 @@ def test_the_grokking_preset_says_when_its_table_is_much_smaller_than_tuned(tmp_
     assert small_table_note("grokking", [base]) is None  # p = 97: the table it was tuned on
     assert small_table_note("grokking", [base.replace(p=113)]) is None
     note = small_table_note("grokking", [base.replace(p=47)])
-    assert note and "p = 47 at frac 0.3 trains on 663" in note and "--frac" in note
+    assert note and "p = 47 at frac 0.3 trains on 663" in note and "--frac 0.45" in note
+    assert small_table_note("grokking", [base.replace(p=47, frac=0.45)]) is None  # suffices
     assert small_table_note("nanda", [base.replace(p=47)]) is None  # not the preset it is about
     assert small_table_note("grokking", [base.replace(p=47, batch_size=512)]) is None
     store = str(tmp_path / "s.db")
