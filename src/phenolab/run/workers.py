@@ -7,7 +7,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from phenolab.errors import UserError
 from phenolab.run.environment import Layout, Options
 from phenolab.run.result import RunInterrupted
 from phenolab.store import Store
+from phenolab.train.loop import Callback
 
 POLL_SECONDS = 0.5
 ORPHAN_POLL_SECONDS = 1.0
@@ -35,11 +35,12 @@ def train_in_processes(
 ) -> dict[str, tuple[int | None, bool]]:
     """Train every shard in at most `workers` processes at once; {run id: (resumed_from,
     cached)}. `poll` is called with the run ids of the shards training now, every
-    POLL_SECONDS. Ctrl-C reaches the workers too (and SIGTERM from here, when only this process
-    got it): each checkpoints and stops, then RunInterrupted. A worker whose parent is killed
-    checkpoints and stops by itself (`_stop_when_orphaned`)."""
+    POLL_SECONDS. Ctrl-C reaches the workers too (and, when only this process
+    got it, through an event): each checkpoints and stops, then RunInterrupted. A worker whose
+    parent is killed checkpoints and stops by itself (StopWhenAsked)."""
     ctx = mp.get_context("spawn")
     results: mp.Queue = ctx.Queue()
+    stop = ctx.Event()  # set on Ctrl-C: every worker checkpoints and stops
     todo = list(enumerate(shards))
     running: dict[int, mp.Process] = {}
     outcome: dict[int, tuple] = {}
@@ -49,7 +50,7 @@ def train_in_processes(
             while todo and len(running) < workers:
                 i, (shard, layout) = todo.pop(0)
                 args = (i, [c.to_json() for c in shard], layout, store.path, str(device))
-                proc = ctx.Process(target=_worker, args=(*args, threads, options, results))
+                proc = ctx.Process(target=_worker, args=(*args, threads, options, results, stop))
                 proc.start()
                 running[i] = proc
             try:
@@ -64,10 +65,9 @@ def train_in_processes(
             poll([c.run_id() for i in running for c in shards[i][0]])
     except KeyboardInterrupt:
         # A terminal's Ctrl-C reached the workers too; a SIGINT sent to this process alone
-        # (`kill -INT`) did not: SIGTERM tells them the same (checkpoint and stop), once.
+        # (`kill -INT`) did not: the event tells them the same, at their next step's end.
         interrupted = True
-        for proc in running.values():
-            proc.terminate()
+        stop.set()
         for proc in running.values():
             proc.join()
     mistakes = [p for s, p in outcome.values() if s == "user-error"]
@@ -85,25 +85,36 @@ def train_in_processes(
     }
 
 
-def _stop_when_orphaned(parent: int) -> None:
-    """The command that started this worker is gone (killed, or its terminal closed): stop as
-    on SIGTERM — finish the step, checkpoint, exit — rather than train on for nobody. The runs
-    read interrupted and the same command resumes them."""
-    while os.getppid() == parent:
-        time.sleep(ORPHAN_POLL_SECONDS)
-    os.kill(os.getpid(), signal.SIGTERM)
+class StopWhenAsked(Callback):
+    """Ends training at a step's end, as Ctrl-C does (the caller checkpoints), when the parent
+    asks (its Ctrl-C came alone, e.g. `kill -INT`) or is gone (killed, its terminal closed): a
+    worker does not train on for nobody, and the same command resumes its runs. Checked only
+    between steps, so a worker already writing its results finishes them."""
+
+    def __init__(self, asked) -> None:
+        self.asked, self.parent = asked, os.getppid()
+        self.orphaned = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        while os.getppid() == self.parent:
+            time.sleep(ORPHAN_POLL_SECONDS)
+        self.orphaned.set()
+
+    def on_step_end(self, state) -> None:
+        if self.asked.is_set() or self.orphaned.is_set():
+            state.stop = "interrupted"
 
 
-def _worker(index, config_json, layout, store_path, device, threads, options, results):
+def _worker(index, config_json, layout, store_path, device, threads, options, results, stop):
     from phenolab.run.ensemble import train_ensemble
 
-    watch = threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True)
-    watch.start()
     torch.set_num_threads(threads)
     try:
         configs = [from_json(c) for c in config_json]
         with Store(store_path) as store:
-            rs = train_ensemble(configs, store, torch.device(device), (), options, layout)
+            callbacks = (StopWhenAsked(stop),)
+            rs = train_ensemble(configs, store, torch.device(device), callbacks, options, layout)
         results.put((index, "ok", {r.record.id: (r.resumed_from, r.cached) for r in rs}))
     except RunInterrupted as exc:
         results.put((index, "interrupted", exc.step))
