@@ -106,19 +106,21 @@ def plan_shards(
     if max_members is not None:
         fit = min(fit, max_members)
     n = min(len(configs), max(min_shards, math.ceil(len(configs) / fit)))
-    sizes = sorted({data_size(c) for c in configs}, reverse=True)
-    if device.type != "cpu" or len(sizes) == 1:
+    by_size: dict[tuple, list[RunConfig]] = {}
+    for c in configs:
+        by_size.setdefault(data_size(c), []).append(c)
+    if device.type != "cpu" or len(by_size) == 1:
         shards = _cut(configs, n)
-    elif len(sizes) <= 2 * n:  # a shard per data size, cut further to fit or feed the workers
-        blocks = [[c for c in configs if data_size(c) == size] for size in sizes]
+    elif len(by_size) <= 2 * n:  # a shard per data size, cut further to fit or feed the workers
+        blocks = [by_size[size] for size in sorted(by_size, reverse=True)]
         counts = [math.ceil(len(b) / fit) for b in blocks]
         while sum(counts) < n:
             i = max(range(len(blocks)), key=lambda j: len(blocks[j]) / counts[j])
             counts[i] += 1
         shards = [s for block, k in zip(blocks, counts, strict=True) for s in _cut(block, k)]
     else:  # many sizes: at most twice the shards (a worker process starts for each)
-        by_size = sorted(configs, key=data_size, reverse=True)
-        shards = _cut(by_size, 2 * n)
+        ordered = [c for size in sorted(by_size, reverse=True) for c in by_size[size]]
+        shards = _cut(ordered, 2 * n)
     return ShardPlan(shards, fit, per_member, free)
 
 
