@@ -88,6 +88,31 @@ def test_members_of_one_shard_share_its_seconds_and_the_cpu_is_named(tmp_path):
     assert row.device == "AMD EPYC CPU"
 
 
+def test_a_loss_row_takes_the_first_step_at_or_below_its_level(tmp_path):
+    """Nanda's reference-notebook row: the notebook logs its test loss, not an accuracy; the
+    crossing is read from the loss falling to the level, and t_gen is shown beside it."""
+    store = Store(tmp_path / "s.db")
+    p = next(p for p in PUBLISHED if p.series == "test/loss")
+    config = next(a for a in get(p.entry).arms if a.name == p.arms[0]).config.replace(seed=0)
+    rid = config.run_id()
+    store.create_run(rid, config.to_json(), {"device": "cpu"})
+    # the loss climbs to 30 while memorizing, falls through 1 at 9,000 and on below it
+    for step, loss, acc in (
+        (0, 4.7, 0.0),
+        (1000, 30.0, 0.0),
+        (8900, 1.3, 0.6),
+        (9000, 0.9, 0.9),
+        (9100, 0.1, 0.995),
+        (9200, 0.01, 1.0),
+    ):
+        store.append_metrics(step, {rid: {"test/loss": loss, "test/acc": acc}})
+    store.set_status(rid, "finished", seconds=10.0)
+    row = next(r for r in fidelity_rows(store) if r.published is p)
+    assert (row.median, row.t_gen) == (9000, 9100)
+    assert row.status == "not reproduced"  # 13,800 / 1.5 = 9,200
+    assert row.as_dict()["metric"] == "first step at test/loss ≤ 1.0"
+
+
 def test_not_reproduced_and_censored_medians(tmp_path):
     store = Store(tmp_path / "s.db")
     arm = next(a for a in get(MA.entry).arms if a.name == "grokfast-ma")
@@ -108,7 +133,7 @@ def test_the_cli_prints_the_table_as_json(tmp_path, capsys):
     assert main(["catalog", "--fidelity", "--json", "--store", str(tmp_path / "s.db")]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["published"] for r in rows] == [p.value for p in PUBLISHED]
-    assert rows[0]["metric"] == "first step at test acc ≥ 0.95"
+    assert rows[0]["metric"] == "first step at test/acc ≥ 0.95"
 
 
 @pytest.mark.skipif(not README.exists(), reason="no README beside the tests")

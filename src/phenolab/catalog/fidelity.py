@@ -2,8 +2,8 @@
 entry's canonical variant measured — read from the store, never trained here.
 
 A row names the published value and where it is printed, the metric in the paper's own terms
-(the first step at a test accuracy, or phenolab's sustained t_gen where the paper's quantity is
-that), and the arm(s) whose canonical runs measure it; a ratio row compares two arms' medians.
+(the first step at a test accuracy or below a test loss, or phenolab's sustained t_gen where
+the paper's quantity is that), and the arm(s) whose canonical runs measure it; a ratio row compares two arms' medians.
 Its status:
 - "reproduced": the median over the seeds found is within `tolerance`× of the published value
   (both ways);
@@ -41,8 +41,9 @@ class Published:
     quantity: str  # what the number is, in words
     value: float
     source: str  # the figure, table or text that prints it
-    level: float = 0.99  # test accuracy
+    level: float = 0.99  # of `series`
     first: bool = False  # the first crossing of `level` (else: sustained, as t_gen)
+    series: str = "test/acc"  # the metric crossed; a loss ("…/loss") crosses from above
     tolerance: float = 1.5
     probe_steps: int | None = None  # a run cut here decides a first crossing up to it
     note: str = ""
@@ -89,10 +90,16 @@ PUBLISHED: tuple[Published, ...] = (
     Published(
         "nanda2023-addition",
         ("reference-notebook",),
-        "t_gen with the reference notebook's settings (no MLP biases, TransformerLens init, "
-        "no warm-up)",
+        "first step at test loss ≤ 1, the reference notebook's settings (no MLP biases, "
+        "TransformerLens init, no warm-up)",
         13_800,
-        "TransformerLens demos/Grokking_Demo.ipynb: test loss collapses near 13,800",
+        "TransformerLens demos/Grokking_Demo.ipynb's log: test loss 1.43 at step 13,700, "
+        "0.86 at 13,800",
+        level=1.0,
+        first=True,
+        series="test/loss",
+        note="the notebook logs no accuracy; its test loss peaks at 34 (step 1,400) and is "
+        "below 0.1 from 14,100",
     ),
     Published(
         "tveit2025-muon",
@@ -151,7 +158,7 @@ class Row:
             "quantity": p.quantity,
             "published": p.value,
             "source": p.source,
-            "metric": ("first step at" if p.first else "sustained from") + f" test acc ≥ {p.level}",
+            "metric": metric_text(p),
             "tolerance": p.tolerance,
             "status": self.status,
             "median": self.median,
@@ -193,9 +200,21 @@ def _runs(entry: Entry, p: Published, arm: str, store) -> tuple[list, str]:
     return [], ""
 
 
+def _falls(p: Published) -> bool:
+    """Whether the row's series crosses its level from above (a loss)."""
+    return p.series.endswith("loss")
+
+
+def metric_text(p: Published) -> str:
+    when = "first step at" if p.first else "sustained from"
+    return f"{when} {p.series} {'≤' if _falls(p) else '≥'} {p.level}"
+
+
 def _seed_value(p: Published, store, record) -> float | None:
-    steps, values = store.metrics(record.id).get("test/acc", ([], []))
-    return (first_crossing if p.first else first_sustained)(steps, values, p.level)
+    steps, values = store.metrics(record.id).get(p.series, ([], []))
+    sign = -1.0 if _falls(p) else 1.0  # a loss below the level: its negative above −level
+    cross = first_crossing if p.first else first_sustained
+    return cross(steps, [sign * v for v in values], sign * p.level)
 
 
 def _sustained_t_gen(p: Published, store, record) -> float | None:
@@ -296,7 +315,7 @@ def fidelity_rows(store=None) -> list[Row]:
             counts.append(len(records))
             if len(p.arms) == 1 and finite:
                 low, high = min(finite), max(finite)
-            if len(p.arms) == 1 and (p.first or p.level != TAU):
+            if len(p.arms) == 1 and (p.first or p.level != TAU or p.series != "test/acc"):
                 t_gen, t_gen_lower, _ = _median(p, store, records, _sustained_t_gen)
         if len(medians) < len(p.arms):
             rows.append(Row(p, "not run", commands=cmds))
