@@ -32,10 +32,11 @@ each, other jobs beside them): the canonical `stablemax` arm — this embedding 
 data and budget — **groks**: train 1.0 from step 265, test accuracy 0.5 at 39,500, 0.9 at
 50,000, t_gen 74,500, 0.993 at 80,000 (1,868 s); the quick `stablemax` arm given the same
 80,000 steps on the quick data does not: test accuracy ≤ 0.009 throughout (0.0 at the end)
-while its test loss climbs from 4.6 to 27 (971 s). So the budget alone is not the difference
-and the model is not needed for it: on the paper's data this MLP groks with StableMax, on the
-quick variant's smaller table (2,823 pairs against 5,108) it does not within 80,000 steps —
-the quick variant cannot show StableMax grokking, and its `stablemax-groks` verdict says so.
+while its test loss climbs from 4.6 to 27 (971 s). So the budget alone is not the difference,
+and the authors' one-hot MLP is not needed: on the paper's data this embedding MLP groks with
+StableMax; on the quick variant's smaller table (2,823 pairs against 5,108) it does not within
+80,000 steps. The quick variant cannot show StableMax grokking, and its `stablemax-groks`
+verdict says so.
 """
 
 from __future__ import annotations
