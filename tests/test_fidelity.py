@@ -129,6 +129,24 @@ def test_not_reproduced_and_censored_medians(tmp_path):
     assert fidelity._status(MA, 1185, None) == "reproduced"
 
 
+def test_a_ratio_whose_denominator_never_crossed_is_an_upper_bound(tmp_path):
+    """Tveit's AdamW / Muon: AdamW's probes first reach 95 % at 1,000, Muon's not within their
+    2,000 steps, so the ratio is at most 1,000 / 2,001 — below 1.49 / 1.5: decided."""
+    store = Store(tmp_path / "s.db")
+    p = next(p for p in PUBLISHED if p.entry == "tveit2025-muon")
+    arms = {a.name: a for a in get(p.entry).arms}
+    never = [(s, 0.5) for s in range(0, 2001, 100)]
+    for seed in range(3):
+        config = arms["adamw"].config.replace(steps=2000, seed=seed)
+        store_run(store, config, curve_first_at(1000))
+        store_run(store, arms["muon"].config.replace(steps=2000, seed=seed), never)
+    row = next(r for r in fidelity_rows(store) if r.published is p)
+    assert (row.median, row.lower, row.upper) == (None, None, pytest.approx(1000 / 2001))
+    assert (row.status, row.measured_text()) == ("not reproduced", "≤ 0.50")
+    # a bound that still reaches the tolerance band decides nothing
+    assert fidelity._status(p, None, None, 2000 / 2001) == "not decided"
+
+
 def test_the_cli_prints_the_table_as_json(tmp_path, capsys):
     assert main(["catalog", "--fidelity", "--json", "--store", str(tmp_path / "s.db")]) == 0
     rows = json.loads(capsys.readouterr().out)

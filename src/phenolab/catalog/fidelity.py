@@ -3,8 +3,8 @@ entry's canonical variant measured — read from the store, never trained here.
 
 A row names the published value and where it is printed, the metric in the paper's own terms
 (the first step at a test accuracy or below a test loss, or phenolab's sustained t_gen where
-the paper's quantity is that), and the arm(s) whose canonical runs measure it; a ratio row compares two arms' medians.
-Its status:
+the paper's quantity is that), and the arm(s) whose canonical runs measure it; a ratio row
+compares two arms' medians (a censored one makes the ratio a lower or an upper bound). Its status:
 - "reproduced": the median over the seeds found is within `tolerance`× of the published value
   (both ways);
 - "not reproduced": it is not (a seed that never reached the level counts as just past its
@@ -135,6 +135,7 @@ class Row:
     # whose metric differs from it)
     t_gen: float | None = None
     t_gen_lower: float | None = None
+    upper: float | None = None  # a ratio's bound when its denominator is censored
 
     def t_gen_text(self) -> str:
         if self.t_gen is not None:
@@ -144,10 +145,13 @@ class Row:
     def measured_text(self) -> str:
         if self.status == "not run":
             return "—"
+        number = "{:.2f}" if len(self.published.arms) > 1 else "{:,.0f}"
         if self.median is None:
-            return f"≥ {self.lower:,.0f}" if self.lower is not None else "unknown"
+            if self.lower is not None:
+                return "≥ " + number.format(self.lower)
+            return "≤ " + number.format(self.upper) if self.upper is not None else "unknown"
         if len(self.published.arms) > 1:
-            return f"{self.median:.2f}"
+            return number.format(self.median)
         spread = f" [{self.low:,.0f}–{self.high:,.0f}]" if self.low is not None else ""
         return f"{self.median:,.0f}{spread}"
 
@@ -164,6 +168,7 @@ class Row:
             "status": self.status,
             "median": self.median,
             "lower_bound": self.lower,
+            "upper_bound": self.upper,
             "range": [self.low, self.high] if self.low is not None else None,
             "seeds": self.seeds,
             "device": self.device,
@@ -257,11 +262,13 @@ def _shard_seconds(record) -> float:
     return (record.seconds or 0.0) / members
 
 
-def _status(p: Published, median: float | None, lower: float | None) -> str:
+def _status(
+    p: Published, median: float | None, lower: float | None, upper: float | None = None
+) -> str:
     lo, hi = p.value / p.tolerance, p.value * p.tolerance
     if median is not None:
         return "reproduced" if lo <= median <= hi else "not reproduced"
-    if lower is not None and lower > hi:
+    if (lower is not None and lower > hi) or (upper is not None and upper < lo):
         return "not reproduced"
     return "not decided"
 
@@ -321,17 +328,19 @@ def fidelity_rows(store=None) -> list[Row]:
         if len(medians) < len(p.arms):
             rows.append(Row(p, "not run", commands=cmds))
             continue
+        upper = None
         if len(p.arms) == 1:
             median, lower = medians[0]
-        else:
-            (num, num_lo), (den, _) = medians
+        else:  # a censored median is a lower bound: of the ratio if in the numerator, else upper
+            (num, num_lo), (den, den_lo) = medians
             median = num / den if num is not None and den is not None else None
             lower = num_lo / den if num is None and num_lo is not None and den else None
+            upper = num / den_lo if den is None and den_lo and num is not None else None
         seeds = min(counts)
         rows.append(
             Row(
                 p,
-                _status(p, median, lower),
+                _status(p, median, lower, upper),
                 median,
                 lower,
                 low,
@@ -343,6 +352,7 @@ def fidelity_rows(store=None) -> list[Row]:
                 cmds,
                 t_gen,
                 t_gen_lower,
+                upper,
             )
         )
     return rows
