@@ -91,7 +91,7 @@ PUBLISHED: tuple[Published, ...] = (
         "nanda2023-addition",
         ("reference-notebook",),
         "first step at test loss ≤ 1, the reference notebook's settings (no MLP biases, "
-        "TransformerLens init, no warm-up)",
+        "TransformerLens init, no warm-up, its split)",
         13_800,
         "TransformerLens demos/Grokking_Demo.ipynb's log: test loss 1.43 at step 13,700, "
         "0.86 at 13,800",
