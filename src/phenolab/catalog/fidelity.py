@@ -99,7 +99,7 @@ PUBLISHED: tuple[Published, ...] = (
         first=True,
         series="test/loss",
         note="the notebook logs no accuracy; its test loss peaks at 34 (step 1,400) and is "
-        "below 0.1 from 14,100",
+        "below 0.1 from 14,200",
     ),
     Published(
         "tveit2025-muon",
