@@ -58,9 +58,12 @@ def _configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
 # grid ("The grokking preset beyond p = 97"), with its 3,000 steps, Power et al.'s easy
 # operations generalized in every run at p = 97 and 113, in 2 of 8 at p = 59 (1,044 pairs) and
 # in none at p = 47 (663 pairs); at frac 0.45 every run at p = 47 and 59 did (t_gen 525–900).
-PRESET_PAIRS = 2823
 FEW_PAIRS = 2000  # below this many training pairs at frac < SMALL_TABLE_FRAC, say so
 SMALL_TABLE_FRAC = 0.45
+
+
+def _train_pairs(config: RunConfig) -> int:
+    return round(config.task.frac * config.task.p**2)
 
 
 def small_table_note(preset_name: str, configs: list[RunConfig]) -> str | None:
@@ -72,23 +75,22 @@ def small_table_note(preset_name: str, configs: list[RunConfig]) -> str | None:
     if preset_name != "grokking":
         return None
     small = sorted(
-        {
-            (c.task.p, c.task.frac)
-            for c in configs
-            if c.task.op in OPERATIONS
-            and c.train.batch_size == 0
-            and c.task.frac < SMALL_TABLE_FRAC
-            and round(c.task.frac * c.task.p**2) < FEW_PAIRS
-        }
+        (c.task.p, c.task.frac, _train_pairs(c))
+        for c in configs
+        if c.task.op in OPERATIONS
+        and c.train.batch_size == 0
+        and c.task.frac < SMALL_TABLE_FRAC
+        and _train_pairs(c) < FEW_PAIRS
     )
     if not small:
         return None
-    p, frac = small[0]
+    p, frac, pairs = small[0]
+    tuned = preset("grokking")
     return (
-        f"the grokking preset was tuned on p = 97 at frac 0.3 ({PRESET_PAIRS:,} training pairs); "
-        f"p = {p} at frac {frac:g} trains on {round(frac * p * p):,}, and at p = 47 and 59 it "
-        f"mostly memorized within 3,000 steps, while --frac {SMALL_TABLE_FRAC:g} grokked in every "
-        f"run (the README's preset grid)"
+        f"the grokking preset was tuned on p = {tuned.task.p} at frac {tuned.task.frac:g} "
+        f"({_train_pairs(tuned):,} training pairs); p = {p} at frac {frac:g} trains on "
+        f"{pairs:,}, and at p = 47 and 59 it mostly memorized within 3,000 steps, while --frac "
+        f"{SMALL_TABLE_FRAC:g} grokked in every run (the README's preset grid)"
     )
 
 
